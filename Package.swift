@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "VirtualPlatform",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vpctl", targets: ["vpctl"]),
+        .executable(name: "vp-agent", targets: ["VPAgent"]),
+        .library(name: "Libvirt", targets: ["Libvirt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+    ],
+    targets: [
+        // C API of libvirt (apt: libvirt-dev).
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        // Typed, memory-safe Swift binding over the libvirt C API.
+        .target(name: "Libvirt", dependencies: ["CLibvirt"]),
+        // XML documents for libvirt objects, built with an XML builder.
+        .target(name: "LibvirtXML"),
+        // Wire formats shared by the controller and the in-guest agent.
+        .target(name: "AgentProtocol"),
+        // The in-guest agent (runs inside every processor).
+        .executableTarget(
+            name: "VPAgent",
+            dependencies: [
+                "AgentProtocol",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ]
+        ),
+        // Builds the bootable processor image (kernel + initramfs + agent).
+        .target(name: "ProcessorImage"),
+        // Host checks behind `vpctl doctor`.
+        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
+        // The administrator CLI.
+        .executableTarget(
+            name: "vpctl",
+            dependencies: [
+                "Libvirt", "LibvirtXML", "AgentProtocol", "ProcessorImage", "HostDoctor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "ProcessorImage"]
+        ),
+    ]
+)

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Well-known ports of the in-guest agent.
+public enum AgentPorts {
+    /// HTTP endpoint serving `GET /v1/report` and `PUT /v1/disks/{name}/marker`.
+    public static let http: UInt16 = 7700
+    /// UDP port answering controller heartbeats on every interface.
+    public static let heartbeat: UInt16 = 7701
+}
+
+/// What a processor carries, as reported by its agent at `GET /v1/report`.
+public struct AgentReport: Codable, Sendable, Equatable {
+    public struct Interface: Codable, Sendable, Equatable {
+        public var name: String
+        public var mac: String
+        /// IPv4 addresses in CIDR form, e.g. "10.0.0.5/24".
+        public var addresses: [String]
+        public var up: Bool
+        public init(name: String, mac: String, addresses: [String], up: Bool) {
+            self.name = name; self.mac = mac; self.addresses = addresses; self.up = up
+        }
+    }
+    public struct Disk: Codable, Sendable, Equatable {
+        /// Kernel name, e.g. "vdb".
+        public var name: String
+        public var sizeBytes: UInt64
+        /// Contents of the marker file on the disk's filesystem, nil when there is none.
+        public var marker: String?
+        public init(name: String, sizeBytes: UInt64, marker: String?) {
+            self.name = name; self.sizeBytes = sizeBytes; self.marker = marker
+        }
+    }
+    public var hostname: String
+    public var agentVersion: String
+    /// Seconds since the guest kernel started (from /proc/uptime).
+    public var uptimeSeconds: Double
+    public var interfaces: [Interface]
+    /// Data disks (the boot medium is the initramfs, so every block disk is a data disk).
+    public var disks: [Disk]
+    public init(hostname: String, agentVersion: String, uptimeSeconds: Double,
+                interfaces: [Interface], disks: [Disk]) {
+        self.hostname = hostname; self.agentVersion = agentVersion; self.uptimeSeconds = uptimeSeconds
+        self.interfaces = interfaces; self.disks = disks
+    }
+
+    /// MAC addresses of all interfaces, lowercase.
+    public var macs: [String] { interfaces.map { $0.mac.lowercased() } }
+}

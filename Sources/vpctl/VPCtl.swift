@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct VPCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vpctl",
+        abstract: "Controller for VirtualPlatform: processors, virtual LANs, storage, failover, service IPs.",
+        subcommands: [ImageCommand.self]
+    )
+}
