@@ -116,11 +116,10 @@ public final class Domain: @unchecked Sendable {
         try check(virDomainShutdown(handle), "shutting down domain '\(name)'")
     }
 
-    /// Removes the persistent definition (and managed-save image, snapshot and NVRAM metadata).
+    /// Removes the persistent definition (and its managed-save image and snapshot metadata).
     /// A running domain keeps running as a transient one until destroyed.
     public func undefine() throws {
         let flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE.rawValue | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA.rawValue
-            | VIR_DOMAIN_UNDEFINE_NVRAM.rawValue
         try check(virDomainUndefineFlags(handle, flags), "undefining domain '\(name)'")
     }
 

@@ -39,16 +39,18 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     /// Captures libvirt's last error on this thread (libvirt keeps it thread-local).
-    static func last(_ operation: String) -> LibvirtError {
-        guard let err = virGetLastError() else {
-            return LibvirtError(code: -1, domain: 0, message: "unknown libvirt error", operation: operation)
-        }
-        let message = err.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
-        let error = LibvirtError(code: err.pointee.code, domain: err.pointee.domain,
-                                 message: message, operation: operation)
+    /// The error is read before `operation` is evaluated: describing the operation may call
+    /// libvirt (e.g. for an object's name), and every libvirt call resets the last error.
+    static func last(_ operation: () -> String) -> LibvirtError {
+        let err = virGetLastError()
+        let code = err?.pointee.code ?? -1
+        let domain = err?.pointee.domain ?? 0
+        let message = err?.pointee.message.map { String(cString: $0) } ?? "unknown libvirt error"
         virResetLastError()
-        return error
+        return LibvirtError(code: code, domain: domain, message: message, operation: operation())
     }
+
+    static func last(_ operation: String) -> LibvirtError { last { operation } }
 }
 
 /// An error raised by the binding itself, not by libvirt.
@@ -62,13 +64,13 @@ public struct LibvirtUsageError: Error, CustomStringConvertible, Sendable {
 /// Throws libvirt's error when a C call returned a negative status.
 @discardableResult
 func check(_ status: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
-    if status < 0 { throw LibvirtError.last(operation()) }
+    if status < 0 { throw LibvirtError.last(operation) }
     return status
 }
 
 /// Throws libvirt's error when a C call returned NULL.
 func check<T>(_ pointer: T?, _ operation: @autoclosure () -> String) throws -> T {
-    guard let pointer else { throw LibvirtError.last(operation()) }
+    guard let pointer else { throw LibvirtError.last(operation) }
     return pointer
 }
 
