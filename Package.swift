@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "LibvirtXML"),
         // Wire formats shared by the controller and the in-guest agent.
         .target(name: "AgentProtocol"),
+        // Controller-side client of the agent: HTTP report and heartbeat probe.
+        .target(name: "AgentClient", dependencies: ["AgentProtocol"]),
         // The in-guest agent (runs inside every processor).
         .executableTarget(
             name: "VPAgent",
@@ -44,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "vpctl",
             dependencies: [
-                "Libvirt", "LibvirtXML", "AgentProtocol", "ProcessorImage", "HostDoctor",
+                "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

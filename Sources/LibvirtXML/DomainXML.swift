@@ -79,7 +79,7 @@ public struct DomainSpec: Sendable, Equatable {
     public var vcpus: Int
     public var memoryMiB: Int
     public var kernel: String
-    public var initrd: String
+    public var initrd: String?
     public var cmdline: String
     public var interfaces: [InterfaceSpec]
     public var disks: [DiskSpec]
@@ -90,7 +90,7 @@ public struct DomainSpec: Sendable, Equatable {
     public var onPoweroff = "destroy", onReboot = "restart", onCrash = "destroy"
 
     public init(name: String, uuid: String? = nil, type: String, vcpus: Int = 1, memoryMiB: Int,
-                kernel: String, initrd: String, cmdline: String, interfaces: [InterfaceSpec] = [],
+                kernel: String, initrd: String?, cmdline: String, interfaces: [InterfaceSpec] = [],
                 disks: [DiskSpec] = [], serialLog: String? = nil, metadata: MetadataSpec? = nil) {
         self.name = name; self.uuid = uuid; self.type = type; self.vcpus = vcpus; self.memoryMiB = memoryMiB
         self.kernel = kernel; self.initrd = initrd; self.cmdline = cmdline; self.interfaces = interfaces
@@ -113,7 +113,7 @@ public struct DomainSpec: Sendable, Equatable {
                 // i440fx: PCI hot-plug through ACPI works without pre-allocated root ports.
                 XMLTree("type", ["arch": "x86_64", "machine": "pc"], text: "hvm")
                 XMLTree("kernel", text: kernel)
-                XMLTree("initrd", text: initrd)
+                if let initrd { XMLTree("initrd", text: initrd) }
                 XMLTree("cmdline", text: cmdline)
             }
             // ACPI is what lets the guest see hot-plugged PCI devices.

@@ -5,6 +5,6 @@ struct VPCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vpctl",
         abstract: "Controller for VirtualPlatform: processors, virtual LANs, storage, failover, service IPs.",
-        subcommands: [ImageCommand.self]
+        subcommands: [DoctorCommand.self, ImageCommand.self]
     )
 }

@@ -1,0 +1,81 @@
+import AgentProtocol
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Talks to a processor's agent over HTTP (controller side).
+public struct AgentHTTPClient: Sendable {
+    public let host: String
+    public let port: UInt16
+    public let timeout: TimeInterval
+
+    public init(host: String, port: UInt16 = AgentPorts.http, timeout: TimeInterval = 2) {
+        self.host = host; self.port = port; self.timeout = timeout
+    }
+
+    /// `GET /v1/report`: what the processor carries.
+    public func report() async throws -> AgentReport {
+        let data = try await send("GET", "/v1/report", body: nil)
+        do {
+            return try JSONDecoder().decode(AgentReport.self, from: data)
+        } catch {
+            throw AgentClientError(host: host, operation: "decoding the agent report", cause: "\(error)")
+        }
+    }
+
+    /// `PUT /v1/disks/<disk>/marker`: writes (and syncs) a marker file on a data disk, formatting
+    /// the disk first if it has no filesystem.
+    @discardableResult
+    public func writeMarker(disk: String, text: String) async throws -> AgentReport {
+        let data = try await send("PUT", "/v1/disks/\(disk)/marker", body: Data(text.utf8))
+        return try JSONDecoder().decode(AgentReport.self, from: data)
+    }
+
+    /// Polls `report()` until `condition` holds or `deadline` passes; returns the last report.
+    public func waitForReport(until deadline: ContinuousClock.Instant,
+                              interval: Duration = .milliseconds(100),
+                              _ condition: @Sendable (AgentReport) -> Bool = { _ in true }) async throws -> AgentReport {
+        var lastError: (any Error)?
+        while ContinuousClock.now < deadline {
+            do {
+                let report = try await report()
+                if condition(report) { return report }
+                lastError = AgentClientError(host: host, operation: "waiting for the agent",
+                                             cause: "the report does not show the expected state yet")
+            } catch {
+                lastError = error
+            }
+            try await Task.sleep(for: interval)
+        }
+        throw lastError ?? AgentClientError(host: host, operation: "waiting for the agent", cause: "timed out")
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
+        guard let url = URL(string: "http://\(host):\(port)\(path)") else {
+            throw AgentClientError(host: host, operation: "\(method) \(path)", cause: "invalid address")
+        }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = method
+        request.httpBody = body
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw AgentClientError(host: host, operation: "\(method) \(path)", cause: error.localizedDescription)
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let text = String(decoding: data, as: UTF8.self)
+            throw AgentClientError(host: host, operation: "\(method) \(path)", cause: "HTTP \(status): \(text)")
+        }
+        return data
+    }
+}
+
+public struct AgentClientError: Error, CustomStringConvertible, Sendable {
+    public let host: String
+    public let operation: String
+    public let cause: String
+    public var description: String { "agent at \(host): \(operation): \(cause)" }
+}

@@ -1,0 +1,54 @@
+import AgentProtocol
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends one heartbeat to an agent address and waits for its reply (blocking; for checks and
+/// tests — the failure detector keeps its own long-lived sockets).
+public enum HeartbeatProbe {
+    /// The round-trip time, or nil when no matching reply came within `timeout`.
+    public static func ping(_ address: String, port: UInt16 = AgentPorts.heartbeat,
+                            timeout: Duration = .seconds(1), sequence: UInt64 = 1) throws -> Duration? {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw ProbeError("creating a UDP socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, address, &target.sin_addr) == 1 else {
+            throw ProbeError("'\(address)' is not an IPv4 address")
+        }
+        let token = UInt64.random(in: 1...UInt64.max)
+        let request = Heartbeat(kind: .request, sequence: sequence, token: token).encoded()
+        let start = ContinuousClock.now
+        let sent = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard sent == request.count else {
+            throw ProbeError("sending a heartbeat to \(address): \(String(cString: strerror(errno)))")
+        }
+        let deadline = start + timeout
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while ContinuousClock.now < deadline {
+            let left = deadline - ContinuousClock.now
+            let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, ms) > 0 else { continue }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0, let reply = Heartbeat(decoding: buffer[0..<n]) else { continue }
+            if reply.kind == .reply, reply.token == token, reply.sequence == sequence {
+                return ContinuousClock.now - start
+            }
+        }
+        return nil
+    }
+
+    public struct ProbeError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
