@@ -34,7 +34,8 @@ let package = Package(
             name: "VPAgent",
             dependencies: [
                 "AgentProtocol",
-                .product(name: "FlyingFox", package: "FlyingFox"),
+                // FlyingSocks only: FlyingFox's HTTP server links FoundationNetworking (libcurl),
+                // which a --static-swift-stdlib guest binary cannot carry.
                 .product(name: "FlyingSocks", package: "FlyingFox"),
             ]
         ),
@@ -42,11 +43,17 @@ let package = Package(
         .target(name: "ProcessorImage"),
         // Host checks behind `vpctl doctor`.
         .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
+        // One processor on its own network, for trying the image and for real-guest tests.
+        .target(
+            name: "TrialProcessor",
+            dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor"]
+        ),
         // The administrator CLI.
         .executableTarget(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
+                "TrialProcessor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,7 +61,8 @@ let package = Package(
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "ProcessorImage"]
+            dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
+                           "TrialProcessor"]
         ),
     ]
 )

@@ -123,3 +123,19 @@ public struct DomainTypeCache: Sendable {
         try encoder.encode(all).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }
+
+extension DomainTypeProbe {
+    /// The domain type for new processors on `connection`: the remembered probe result, or a
+    /// fresh probe (remembered afterwards) when this host was never probed.
+    public static func resolve(_ connection: Connection, kernel: String,
+                               cache: DomainTypeCache = DomainTypeCache()) async throws -> String {
+        if let known = cache.type(for: connection.uri) { return known }
+        let results = try await DomainTypeProbe(kernel: kernel).run(connection)
+        guard let chosen = choose(results) else {
+            throw DoctorError("no domain type boots a guest on \(connection.uri): "
+                + results.map { "\($0.type): \($0.detail)" }.joined(separator: "; "))
+        }
+        try cache.store(chosen, for: connection.uri)
+        return chosen
+    }
+}
