@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C API of libvirt (apt: libvirt-dev).
@@ -43,6 +45,15 @@ let package = Package(
         .target(name: "ProcessorImage"),
         // Host checks behind `vpctl doctor`.
         .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
+        // The platform definition: schema, YAML loading with line numbers, validation.
+        .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
+        .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
+        // The controller's memory: bindings, allocations, journal (embedded SQLite via GRDB).
+        .target(
+            name: "StateStore",
+            dependencies: ["PlatformModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",

@@ -19,7 +19,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils dnsmasq-base iproute2
   nftables libnftables-dev
   linux-image-amd64 busybox-static e2fsprogs
-  pkg-config curl
+  pkg-config curl libsqlite3-dev
 )
 
 missing=()

@@ -15,6 +15,8 @@ public struct NetworkSpec: Sendable, Equatable {
     public enum Mode: Sendable, Equatable {
         /// No forwarding: members reach each other and nothing else.
         case isolated
+        /// Routed through the host (no NAT).
+        case routed
         /// NAT to the host's uplinks.
         case nat
     }
@@ -45,7 +47,11 @@ public struct NetworkSpec: Sendable, Equatable {
         XMLTree("network") {
             XMLTree("name", text: name)
             if let uuid { XMLTree("uuid", text: uuid) }
-            if mode == .nat { XMLTree("forward", ["mode": "nat"]) }
+            switch mode {
+            case .isolated: []
+            case .routed: XMLTree("forward", ["mode": "route"])
+            case .nat: XMLTree("forward", ["mode": "nat"])
+            }
             XMLTree("bridge", ["name": bridge, "stp": "off", "delay": "0"])
             if openVSwitch {
                 XMLTree("virtualport", ["type": "openvswitch"])

@@ -1,0 +1,124 @@
+/// The platform definition, as written in YAML (see platform-config/README.md for the schema).
+/// These types mirror the file; meaning is checked by `Validator`, not by decoding.
+public struct PlatformDefinition: Codable, Sendable, Equatable {
+    /// Platform name; prefixes the libvirt objects the platform creates.
+    public var platform: String
+    /// Three-byte prefix of allocated MACs; must be locally administered and unicast.
+    public var macPrefix: String?
+    public var hosts: [HostDef]
+    public var processors: ProcessorPoolDef
+    public var vlans: [VLANDef]
+    public var storage: StorageDef?
+    public var personalities: [PersonalityDef]
+    public var standby: StandbyPolicyDef?
+    public var services: [ServiceIPDef]?
+
+    public static let defaultMACPrefix = "02:56:50"
+    public var effectiveMACPrefix: String { macPrefix ?? Self.defaultMACPrefix }
+}
+
+public struct HostDef: Codable, Sendable, Equatable {
+    public var name: String
+    /// libvirt URI, e.g. qemu:///system or qemu+ssh://root@host2/system.
+    public var uri: String
+    /// "auto" (probe: the first type that really boots), "qemu" (TCG) or "kvm".
+    public var domainType: String?
+    /// "linux-bridge" (default) or "openvswitch" (802.1Q tags rendered).
+    public var switchType: String?
+
+    enum CodingKeys: String, CodingKey { case name, uri, domainType, switchType = "switch" }
+
+    public var isOpenVSwitch: Bool { switchType == "openvswitch" }
+}
+
+public struct ProcessorPoolDef: Codable, Sendable, Equatable {
+    public var vcpus: Int
+    public var memoryMiB: Int
+    /// Directory of the processor image; default /var/lib/virtualplatform/images/processor.
+    public var image: String?
+    public var members: [ProcessorDef]
+}
+
+public struct ProcessorDef: Codable, Sendable, Equatable {
+    public var name: String
+    public var host: String
+}
+
+public struct VLANDef: Codable, Sendable, Equatable {
+    public var name: String
+    /// 802.1Q id, 1–4094.
+    public var id: Int
+    /// IPv4 CIDR, e.g. 10.30.1.0/24.
+    public var subnet: String
+    /// The host's address on the VLAN; default: the subnet's first address.
+    public var gateway: String?
+    /// "isolated" (default: members reach only each other) or "routed".
+    public var mode: String?
+    /// Linux bridge name (≤ 15 characters); default derived from the platform and the id.
+    public var bridge: String?
+}
+
+public struct StorageDef: Codable, Sendable, Equatable {
+    public var pools: [StoragePoolDef]
+}
+
+public struct StoragePoolDef: Codable, Sendable, Equatable {
+    public var name: String
+    public var host: String
+    /// "dir" (a directory on the host).
+    public var type: String?
+    public var path: String
+    public var volumes: [VolumeDef]
+}
+
+public struct VolumeDef: Codable, Sendable, Equatable {
+    public var name: String
+    /// Size with a unit: 64MiB, 2GiB, 1000000B.
+    public var capacity: String
+    /// "raw" (default) or "qcow2".
+    public var format: String?
+}
+
+public struct PersonalityDef: Codable, Sendable, Equatable {
+    public var name: String
+    public var nics: [NICDef]
+    public var disks: [DiskDef]?
+}
+
+public struct NICDef: Codable, Sendable, Equatable {
+    public var vlan: String
+    /// A virtual MAC, or absent / "auto" to allocate one under the platform's prefix.
+    public var mac: String?
+    /// The address DHCP reserves for the MAC; absent to allocate one in the VLAN's subnet.
+    public var ip: String?
+
+    public var wantsAllocatedMAC: Bool { mac == nil || mac == "auto" }
+}
+
+public struct DiskDef: Codable, Sendable, Equatable {
+    /// Guest target: vdb… (virtio) or sda… (SCSI).
+    public var target: String
+    /// "pool/volume".
+    public var volume: String
+}
+
+public struct StandbyPolicyDef: Codable, Sendable, Equatable {
+    /// "hot" (booted, no personality) or "cold" (defined, off).
+    public var mode: String?
+    /// How many processors to keep as standbys; default: all processors without a personality.
+    public var count: Int?
+    /// Prefer a standby on the failed processor's host.
+    public var preferSameHost: Bool?
+}
+
+public struct ServiceIPDef: Codable, Sendable, Equatable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    /// "tcp" or "udp".
+    public var protocolName: String
+    /// Personalities that serve it.
+    public var members: [String]
+
+    enum CodingKeys: String, CodingKey { case name, address, port, protocolName = "protocol", members }
+}

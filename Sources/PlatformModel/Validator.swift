@@ -1,0 +1,221 @@
+/// Checks a definition's meaning before anything is touched, and reports every problem at once.
+public enum Validator {
+    /// Characters libvirt and Linux accept in the names the platform turns into domains,
+    /// networks, pools and volumes.
+    static func isValidName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.count <= 64 else { return false }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.".unicodeScalars)
+        return first.properties.isAlphabetic || ("0"..."9").contains(Character(first))
+            ? name.unicodeScalars.allSatisfy(allowed.contains) : false
+    }
+
+    static let maxBridgeName = 15 // IFNAMSIZ - 1
+
+    public static func validate(_ loaded: LoadedPlatform) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        let p = loaded.definition
+        func issue(_ field: String, _ message: String) { issues.append(loaded.issue(field, message)) }
+
+        func checkName(_ field: String, _ name: String, _ what: String) {
+            if !isValidName(name) {
+                issue(field, "\(what) name '\(name)' is not valid: use letters, digits, '-', '_' or '.', starting with a letter or digit, at most 64 characters")
+            }
+        }
+        func checkUnique(_ names: [String], _ field: (Int) -> String, _ what: String) {
+            var seen: [String: Int] = [:]
+            for (i, name) in names.enumerated() {
+                if let first = seen[name] { issue(field(i), "\(what) '\(name)' is defined twice (first at \(field(first)))") }
+                else { seen[name] = i }
+            }
+        }
+
+        checkName("platform", p.platform, "platform")
+
+        // MAC prefix for allocation.
+        let prefix = p.effectiveMACPrefix
+        let prefixBytes = MACAddress(prefix + ":00:00:00")
+        if p.macPrefix != nil {
+            if let bytes = prefixBytes {
+                if bytes.isMulticast { issue("macPrefix", "'\(prefix)' is a multicast prefix; allocated MACs must be unicast") }
+                if !bytes.isLocallyAdministered { issue("macPrefix", "'\(prefix)' is not locally administered (set bit 0x02 of the first byte, e.g. 02:…)") }
+            } else {
+                issue("macPrefix", "'\(prefix)' is not a 3-byte MAC prefix like 02:56:50")
+            }
+        }
+
+        // Hosts.
+        let hostNames = p.hosts.map(\.name)
+        if p.hosts.isEmpty { issue("hosts", "at least one host is needed") }
+        checkUnique(hostNames, { "hosts[\($0)].name" }, "host")
+        for (i, host) in p.hosts.enumerated() {
+            checkName("hosts[\(i)].name", host.name, "host")
+            if !host.uri.contains(":") { issue("hosts[\(i)].uri", "'\(host.uri)' is not a libvirt URI (e.g. qemu:///system)") }
+            if let type = host.domainType, !["auto", "qemu", "kvm"].contains(type) {
+                issue("hosts[\(i)].domainType", "'\(type)' is not one of auto, qemu, kvm")
+            }
+            if let sw = host.switchType, !["linux-bridge", "openvswitch"].contains(sw) {
+                issue("hosts[\(i)].switch", "'\(sw)' is not one of linux-bridge, openvswitch")
+            }
+        }
+
+        // Processors.
+        let pool = p.processors
+        if pool.vcpus < 1 || pool.vcpus > 64 { issue("processors.vcpus", "\(pool.vcpus) is outside 1–64") }
+        if pool.memoryMiB < 64 { issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too small (at least 64)") }
+        checkUnique(pool.members.map(\.name), { "processors.members[\($0)].name" }, "processor")
+        for (i, proc) in pool.members.enumerated() {
+            checkName("processors.members[\(i)].name", proc.name, "processor")
+            if !hostNames.contains(proc.host) { issue("processors.members[\(i)].host", "unknown host '\(proc.host)'") }
+        }
+
+        // VLANs.
+        checkUnique(p.vlans.map(\.name), { "vlans[\($0)].name" }, "VLAN")
+        var vlanIDs: [Int: Int] = [:]
+        var subnets: [String: IPv4Subnet] = [:]
+        var bridges: [String: Int] = [:]
+        var usedIPs: [IPv4Address: String] = [:]
+        func claimIP(_ ip: IPv4Address, _ field: String) {
+            if let other = usedIPs[ip] { issue(field, "address \(ip) is already used by \(other)") } else { usedIPs[ip] = field }
+        }
+        for (i, vlan) in p.vlans.enumerated() {
+            checkName("vlans[\(i)].name", vlan.name, "VLAN")
+            if !(1...4094).contains(vlan.id) { issue("vlans[\(i)].id", "802.1Q id \(vlan.id) is outside 1–4094") }
+            else if let first = vlanIDs[vlan.id] { issue("vlans[\(i)].id", "802.1Q id \(vlan.id) is already used by vlans[\(first)] ('\(p.vlans[first].name)')") }
+            else { vlanIDs[vlan.id] = i }
+            if let mode = vlan.mode, !["isolated", "routed"].contains(mode) {
+                issue("vlans[\(i)].mode", "'\(mode)' is not one of isolated, routed")
+            }
+            let bridge = Naming.bridge(platform: p.platform, vlan: vlan)
+            if bridge.count > maxBridgeName || bridge.isEmpty || bridge.contains(where: { $0 == "/" || $0 == " " || $0 == ":" }) {
+                issue("vlans[\(i)].bridge", "bridge name '\(bridge)' is not a valid Linux interface name (at most \(maxBridgeName) characters, no '/', ':' or spaces)")
+            } else if let first = bridges[bridge] {
+                issue("vlans[\(i)].bridge", "bridge '\(bridge)' is already used by vlans[\(first)]")
+            } else { bridges[bridge] = i }
+            guard let subnet = IPv4Subnet(vlan.subnet) else {
+                issue("vlans[\(i)].subnet", "'\(vlan.subnet)' is not an IPv4 subnet like 10.30.1.0/24 (prefix 8–30, host bits zero)")
+                continue
+            }
+            for (other, otherSubnet) in subnets where overlaps(subnet, otherSubnet) {
+                issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(other)'")
+            }
+            subnets[vlan.name] = subnet
+            if let gateway = vlan.gateway {
+                if let ip = IPv4Address(gateway) {
+                    if subnet.containsHost(ip) { claimIP(ip, "vlans[\(i)].gateway") }
+                    else { issue("vlans[\(i)].gateway", "\(gateway) is not a host address of \(subnet)") }
+                } else { issue("vlans[\(i)].gateway", "'\(gateway)' is not an IPv4 address") }
+            } else {
+                claimIP(subnet.firstHost, "vlans[\(i)].gateway")
+            }
+        }
+
+        // Storage.
+        var volumes: Set<String> = []
+        let pools = p.storage?.pools ?? []
+        checkUnique(pools.map(\.name), { "storage.pools[\($0)].name" }, "storage pool")
+        for (i, sp) in pools.enumerated() {
+            checkName("storage.pools[\(i)].name", sp.name, "storage pool")
+            if !hostNames.contains(sp.host) { issue("storage.pools[\(i)].host", "unknown host '\(sp.host)'") }
+            if let type = sp.type, type != "dir" { issue("storage.pools[\(i)].type", "'\(type)' is not supported (supported: dir)") }
+            if !sp.path.hasPrefix("/") { issue("storage.pools[\(i)].path", "'\(sp.path)' must be an absolute path") }
+            checkUnique(sp.volumes.map(\.name), { "storage.pools[\(i)].volumes[\($0)].name" }, "volume")
+            for (j, vol) in sp.volumes.enumerated() {
+                checkName("storage.pools[\(i)].volumes[\(j)].name", vol.name, "volume")
+                if ByteSize.parse(vol.capacity) == nil {
+                    issue("storage.pools[\(i)].volumes[\(j)].capacity", "'\(vol.capacity)' is not a size like 64MiB or 2GiB")
+                }
+                if let format = vol.format, !["raw", "qcow2"].contains(format) {
+                    issue("storage.pools[\(i)].volumes[\(j)].format", "'\(format)' is not one of raw, qcow2")
+                }
+                volumes.insert("\(sp.name)/\(vol.name)")
+            }
+        }
+
+        // Personalities.
+        checkUnique(p.personalities.map(\.name), { "personalities[\($0)].name" }, "personality")
+        var macs: [MACAddress: String] = [:]
+        var volumeOwners: [String: String] = [:]
+        for (i, person) in p.personalities.enumerated() {
+            let base = "personalities[\(i)]"
+            checkName("\(base).name", person.name, "personality")
+            var vlansSeen: Set<String> = []
+            for (j, nic) in person.nics.enumerated() {
+                let field = "\(base).nics[\(j)]"
+                if !p.vlans.contains(where: { $0.name == nic.vlan }) { issue("\(field).vlan", "unknown VLAN '\(nic.vlan)'") }
+                else if !vlansSeen.insert(nic.vlan).inserted { issue("\(field).vlan", "personality '\(person.name)' already has a NIC on VLAN '\(nic.vlan)'") }
+                if !nic.wantsAllocatedMAC, let text = nic.mac {
+                    if let mac = MACAddress(text.lowercased()) {
+                        if mac.isMulticast { issue("\(field).mac", "\(text) is a multicast address; a NIC needs a unicast MAC") }
+                        else if mac.bytes == [0, 0, 0, 0, 0, 0] { issue("\(field).mac", "\(text) is the zero address") }
+                        else if let other = macs[mac] { issue("\(field).mac", "\(text) is already used by \(other)") }
+                        else { macs[mac] = field }
+                    } else {
+                        issue("\(field).mac", "'\(text)' is not a MAC address like 02:56:50:00:00:01")
+                    }
+                }
+                if let text = nic.ip {
+                    if let ip = IPv4Address(text) {
+                        if let subnet = subnets[nic.vlan], !subnet.containsHost(ip) {
+                            issue("\(field).ip", "\(text) is not a host address of VLAN '\(nic.vlan)' (\(subnet))")
+                        } else { claimIP(ip, "\(field).ip") }
+                    } else { issue("\(field).ip", "'\(text)' is not an IPv4 address") }
+                }
+            }
+            var targets: Set<String> = []
+            for (j, disk) in (person.disks ?? []).enumerated() {
+                let field = "\(base).disks[\(j)]"
+                if !isValidTarget(disk.target) { issue("\(field).target", "'\(disk.target)' is not a disk target like vdb (virtio) or sda (SCSI)") }
+                else if !targets.insert(disk.target).inserted { issue("\(field).target", "target '\(disk.target)' is used twice in personality '\(person.name)'") }
+                if !volumes.contains(disk.volume) { issue("\(field).volume", "unknown volume '\(disk.volume)' (write pool/volume)") }
+                else if let owner = volumeOwners[disk.volume] {
+                    issue("\(field).volume", "volume '\(disk.volume)' is already mapped to personality '\(owner)'; a volume has one writer")
+                } else { volumeOwners[disk.volume] = person.name }
+            }
+        }
+        if p.personalities.count > pool.members.count {
+            issue("personalities", "\(p.personalities.count) personalities but only \(pool.members.count) processors")
+        }
+
+        // Standby policy.
+        if let standby = p.standby {
+            if let mode = standby.mode, !["hot", "cold"].contains(mode) { issue("standby.mode", "'\(mode)' is not one of hot, cold") }
+            if let count = standby.count {
+                let spare = pool.members.count - p.personalities.count
+                if count < 0 { issue("standby.count", "must not be negative") }
+                else if count > spare { issue("standby.count", "\(count) standbys wanted but only \(max(spare, 0)) processors carry no personality") }
+            }
+        }
+
+        // Service IPs.
+        let services = p.services ?? []
+        checkUnique(services.map(\.name), { "services[\($0)].name" }, "service")
+        var endpoints: Set<String> = []
+        for (i, service) in services.enumerated() {
+            let base = "services[\(i)]"
+            checkName("\(base).name", service.name, "service")
+            if IPv4Address(service.address) == nil { issue("\(base).address", "'\(service.address)' is not an IPv4 address") }
+            if !(1...65535).contains(service.port) { issue("\(base).port", "\(service.port) is outside 1–65535") }
+            if !["tcp", "udp"].contains(service.protocolName) { issue("\(base).protocol", "'\(service.protocolName)' is not one of tcp, udp") }
+            if !endpoints.insert("\(service.address):\(service.port)/\(service.protocolName)").inserted {
+                issue("\(base).address", "\(service.address):\(service.port)/\(service.protocolName) is already a service")
+            }
+            if service.members.isEmpty { issue("\(base).members", "a service needs at least one member personality") }
+            for (j, member) in service.members.enumerated() where !p.personalities.contains(where: { $0.name == member }) {
+                issue("\(base).members[\(j)]", "unknown personality '\(member)'")
+            }
+        }
+
+        return issues.sorted { ($0.line ?? 0, $0.field) < ($1.line ?? 0, $1.field) }
+    }
+
+    static func isValidTarget(_ target: String) -> Bool {
+        guard target.count >= 3, target.hasPrefix("vd") || target.hasPrefix("sd") else { return false }
+        return target.dropFirst(2).allSatisfy { ("a"..."z").contains($0) }
+    }
+
+    static func overlaps(_ a: IPv4Subnet, _ b: IPv4Subnet) -> Bool {
+        let prefix = min(a.prefix, b.prefix)
+        let mask = IPv4Subnet.mask(prefix)
+        return a.network.value & mask == b.network.value & mask
+    }
+}

@@ -1,0 +1,133 @@
+import LibvirtXML
+import PlatformModel
+
+/// Everything the platform wants libvirt to hold, per host: the reconciler's target.
+public struct DesiredState: Sendable {
+    public struct Network: Sendable, Equatable {
+        public var host: String
+        public var vlan: String
+        public var spec: NetworkSpec
+    }
+    public struct Pool: Sendable, Equatable {
+        public var host: String
+        public var spec: StoragePoolSpec
+        public var volumes: [VolumeSpec]
+    }
+    public struct Processor: Sendable, Equatable {
+        public enum Role: String, Sendable, Codable { case active, hotStandby = "hot-standby", coldStandby = "cold-standby" }
+        public var host: String
+        public var spec: DomainSpec
+        public var personality: String?
+        public var role: Role
+        /// Active processors and hot standbys run; cold standbys are defined and off.
+        public var running: Bool { role != .coldStandby }
+    }
+
+    public var platform: String
+    public var networks: [Network]
+    public var pools: [Pool]
+    public var processors: [Processor]
+}
+
+/// The boot files and command line every processor uses (from the image manifest).
+public struct BootImage: Sendable, Equatable {
+    public var kernel: String
+    public var initrd: String
+    public var cmdline: String
+    public init(kernel: String, initrd: String, cmdline: String) {
+        self.kernel = kernel; self.initrd = initrd; self.cmdline = cmdline
+    }
+}
+
+/// Turns a validated definition plus the controller's memory (bindings, allocations) into the
+/// libvirt objects it implies. Pure and deterministic: golden-tested.
+public enum Renderer {
+    public static let namespace = "https://virtualplatform.dev/xmlns/platform"
+    public static let metadataPrefix = "vp"
+
+    public static func render(_ p: PlatformDefinition, allocations: [String: NICAllocation],
+                              bindings: [String: String], domainTypes: [String: String],
+                              image: BootImage) -> DesiredState {
+        let hostsByName = Dictionary(p.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+        // Every host gets every VLAN: a personality may move to a standby on any host.
+        var networks: [DesiredState.Network] = []
+        for host in p.hosts {
+            for vlan in p.vlans {
+                guard let subnet = IPv4Subnet(vlan.subnet) else { continue }
+                let gateway = vlan.gateway ?? subnet.firstHost.description
+                let name = Naming.network(platform: p.platform, vlan: vlan.name)
+                let hosts = p.personalities.flatMap { person in
+                    person.nics.filter { $0.vlan == vlan.name }.compactMap { nic -> DHCPHost? in
+                        guard let a = allocations[NICAllocation.key(personality: person.name, vlan: vlan.name)] else { return nil }
+                        return DHCPHost(mac: a.mac, ip: a.ip, name: person.name)
+                    }
+                }
+                let spec = NetworkSpec(name: name, uuid: StableUUID.make("network", p.platform, host.name, name),
+                                       bridge: Naming.bridge(platform: p.platform, vlan: vlan),
+                                       mode: vlan.mode == "routed" ? .routed : .isolated,
+                                       address: gateway, prefix: subnet.prefix, hosts: hosts,
+                                       vlanTag: vlan.id, openVSwitch: host.isOpenVSwitch)
+                networks.append(.init(host: host.name, vlan: vlan.name, spec: spec))
+            }
+        }
+
+        let pools = (p.storage?.pools ?? []).map { pool in
+            DesiredState.Pool(host: pool.host, spec: StoragePoolSpec(name: pool.name, path: pool.path),
+                              volumes: pool.volumes.map {
+                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0, format: $0.format ?? "raw")
+                              })
+        }
+
+        let personalityOf = Dictionary(bindings.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        let standbyMode = p.standby?.mode ?? "hot"
+        var hotLeft = standbyMode == "hot" ? (p.standby?.count ?? Int.max) : 0
+        var processors: [DesiredState.Processor] = []
+        for proc in p.processors.members {
+            let person = personalityOf[proc.name].flatMap { name in p.personalities.first { $0.name == name } }
+            let role: DesiredState.Processor.Role
+            if person != nil { role = .active }
+            else if hotLeft > 0 { role = .hotStandby; hotLeft -= 1 }
+            else { role = .coldStandby }
+
+            let interfaces = (person?.nics ?? []).compactMap { nic -> InterfaceSpec? in
+                guard let a = allocations[NICAllocation.key(personality: person!.name, vlan: nic.vlan)] else { return nil }
+                return InterfaceSpec(network: Naming.network(platform: p.platform, vlan: nic.vlan), mac: a.mac)
+            }
+            let disks = (person?.disks ?? []).map { disk -> DiskSpec in
+                let parts = disk.volume.split(separator: "/", maxSplits: 1).map(String.init)
+                return DiskSpec(source: .volume(pool: parts[0], volume: parts.count > 1 ? parts[1] : ""),
+                                target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio)
+            }
+            let owner = XMLTree("processor", ["platform": p.platform])
+                .attribute("personality", person?.name)
+            let host = hostsByName[proc.host]
+            let spec = DomainSpec(name: proc.name, uuid: StableUUID.make("domain", p.platform, proc.host, proc.name),
+                                  type: domainTypes[proc.host] ?? host?.domainType ?? "qemu",
+                                  vcpus: p.processors.vcpus, memoryMiB: p.processors.memoryMiB,
+                                  kernel: image.kernel, initrd: image.initrd,
+                                  cmdline: "\(image.cmdline) vp.name=\(proc.name)",
+                                  interfaces: interfaces, disks: disks,
+                                  serialLog: "/var/lib/virtualplatform/\(p.platform)/console/\(proc.name).log",
+                                  metadata: MetadataSpec(namespace: namespace, prefix: metadataPrefix, element: owner))
+            processors.append(.init(host: proc.host, spec: spec, personality: person?.name, role: role))
+        }
+        return DesiredState(platform: p.platform, networks: networks, pools: pools, processors: processors)
+    }
+}
+
+/// UUIDs derived from names, so an object's identity says which platform owns it and the same
+/// definition always yields the same UUIDs.
+public enum StableUUID {
+    public static func make(_ parts: String...) -> String {
+        let text = parts.joined(separator: "\u{1f}")
+        let a = Naming.stableHash("vp-a\u{1f}" + text), b = Naming.stableHash("vp-b\u{1f}" + text)
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: a >> (56 - 8 * UInt64($0))) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: b >> (56 - 8 * UInt64($0))) }
+        bytes[6] = bytes[6] & 0x0f | 0x80 // version 8: custom
+        bytes[8] = bytes[8] & 0x3f | 0x80 // RFC 4122 variant
+        let hex = bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+        let c = Array(hex)
+        return [c[0..<8], c[8..<12], c[12..<16], c[16..<20], c[20..<32]].map { String($0) }.joined(separator: "-")
+    }
+}
