@@ -49,10 +49,18 @@ let package = Package(
         .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
+        // Plans and applies the difference between the desired state and libvirt.
+        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformRender"]),
         // The controller's memory: bindings, allocations, journal (embedded SQLite via GRDB).
         .target(
             name: "StateStore",
             dependencies: ["PlatformModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The platform as one object: load + validate, plan, apply, destroy, status.
+        .target(
+            name: "PlatformEngine",
+            dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
+                           "ProcessorImage"]
         ),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
@@ -64,7 +72,7 @@ let package = Package(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
-                "TrialProcessor",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -15,6 +15,10 @@ public final class StoragePool: @unchecked Sendable {
 
     public var name: String { virStoragePoolGetName(handle).map { String(cString: $0) } ?? "?" }
 
+    public func uuid() throws -> String {
+        try readUUID("reading the UUID of storage pool '\(name)'") { virStoragePoolGetUUIDString(handle, $0) }
+    }
+
     public func isActive() throws -> Bool {
         try check(virStoragePoolIsActive(handle), "checking whether storage pool '\(name)' is active") == 1
     }

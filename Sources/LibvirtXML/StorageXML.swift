@@ -1,12 +1,14 @@
 /// A directory-backed storage pool.
 public struct StoragePoolSpec: Sendable, Equatable {
     public var name: String
+    public var uuid: String?
     public var path: String
-    public init(name: String, path: String) { self.name = name; self.path = path }
+    public init(name: String, uuid: String? = nil, path: String) { self.name = name; self.uuid = uuid; self.path = path }
 
     public var tree: XMLTree {
         XMLTree("pool", ["type": "dir"]) {
             XMLTree("name", text: name)
+            if let uuid { XMLTree("uuid", text: uuid) }
             XMLTree("target") { XMLTree("path", text: path) }
         }
     }

@@ -17,6 +17,7 @@ public struct ConfigIssue: Error, Sendable, Equatable, CustomStringConvertible, 
 /// All problems found in a definition; nothing is applied while any exists.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var issues: [ConfigIssue]
+    public init(issues: [ConfigIssue]) { self.issues = issues }
     public var description: String {
         "\(issues.count) problem\(issues.count == 1 ? "" : "s") in the platform definition:\n"
             + issues.map { "  \($0)" }.joined(separator: "\n")

@@ -27,6 +27,10 @@ public struct DesiredState: Sendable {
     public var networks: [Network]
     public var pools: [Pool]
     public var processors: [Processor]
+
+    public init(platform: String, networks: [Network], pools: [Pool], processors: [Processor]) {
+        self.platform = platform; self.networks = networks; self.pools = pools; self.processors = processors
+    }
 }
 
 /// The boot files and command line every processor uses (from the image manifest).
@@ -73,7 +77,9 @@ public enum Renderer {
         }
 
         let pools = (p.storage?.pools ?? []).map { pool in
-            DesiredState.Pool(host: pool.host, spec: StoragePoolSpec(name: pool.name, path: pool.path),
+            DesiredState.Pool(host: pool.host,
+                              spec: StoragePoolSpec(name: pool.name, uuid: StableUUID.make("pool", p.platform, pool.host, pool.name),
+                                                    path: pool.path),
                               volumes: pool.volumes.map {
                                   VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0, format: $0.format ?? "raw")
                               })

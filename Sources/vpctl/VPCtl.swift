@@ -5,6 +5,9 @@ struct VPCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vpctl",
         abstract: "Controller for VirtualPlatform: processors, virtual LANs, storage, failover, service IPs.",
-        subcommands: [DoctorCommand.self, ImageCommand.self]
+        subcommands: [
+            PlanCommand.self, ApplyCommand.self, StatusCommand.self, DestroyCommand.self,
+            DoctorCommand.self, ImageCommand.self,
+        ]
     )
 }

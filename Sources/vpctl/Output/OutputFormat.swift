@@ -7,7 +7,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("output")], help: "Output format: table or json.")
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table or json.")
     var format: OutputFormat = .table
 }
 

@@ -1,0 +1,96 @@
+import Foundation
+import HostDoctor
+import Libvirt
+import PlatformModel
+import PlatformRender
+import ProcessorImage
+import Reconciler
+import StateStore
+
+/// A loaded, validated platform with its state store and host connections: what `plan`,
+/// `apply`, `destroy` and `status` work on.
+public final class PlatformEngine: @unchecked Sendable {
+    public let loaded: LoadedPlatform
+    public var definition: PlatformDefinition { loaded.definition }
+    public let store: StateStore
+    public let connections: [String: Connection]
+    public let reconciler: Reconciler
+    let actor = "vpctl (pid \(ProcessInfo.processInfo.processIdentifier))"
+
+    /// Loads and validates the file (throwing every problem at once), then opens the store and
+    /// connects to every host. Nothing in libvirt is changed.
+    public init(file: String, statePath: String? = nil) throws {
+        loaded = try PlatformLoader.load(path: file)
+        let issues = Validator.validate(loaded)
+        if !issues.isEmpty { throw ConfigErrors(issues: issues) }
+        let p = loaded.definition
+        store = try StateStore(path: statePath ?? StateStore.defaultPath(platform: p.platform))
+        var connections: [String: Connection] = [:]
+        for (i, host) in p.hosts.enumerated() {
+            do {
+                connections[host.name] = try Connection(uri: host.uri)
+            } catch {
+                throw ConfigErrors(issues: [loaded.issue("hosts[\(i)].uri", "cannot reach host '\(host.name)': \(error)")])
+            }
+        }
+        self.connections = connections
+        reconciler = Reconciler(platform: p.platform, connections: connections)
+    }
+
+    deinit { connections.values.forEach { $0.close() } }
+
+    /// The desired state, with the addresses and bindings it implies (not yet remembered).
+    public func desired() async throws -> (state: DesiredState, bindings: [String: String], allocation: Allocator.Result) {
+        let p = definition
+        let allocation = try Allocator.allocate(p, remembered: try store.allocations())
+        let bindings = Placement.bind(p, remembered: try store.bindings())
+        var types: [String: String] = [:]
+        let needsImage = p.hosts.contains { !$0.uri.hasPrefix("test:") }
+        let image = ProcessorImage(directory: p.processors.image ?? ProcessorImage.defaultDirectory)
+        var boot = BootImage(kernel: image.kernelPath, initrd: image.initrdPath, cmdline: "console=ttyS0")
+        if needsImage {
+            let manifest = try image.load()
+            boot.cmdline = manifest.kernelCommandLine
+        }
+        for host in p.hosts {
+            if host.uri.hasPrefix("test:") { types[host.name] = "test"; continue }
+            if let type = host.domainType, type != "auto" { types[host.name] = type; continue }
+            types[host.name] = try await DomainTypeProbe.resolve(connections[host.name]!, kernel: image.kernelPath)
+        }
+        let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot)
+        return (state, bindings, allocation)
+    }
+
+    public func plan() async throws -> Plan {
+        try reconciler.plan(try await desired().state)
+    }
+
+    /// Converges libvirt to the definition under the platform lock; returns what it changed.
+    @discardableResult
+    public func apply(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
+        try await store.exclusively {
+            let (state, bindings, allocation) = try await desired()
+            try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
+            let plan = try reconciler.plan(state)
+            try reconciler.apply(plan, progress: progress) { change in
+                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
+                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
+            }
+            return plan
+        }
+    }
+
+    /// Removes everything the platform created (and nothing else), then forgets its bindings.
+    @discardableResult
+    public func destroy(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
+        try await store.exclusively {
+            let plan = try reconciler.destroyPlan()
+            try reconciler.apply(plan, progress: progress) { change in
+                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
+                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
+            }
+            try store.forgetPlatform(actor: actor, cause: cause)
+            return plan
+        }
+    }
+}

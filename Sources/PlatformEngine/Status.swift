@@ -1,0 +1,79 @@
+import Foundation
+import Libvirt
+import PlatformModel
+import PlatformRender
+
+/// What `vpctl status` shows: the platform as it is now.
+public struct PlatformStatus: Codable, Sendable {
+    public struct Processor: Codable, Sendable {
+        public var name: String
+        public var host: String
+        /// libvirt state ("running", "shutoff", …) or "missing".
+        public var state: String
+        /// "active", "hot-standby" or "cold-standby".
+        public var role: String
+        public var personality: String?
+    }
+    public struct Membership: Codable, Sendable {
+        public var personality: String
+        public var processor: String?
+        public var vlan: String
+        public var mac: String
+        public var ip: String
+    }
+    public struct StorageMapping: Codable, Sendable {
+        public var personality: String
+        public var processor: String?
+        public var target: String
+        public var volume: String
+    }
+    public struct Service: Codable, Sendable {
+        public var name: String
+        public var endpoint: String
+        public var members: [String]
+        /// Processors currently carrying the member personalities.
+        public var processors: [String]
+    }
+    public var platform: String
+    public var processors: [Processor]
+    public var vlans: [String]
+    public var memberships: [Membership]
+    public var storage: [StorageMapping]
+    public var services: [Service]
+}
+
+extension PlatformEngine {
+    public func status() async throws -> PlatformStatus {
+        let p = definition
+        let (desired, bindings, allocation) = try await desired()
+        var processors: [PlatformStatus.Processor] = []
+        for proc in desired.processors {
+            let state: String
+            if let dom = try connections[proc.host]?.domainIfPresent(named: proc.spec.name) {
+                state = try dom.status().state.rawValue
+            } else {
+                state = "missing"
+            }
+            processors.append(.init(name: proc.spec.name, host: proc.host, state: state, role: proc.role.rawValue,
+                                    personality: proc.personality))
+        }
+        var memberships: [PlatformStatus.Membership] = []
+        var storage: [PlatformStatus.StorageMapping] = []
+        for person in p.personalities {
+            for nic in person.nics {
+                let a = allocation.nics[NICAllocation.key(personality: person.name, vlan: nic.vlan)]
+                memberships.append(.init(personality: person.name, processor: bindings[person.name], vlan: nic.vlan,
+                                         mac: a?.mac ?? "?", ip: a?.ip ?? "?"))
+            }
+            for disk in person.disks ?? [] {
+                storage.append(.init(personality: person.name, processor: bindings[person.name], target: disk.target, volume: disk.volume))
+            }
+        }
+        let services = (p.services ?? []).map { s in
+            PlatformStatus.Service(name: s.name, endpoint: "\(s.address):\(s.port)/\(s.protocolName)", members: s.members,
+                                   processors: s.members.compactMap { bindings[$0] })
+        }
+        return PlatformStatus(platform: p.platform, processors: processors, vlans: p.vlans.map(\.name),
+                              memberships: memberships, storage: storage, services: services)
+    }
+}

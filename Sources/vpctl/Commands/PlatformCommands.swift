@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import PlatformEngine
+import Reconciler
+
+/// Options every platform command takes.
+struct PlatformOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("file")], help: "Platform definition (YAML).")
+    var file: String
+
+    @Option(help: "State store (SQLite); default /var/lib/virtualplatform/<platform>/state.sqlite.")
+    var state: String?
+
+    func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state) }
+}
+
+struct PlanEntry: Encodable {
+    var verb: String, host: String, object: String, reasons: [String]
+    init(_ c: Change) { verb = c.verb.rawValue; host = c.host; object = c.object; reasons = c.reasons }
+}
+
+func printPlan(_ plan: Plan, format: OutputFormat, emptyMessage: String) throws {
+    if format == .json { try JSONOutput.print(plan.changes.map(PlanEntry.init)); return }
+    if plan.isEmpty { print(emptyMessage); return }
+    var table = Table("ACTION", "OBJECT", "HOST", "WHY")
+    for change in plan.changes {
+        table.add(change.verb.rawValue, change.object, change.host, change.reasons.first ?? "")
+        for reason in change.reasons.dropFirst() { table.add("", "", "", reason) }
+    }
+    print(table.render())
+    let counts = Dictionary(grouping: plan.changes, by: \.verb).mapValues(\.count)
+    print("\n\(counts[.create] ?? 0) to create, \(counts[.update] ?? 0) to update, \(counts[.delete] ?? 0) to delete")
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change (create / update / delete, per object), changing nothing.")
+
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let plan = try await platform.engine().plan()
+        try printPlan(plan, format: output.format, emptyMessage: "no changes: libvirt matches the definition")
+    }
+}
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Converge libvirt to the platform definition.",
+        discussion: "Validates the whole definition first; on any problem nothing is changed. Drift made by hand is corrected. An apply cut short is completed by the next one.")
+
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let engine = try platform.engine()
+        let plan = try await engine.apply(cause: "apply -f \(platform.file)") { done, total, change in
+            Progress.say("[\(done)/\(total)] \(change.verb.rawValue) \(change.object) on \(change.host)")
+        }
+        try printPlan(plan, format: output.format, emptyMessage: "no changes: libvirt matches the definition")
+    }
+}
+
+struct DestroyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy",
+        abstract: "Remove everything the platform created (processors, networks, pools, volumes) and nothing else.")
+
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let plan = try await platform.engine().destroy(cause: "destroy -f \(platform.file)") { done, total, change in
+            Progress.say("[\(done)/\(total)] \(change.verb.rawValue) \(change.object) on \(change.host)")
+        }
+        try printPlan(plan, format: output.format, emptyMessage: "nothing to destroy")
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show processors, VLAN membership, storage mappings and service IPs.")
+
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let status = try await platform.engine().status()
+        if output.format == .json { try JSONOutput.print(status); return }
+
+        print("PROCESSORS")
+        var procs = Table("NAME", "HOST", "STATE", "ROLE", "PERSONALITY")
+        for p in status.processors { procs.add(p.name, p.host, p.state, p.role, p.personality ?? "-") }
+        print(procs.render())
+
+        print("\nVLAN MEMBERSHIP")
+        var matrix = Table(header: ["PERSONALITY", "PROCESSOR"] + status.vlans)
+        for person in Set(status.memberships.map(\.personality)).sorted() {
+            let rows = status.memberships.filter { $0.personality == person }
+            let cells = status.vlans.map { vlan in rows.first { $0.vlan == vlan }.map { "\($0.mac) \($0.ip)" } ?? "-" }
+            matrix.rows.append([person, rows.first?.processor ?? "-"] + cells)
+        }
+        print(matrix.render())
+
+        print("\nSTORAGE MAPPINGS")
+        var disks = Table("PERSONALITY", "PROCESSOR", "TARGET", "VOLUME")
+        for d in status.storage { disks.add(d.personality, d.processor ?? "-", d.target, d.volume) }
+        print(disks.render())
+
+        print("\nSERVICE IPS")
+        var services = Table("NAME", "ENDPOINT", "MEMBERS", "PROCESSORS")
+        for s in status.services { services.add(s.name, s.endpoint, s.members.joined(separator: ","), s.processors.joined(separator: ",")) }
+        print(services.render())
+    }
+}
