@@ -1,1 +1,35 @@
-print("vp-agent")
+import AgentProtocol
+import FlyingSocks
+import FoundationEssentials
+import Glibc
+
+// vp-agent: runs inside every processor (started and restarted by the initramfs /init).
+// It brings up NICs and data disks as they appear, answers heartbeats on UDP 7701 on every
+// interface and serves its report on HTTP 7700.
+
+let agentVersion = "0.1.0"
+let hostname = KernelFiles.processorName()
+signal(SIGPIPE, SIG_IGN)   // a client that hangs up must not kill us
+
+let network = NetworkWatcher()
+let disks = DiskWatcher()
+network.start()
+disks.start()
+
+do {
+    let pool = SocketPool.make()
+    try await pool.prepare()
+    let polling = Task { try await pool.run() }
+    let heartbeats = try HeartbeatResponder.bind(port: AgentPorts.heartbeat, pool: pool)
+    let server = ReportServer(listener: try HTTPListener.bind(port: AgentPorts.http, pool: pool),
+                              hostname: hostname, version: agentVersion, disks: disks)
+    log("\(hostname): HTTP on :\(AgentPorts.http), heartbeats on UDP :\(AgentPorts.heartbeat), version \(agentVersion)")
+    log("ready")
+    async let answering: Void = heartbeats.run()
+    try await server.run()
+    await answering
+    try await polling.value
+} catch {
+    log("fatal: \(error)")
+    exit(1)
+}
