@@ -79,6 +79,12 @@ let package = Package(
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
         .testTarget(
+            name: "PlatformTests",
+            dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",
+                           "LibvirtXML"],
+            exclude: ["Golden"]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor"]

@@ -96,11 +96,15 @@ public enum Allocator {
 
     static func newIP(vlan: VLANDef, used: inout Set<IPv4Address>) throws -> IPv4Address {
         guard let subnet = IPv4Subnet(vlan.subnet) else { throw AllocationError("VLAN '\(vlan.name)' has no valid subnet") }
-        let start = min(subnet.firstHost.value + 9, subnet.lastHost.value)
-        for value in Array(start...subnet.lastHost.value) + Array(subnet.firstHost.value..<start) {
+        // From .10 up to the end of the subnet, then wrap around to the start.
+        let first = subnet.firstHost.value, last = subnet.lastHost.value
+        let start = min(first + 9, last)
+        var value = start
+        repeat {
             let ip = IPv4Address(value)
             if used.insert(ip).inserted { return ip }
-        }
+            value = value == last ? first : value + 1
+        } while value != start
         throw AllocationError("VLAN '\(vlan.name)' (\(subnet)) has no free address left")
     }
 }

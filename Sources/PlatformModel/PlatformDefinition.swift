@@ -83,6 +83,8 @@ public struct PersonalityDef: Codable, Sendable, Equatable {
     public var name: String
     public var nics: [NICDef]
     public var disks: [DiskDef]?
+
+    public init(name: String, nics: [NICDef], disks: [DiskDef]? = nil) { self.name = name; self.nics = nics; self.disks = disks }
 }
 
 public struct NICDef: Codable, Sendable, Equatable {
@@ -91,6 +93,8 @@ public struct NICDef: Codable, Sendable, Equatable {
     public var mac: String?
     /// The address DHCP reserves for the MAC; absent to allocate one in the VLAN's subnet.
     public var ip: String?
+
+    public init(vlan: String, mac: String? = nil, ip: String? = nil) { self.vlan = vlan; self.mac = mac; self.ip = ip }
 
     public var wantsAllocatedMAC: Bool { mac == nil || mac == "auto" }
 }

@@ -79,16 +79,18 @@ public enum Validator {
         }
         for (i, vlan) in p.vlans.enumerated() {
             checkName("vlans[\(i)].name", vlan.name, "VLAN")
+            var idIsFine = false
             if !(1...4094).contains(vlan.id) { issue("vlans[\(i)].id", "802.1Q id \(vlan.id) is outside 1–4094") }
             else if let first = vlanIDs[vlan.id] { issue("vlans[\(i)].id", "802.1Q id \(vlan.id) is already used by vlans[\(first)] ('\(p.vlans[first].name)')") }
-            else { vlanIDs[vlan.id] = i }
+            else { vlanIDs[vlan.id] = i; idIsFine = true }
             if let mode = vlan.mode, !["isolated", "routed"].contains(mode) {
                 issue("vlans[\(i)].mode", "'\(mode)' is not one of isolated, routed")
             }
             let bridge = Naming.bridge(platform: p.platform, vlan: vlan)
             if bridge.count > maxBridgeName || bridge.isEmpty || bridge.contains(where: { $0 == "/" || $0 == " " || $0 == ":" }) {
                 issue("vlans[\(i)].bridge", "bridge name '\(bridge)' is not a valid Linux interface name (at most \(maxBridgeName) characters, no '/', ':' or spaces)")
-            } else if let first = bridges[bridge] {
+            } else if let first = bridges[bridge], idIsFine || vlan.bridge != nil {
+                // A default bridge name repeats only when the id does, which is reported already.
                 issue("vlans[\(i)].bridge", "bridge '\(bridge)' is already used by vlans[\(first)]")
             } else { bridges[bridge] = i }
             guard let subnet = IPv4Subnet(vlan.subnet) else {

@@ -41,7 +41,8 @@ struct ActualState {
     static func read(_ connection: Connection) throws -> ActualState {
         var state = ActualState()
         for net in try connection.networks() {
-            let doc = try XMLDocument(xmlString: try persistentXML(net))
+            guard let xml = try vanishing({ try persistentXML(net) }) else { continue }
+            let doc = try XMLDocument(xmlString: xml)
             let hosts = try doc.nodes(forXPath: "/network/ip/dhcp/host").compactMap { node -> DHCPHostKey? in
                 guard let e = node as? XMLElement, let mac = e.attribute(forName: "mac")?.stringValue,
                       let ip = e.attribute(forName: "ip")?.stringValue else { return nil }
@@ -54,21 +55,31 @@ struct ActualState {
                 forwardMode: doc.value("/network/forward/@mode"), hosts: Set(hosts))
         }
         for pool in try connection.storagePools() {
-            let active = try pool.isActive()
+            guard let active = try vanishing({ try pool.isActive() }) else { continue }
             var volumes: [String: UInt64] = [:]
-            if active { for vol in try pool.volumes() { volumes[vol.name] = try vol.capacityBytes() } }
+            if active {
+                for vol in try vanishing({ try pool.volumes() }) ?? [] {
+                    if let size = try vanishing({ try vol.capacityBytes() }) { volumes[vol.name] = size }
+                }
+            }
             state.pools[pool.name] = Pool(name: pool.name, uuid: try pool.uuid(), active: active, volumes: volumes)
         }
         for dom in try connection.domains() {
-            let facts = try DomainFacts(xml: try dom.xml(inactive: true))
-            state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: try dom.isActive(), definition: facts)
+            guard let xml = try vanishing({ try dom.xml(inactive: true) }), let active = try vanishing({ try dom.isActive() })
+            else { continue }
+            state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: active, definition: try DomainFacts(xml: xml))
         }
         return state
     }
 
+    /// The value, or nil when the object was deleted (by someone else) while being read.
+    private static func vanishing<T>(_ read: () throws -> T) throws -> T? {
+        do { return try read() } catch let e as LibvirtError where e.isNotFound { return nil }
+    }
+
     /// The persistent definition; drivers that refuse the flag (the test driver) give the live one.
     private static func persistentXML(_ net: Libvirt.Network) throws -> String {
-        do { return try net.xml(inactive: true) } catch is LibvirtError { return try net.xml() }
+        do { return try net.xml(inactive: true) } catch let e as LibvirtError where !e.isNotFound { return try net.xml() }
     }
 }
 

@@ -44,6 +44,7 @@ public struct Change: Sendable, CustomStringConvertible {
 /// The difference between what the definition wants and what libvirt holds.
 public struct Plan: Sendable {
     public var changes: [Change]
+    public init(changes: [Change]) { self.changes = changes }
     public var isEmpty: Bool { changes.isEmpty }
 }
 

@@ -1,0 +1,67 @@
+import Foundation
+import PlatformModel
+import PlatformRender
+import Testing
+
+/// The rendered libvirt XML is compared byte for byte with files under Golden/.
+/// After an intended change, regenerate them with VP_UPDATE_GOLDEN=1 swift test --filter GoldenTests
+/// and review the diff.
+@Suite struct GoldenTests {
+    static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    func rendered() throws -> DesiredState {
+        let p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
+        let allocation = try Allocator.allocate(p, remembered: [:])
+        let bindings = Placement.bind(p, remembered: [:])
+        return Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: ["local": "qemu"],
+                               image: BootImage(kernel: "/img/vmlinuz", initrd: "/img/initrd.img", cmdline: "console=ttyS0 quiet"))
+    }
+
+    func check(_ name: String, _ xml: String) throws {
+        let url = Self.goldenDirectory.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["VP_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: Self.goldenDirectory, withIntermediateDirectories: true)
+            try xml.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let golden = try String(contentsOf: url, encoding: .utf8)
+        #expect(xml == golden, "\(name) differs from its golden file")
+    }
+
+    @Test func networksMatchGolden() throws {
+        let state = try rendered()
+        for net in state.networks { try check("network-\(net.spec.name).xml", net.spec.render()) }
+    }
+
+    @Test func processorsMatchGolden() throws {
+        let state = try rendered()
+        for proc in state.processors { try check("processor-\(proc.spec.name).xml", proc.spec.render()) }
+    }
+
+    @Test func poolMatchesGolden() throws {
+        let state = try rendered()
+        try check("pool-t-data.xml", state.pools[0].spec.render())
+    }
+
+    @Test func renderingIsDeterministic() throws {
+        #expect(try rendered().processors.map { $0.spec.render() } == rendered().processors.map { $0.spec.render() })
+    }
+
+    @Test func membersHaveInterfacesAndNonMembersNone() throws {
+        let state = try rendered()
+        let web = try #require(state.processors.first { $0.personality == "web" })
+        let db = try #require(state.processors.first { $0.personality == "db" })
+        let standby = try #require(state.processors.first { $0.personality == nil })
+        #expect(Set(web.spec.interfaces.map(\.network)) == ["t-front", "t-back"])
+        #expect(db.spec.interfaces.map(\.network) == ["t-back"])
+        #expect(standby.spec.interfaces.isEmpty && standby.spec.disks.isEmpty)
+        #expect(standby.role == .hotStandby)
+        // The 802.1Q tag is rendered only for Open vSwitch hosts.
+        #expect(!state.networks[0].spec.render().contains("<tag"))
+        var p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
+        p.hosts[0].switchType = "openvswitch"
+        let ovs = Renderer.render(p, allocations: [:], bindings: [:], domainTypes: [:],
+                                  image: BootImage(kernel: "k", initrd: "i", cmdline: ""))
+        #expect(ovs.networks[0].spec.render().contains("<tag id=\"100\">"))
+        #expect(ovs.networks[0].spec.render().contains("<virtualport type=\"openvswitch\">"))
+    }
+}

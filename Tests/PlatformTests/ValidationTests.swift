@@ -1,0 +1,84 @@
+import PlatformModel
+import Testing
+
+@Suite struct ValidationTests {
+    @Test func theFixtureIsValid() throws {
+        #expect(try issues(validYAML).isEmpty)
+    }
+
+    /// Each case: (what to replace, replacement, field reported, words in the message).
+    static let rules: [(String, String, String, String)] = [
+        ("mac: \"02:56:50:00:02:20\"", "mac: \"02:56:50:00:02\"", "personalities[1].nics[0].mac", "is not a MAC address"),
+        ("mac: \"02:56:50:00:02:20\"", "mac: \"03:56:50:00:02:20\"", "personalities[1].nics[0].mac", "multicast"),
+        ("{ vlan: front, ip: 10.40.1.10 }", "{ vlan: front, ip: 10.40.1.10, mac: \"02:56:50:00:02:20\" }", "personalities[1].nics[0].mac", "already used"),
+        ("platform: t\n", "platform: t\nmacPrefix: \"00:16:3e\"\n", "macPrefix", "not locally administered"),
+        ("platform: t\n", "platform: t\nmacPrefix: \"03:16:3e\"\n", "macPrefix", "multicast"),
+        ("id: 200", "id: 4095", "vlans[1].id", "outside 1–4094"),
+        ("id: 200", "id: 0", "vlans[1].id", "outside 1–4094"),
+        ("id: 200", "id: 100", "vlans[1].id", "already used"),
+        ("ip: 10.40.2.20", "ip: 10.40.1.20", "personalities[1].nics[0].ip", "is not a host address of VLAN 'back'"),
+        ("ip: 10.40.2.20", "ip: 10.40.2.255", "personalities[1].nics[0].ip", "is not a host address"),
+        ("ip: 10.40.1.10", "ip: 10.40.1.1", "personalities[0].nics[0].ip", "already used"),
+        ("volume: t-data/v2", "volume: t-data/v1", "personalities[1].disks[0].volume", "already mapped to personality 'web'"),
+        ("volume: t-data/v2", "volume: t-data/nope", "personalities[1].disks[0].volume", "unknown volume"),
+        ("{ vlan: back, mac", "{ vlan: middle, mac", "personalities[1].nics[0].vlan", "unknown VLAN 'middle'"),
+        ("{ name: t-p3, host: local }", "{ name: t-p3, host: elsewhere }", "processors.members[2].host", "unknown host 'elsewhere'"),
+        ("members: [web]", "members: [web, cache]", "services[0].members[1]", "unknown personality 'cache'"),
+        ("subnet: 10.40.2.0/24", "subnet: 10.40.2.0/33", "vlans[1].subnet", "is not an IPv4 subnet"),
+        ("subnet: 10.40.2.0/24", "subnet: 10.40.1.128/25", "vlans[1].subnet", "overlaps"),
+        ("    id: 200\n", "    id: 200\n    bridge: a-bridge-name-too-long\n", "vlans[1].bridge", "at most 15 characters"),
+        ("{ name: t-p3, host: local }", "{ name: \"t/p3\", host: local }", "processors.members[2].name", "is not valid"),
+        ("{ name: t-p3, host: local }", "{ name: t-p2, host: local }", "processors.members[2].name", "defined twice"),
+        ("target: vdb, volume: t-data/v1", "target: hda, volume: t-data/v1", "personalities[0].disks[0].target", "not a disk target"),
+        ("count: 1", "count: 2", "standby.count", "only 1 processors carry no personality"),
+        ("port: 80", "port: 70000", "services[0].port", "outside 1–65535"),
+        ("protocol: tcp", "protocol: sctp", "services[0].protocol", "not one of tcp, udp"),
+        ("capacity: 64MiB }\n        - { name: v2", "capacity: lots }\n        - { name: v2", "storage.pools[0].volumes[0].capacity", "not a size"),
+        ("{ vlan: back }", "{ vlan: front }", "personalities[0].nics[1].vlan", "already has a NIC on VLAN 'front'"),
+        ("    uri: test:///default", "    uri: nonsense", "hosts[0].uri", "not a libvirt URI"),
+    ]
+
+    @Test(arguments: rules.indices)
+    func eachRuleIsReportedWithFieldAndLine(_ index: Int) throws {
+        let (old, new, field, words) = Self.rules[index]
+        let text = yaml(replacing: old, with: new)
+        let found = try issues(text)
+        let hit = found.first { $0.field == field && $0.message.contains(words) }
+        #expect(hit != nil, "expected \(field): …\(words)…, got \(found.map(\.description))")
+        #expect(hit?.line != nil)
+        #expect(hit?.description.hasPrefix("t.yaml:") == true)
+    }
+
+    @Test func morePersonalitiesThanProcessors() throws {
+        let text = yaml(replacing: "    - { name: t-p2, host: local }\n    - { name: t-p3, host: local }\n", with: "")
+        let found = try issues(text)
+        #expect(found.contains { $0.field == "personalities" && $0.message.contains("2 personalities but only 1 processors") })
+    }
+
+    @Test func everyProblemIsReportedAtOnceWithItsLine() throws {
+        let text = yaml(replacing: "id: 200", with: "id: 5000").replacingOccurrences(of: "port: 80", with: "port: 0")
+        let found = try issues(text)
+        #expect(found.count == 2)
+        #expect(found[0].line == lineOf("id: 5000", in: text))
+        #expect(found[0].description == "t.yaml:\(lineOf("id: 5000", in: text)): vlans[1].id: 802.1Q id 5000 is outside 1–4094")
+        #expect(found[1].field == "services[0].port")
+    }
+
+    @Test func yamlSyntaxErrorsNameTheLine() throws {
+        let text = yaml(replacing: "  vcpus: 1", with: "  vcpus: [1")
+        let found = try issues(text)
+        #expect(found.count == 1)
+        #expect(found[0].message.hasPrefix("invalid YAML"))
+        #expect(found[0].line != nil)
+    }
+
+    @Test func missingAndMistypedFieldsNameTheField() throws {
+        let missing = try issues(yaml(replacing: "    subnet: 10.40.2.0/24\n", with: ""))
+        #expect(missing.map(\.field) == ["vlans[1].subnet"])
+        #expect(missing.first?.message == "required field is missing")
+        let mistyped = try issues(yaml(replacing: "id: 200", with: "id: two"))
+        #expect(mistyped.map(\.field) == ["vlans[1].id"])
+        #expect(mistyped.first?.message == "expected an integer")
+        #expect(mistyped.first?.line == lineOf("id: two", in: yaml(replacing: "id: 200", with: "id: two")))
+    }
+}
