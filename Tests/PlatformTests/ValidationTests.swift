@@ -1,3 +1,4 @@
+import Foundation
 import PlatformModel
 import Testing
 
@@ -80,5 +81,16 @@ import Testing
         #expect(mistyped.map(\.field) == ["vlans[1].id"])
         #expect(mistyped.first?.message == "expected an integer")
         #expect(mistyped.first?.line == lineOf("id: two", in: yaml(replacing: "id: 200", with: "id: two")))
+    }
+}
+
+@Suite struct ExampleDefinitionTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("platform-config")
+
+    @Test(arguments: ["demo.yaml", "datacenter.yaml"])
+    func examplesAreValid(_ name: String) throws {
+        let loaded = try PlatformLoader.load(path: Self.directory.appendingPathComponent(name).path)
+        #expect(Validator.validate(loaded).map(\.description) == [])
     }
 }
