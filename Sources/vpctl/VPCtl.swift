@@ -7,7 +7,7 @@ struct VPCtl: AsyncParsableCommand {
         abstract: "Controller for VirtualPlatform: processors, virtual LANs, storage, failover, service IPs.",
         subcommands: [
             PlanCommand.self, ApplyCommand.self, StatusCommand.self, DestroyCommand.self,
-            DoctorCommand.self, ImageCommand.self,
+            DoctorCommand.self, ImageCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import PlatformEngine
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the platform against its bars.",
+        subcommands: [ControlPlaneBench.self])
+}
+
+/// Statistics of repeated timings.
+struct Timings: Encodable {
+    var samples: [Double]
+    var median: Double { percentile(0.5) }
+    var p99: Double { percentile(0.99) }
+    var max: Double { samples.max() ?? 0 }
+
+    func percentile(_ q: Double) -> Double {
+        let sorted = samples.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded(.up)))]
+    }
+
+    enum CodingKeys: String, CodingKey { case samples, median, p99, max }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(samples, forKey: .samples); try c.encode(median, forKey: .median)
+        try c.encode(p99, forKey: .p99); try c.encode(max, forKey: .max)
+    }
+}
+
+struct ControlPlaneBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "control-plane",
+        abstract: "Plan and apply a large platform on libvirt's test driver (bars: apply ≤ 5 s, no-op re-apply ≤ 0.5 s).")
+
+    @Option(help: "Processors in the generated platform.") var processors = 1000
+    @Option(help: "VLANs.") var vlans = 200
+    @Option(help: "Volumes.") var volumes = 2000
+    @Option(help: "Repetitions.") var trials = 5
+    @OptionGroup var output: OutputOptions
+
+    struct Result: Encodable {
+        var processors: Int, vlans: Int, volumes: Int, trials: Int
+        var planSeconds: Timings, applySeconds: Timings, noopApplySeconds: Timings
+    }
+
+    func run() async throws {
+        var plan = Timings(samples: []), apply = Timings(samples: []), noop = Timings(samples: [])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for trial in 1...trials {
+            let name = "bench\(trial)"
+            let file = dir.appendingPathComponent("\(name).yaml").path
+            try generate(platform: name).write(toFile: file, atomically: true, encoding: .utf8)
+            let engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("\(name).sqlite").path)
+            let clock = ContinuousClock()
+            var changes = 0
+            plan.samples.append(try await clock.measure { changes = try await engine.plan().changes.count }.seconds)
+            apply.samples.append(try await clock.measure { try await engine.apply(cause: "bench") }.seconds)
+            var leftover = 0
+            noop.samples.append(try await clock.measure { leftover = try await engine.apply(cause: "bench").changes.count }.seconds)
+            guard leftover == 0 else { throw ValidationError("re-apply of trial \(trial) still changed \(leftover) objects") }
+            Progress.say("trial \(trial): plan \(fmt(plan.samples.last!)) s (\(changes) changes), apply \(fmt(apply.samples.last!)) s, no-op apply \(fmt(noop.samples.last!)) s")
+            try await engine.destroy(cause: "bench")
+        }
+        let result = Result(processors: processors, vlans: vlans, volumes: volumes, trials: trials,
+                            planSeconds: plan, applySeconds: apply, noopApplySeconds: noop)
+        if output.format == .json { try JSONOutput.print(result); return }
+        var table = Table("MEASURE", "MEDIAN (s)", "P99 (s)", "BAR (s)")
+        table.add("plan", fmt(plan.median), fmt(plan.p99), "-")
+        table.add("full apply", fmt(apply.median), fmt(apply.p99), "5.0")
+        table.add("no-op re-apply", fmt(noop.median), fmt(noop.p99), "0.5")
+        print("\(processors) processors, \(vlans) VLANs, \(volumes) volumes on test:///default, \(trials) trials")
+        print(table.render())
+    }
+
+    func fmt(_ s: Double) -> String { String(format: "%.3f", s) }
+
+    /// A platform of the requested size: 90 % of processors carry a personality with NICs on two
+    /// VLANs and two disks; the rest are standbys; volumes spread over 10 pools.
+    func generate(platform: String) -> String {
+        let personalities = processors * 9 / 10
+        let pools = 10
+        var y = "platform: \(platform)\nhosts:\n  - { name: local, uri: \"test:///default\" }\n"
+        y += "processors:\n  vcpus: 1\n  memoryMiB: 128\n  members:\n"
+        for i in 0..<processors { y += "    - { name: \(platform)-p\(i), host: local }\n" }
+        y += "vlans:\n"
+        for v in 0..<vlans { y += "  - { name: v\(v), id: \(v + 1), subnet: 10.\(100 + v / 256).\(v % 256).0/24 }\n" }
+        y += "storage:\n  pools:\n"
+        for p in 0..<pools {
+            y += "    - name: \(platform)-pool\(p)\n      host: local\n      path: /vp-bench/\(platform)/pool\(p)\n      volumes:\n"
+            for v in stride(from: p, to: volumes, by: pools) { y += "        - { name: vol\(v), capacity: 8MiB }\n" }
+        }
+        y += "personalities:\n"
+        for i in 0..<personalities {
+            y += "  - name: s\(i)\n    nics:\n      - { vlan: v\(i % vlans) }\n      - { vlan: v\((i + 1) % vlans) }\n"
+            let disks = [2 * i, 2 * i + 1].filter { $0 < volumes }
+            if !disks.isEmpty {
+                y += "    disks:\n"
+                for (k, v) in disks.enumerated() { y += "      - { target: vd\(["b", "c"][k]), volume: \(platform)-pool\(v % pools)/vol\(v) }\n" }
+            }
+        }
+        return y
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
