@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                           "TrialProcessor"]
+                           "TrialProcessor", "PlatformEngine", "PlatformModel"]
         ),
     ]
 )

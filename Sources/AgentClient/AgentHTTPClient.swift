@@ -51,7 +51,7 @@ public struct AgentHTTPClient: Sendable {
         throw lastError ?? AgentClientError(host: host, operation: "waiting for the agent", cause: "timed out")
     }
 
-    private func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
+    fileprivate func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
         guard let url = URL(string: "http://\(host):\(port)\(path)") else {
             throw AgentClientError(host: host, operation: "\(method) \(path)", cause: "invalid address")
         }
@@ -78,4 +78,13 @@ public struct AgentClientError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let cause: String
     public var description: String { "agent at \(host): \(operation): \(cause)" }
+}
+
+extension AgentHTTPClient {
+    /// Asks the agent to send a heartbeat from inside the processor to `address` and says whether
+    /// it was answered: reachability as the processor sees it.
+    public func probe(_ address: String) async throws -> Bool {
+        let data = try await send("POST", "/v1/probe", body: Data(address.utf8))
+        return try JSONDecoder().decode(ProbeResult.self, from: data).reachable
+    }
 }
