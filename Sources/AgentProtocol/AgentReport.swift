@@ -1,4 +1,3 @@
-import Foundation
 
 /// Well-known ports of the in-guest agent.
 public enum AgentPorts {

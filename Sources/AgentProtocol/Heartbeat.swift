@@ -1,4 +1,3 @@
-import Foundation
 
 /// A heartbeat datagram. The controller sends a request; the agent answers with the same
 /// sequence number and token, so the controller can match replies and measure response time.

@@ -1,4 +1,5 @@
 import AgentProtocol
+import Dispatch
 import FlyingSocks
 import FoundationEssentials
 import Glibc
@@ -6,6 +7,8 @@ import Glibc
 /// The agent's HTTP API on port 7700:
 /// - `GET /healthz` → 200 "ok"
 /// - `GET /v1/report` → `AgentReport` as JSON
+/// - `POST /v1/probe` (body: an IPv4 address) → `ProbeResult`: does a heartbeat sent from this
+///   processor to that address get an answer? (reachability as the processor sees it)
 /// - `PUT /v1/disks/<name>/marker` (text body) → 200 with the disk's `AgentReport.Disk`; 400 for an
 ///   empty, oversized or non-UTF-8 body, 404 for an unknown disk, 409 for a disk holding data
 ///   that is not ext2/3/4 (it is never formatted), 500 when formatting/mounting/writing fails.
@@ -27,6 +30,8 @@ struct ReportServer: Sendable {
             return .text(200, "ok\n")
         case ("GET", ["v1", "report"]):
             return Self.json(report())
+        case ("POST", ["v1", "probe"]):
+            return await probe(request.body)
         case ("PUT", let p) where p.count == 4 && p[0] == "v1" && p[1] == "disks" && p[3] == "marker":
             return await putMarker(request.body, on: p[2])
         case (_, ["healthz"]), (_, ["v1", "report"]):
@@ -62,6 +67,29 @@ struct ReportServer: Sendable {
             return .text(500, "\(failure)\n")
         } catch {
             return .text(500, "\(error)\n")
+        }
+    }
+
+    private func probe(_ body: Data) async -> HTTPListener.Response {
+        var parsed = in_addr()
+        guard let address = String(data: body, encoding: .utf8).map(trimmed), inet_pton(AF_INET, address, &parsed) == 1 else {
+            return .text(400, "the body must be an IPv4 address\n")
+        }
+        // The probe blocks for up to a second: run it on a Dispatch thread, away from the
+        // cooperative pool that answers heartbeats.
+        let outcome: Result<Duration?, any Error> = await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                done.resume(returning: Result { try HeartbeatProbe.ping(address, timeout: .seconds(1)) })
+            }
+        }
+        switch outcome {
+        case .success(let rtt):
+            let ms = rtt.map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 }
+            return Self.json(ProbeResult(address: address, reachable: rtt != nil, rttMilliseconds: ms))
+        case .failure(let error):
+            // e.g. no route to the address: not reachable, which is an answer, not a fault.
+            log("probe \(address): \(error)")
+            return Self.json(ProbeResult(address: address, reachable: false, rttMilliseconds: nil))
         }
     }
 

@@ -1,11 +1,9 @@
-import AgentProtocol
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Sends one heartbeat to an agent address and waits for its reply (blocking; for checks and
-/// tests — the failure detector keeps its own long-lived sockets).
+/// Sends one heartbeat to an agent address and waits for its reply. Blocking; for checks, tests
+/// and the agent's reachability probe (the failure detector keeps its own long-lived sockets).
 public enum HeartbeatProbe {
     /// The round-trip time, or nil when no matching reply came within `timeout`.
     public static func ping(_ address: String, port: UInt16 = AgentPorts.heartbeat,
