@@ -16,7 +16,7 @@ die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 
 PACKAGES=(
   libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-utils dnsmasq-base iproute2
+  qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
   nftables libnftables-dev
   linux-image-amd64 busybox-static e2fsprogs
   pkg-config curl libsqlite3-dev
