@@ -25,11 +25,12 @@ public struct AgentHTTPClient: Sendable {
     }
 
     /// `PUT /v1/disks/<disk>/marker`: writes (and syncs) a marker file on a data disk, formatting
-    /// the disk first if it has no filesystem.
+    /// the disk first if it is blank. `disk` is the libvirt target (the disk's serial) or the
+    /// guest's name for it. Returns the disk as the agent now sees it.
     @discardableResult
-    public func writeMarker(disk: String, text: String) async throws -> AgentReport {
+    public func writeMarker(disk: String, text: String) async throws -> AgentReport.Disk {
         let data = try await send("PUT", "/v1/disks/\(disk)/marker", body: Data(text.utf8))
-        return try JSONDecoder().decode(AgentReport.self, from: data)
+        return try JSONDecoder().decode(AgentReport.Disk.self, from: data)
     }
 
     /// Polls `report()` until `condition` holds or `deadline` passes; returns the last report.

@@ -1,7 +1,7 @@
 
 /// Well-known ports of the in-guest agent.
 public enum AgentPorts {
-    /// HTTP endpoint serving `GET /v1/report` and `PUT /v1/disks/{name}/marker`.
+    /// HTTP endpoint serving `GET /v1/report` and `PUT /v1/disks/{serial or name}/marker`.
     public static let http: UInt16 = 7700
     /// UDP port answering controller heartbeats on every interface.
     public static let heartbeat: UInt16 = 7701
@@ -20,14 +20,21 @@ public struct AgentReport: Codable, Sendable, Equatable {
         }
     }
     public struct Disk: Codable, Sendable, Equatable {
-        /// Kernel name, e.g. "vdb".
+        /// Kernel name, e.g. "vda". The guest names disks in the order it finds them, so this
+        /// need not match the target in the domain XML; `serial` does.
         public var name: String
+        /// The disk's serial number. The controller sets it to the libvirt target ("vdb"), so a
+        /// storage mapping can be recognised inside the guest.
+        public var serial: String?
         public var sizeBytes: UInt64
         /// Contents of the marker file on the disk's filesystem, nil when there is none.
         public var marker: String?
-        public init(name: String, sizeBytes: UInt64, marker: String?) {
-            self.name = name; self.sizeBytes = sizeBytes; self.marker = marker
+        public init(name: String, serial: String?, sizeBytes: UInt64, marker: String?) {
+            self.name = name; self.serial = serial; self.sizeBytes = sizeBytes; self.marker = marker
         }
+
+        /// True when `id` is the disk's serial (its libvirt target) or its kernel name.
+        public func matches(_ id: String) -> Bool { serial == id || name == id }
     }
     public var hostname: String
     public var agentVersion: String
@@ -40,6 +47,11 @@ public struct AgentReport: Codable, Sendable, Equatable {
                 interfaces: [Interface], disks: [Disk]) {
         self.hostname = hostname; self.agentVersion = agentVersion; self.uptimeSeconds = uptimeSeconds
         self.interfaces = interfaces; self.disks = disks
+    }
+
+    /// The disk known to libvirt as `target` (by serial), or with that kernel name.
+    public func disk(_ target: String) -> Disk? {
+        disks.first { $0.serial == target } ?? disks.first { $0.name == target }
     }
 
     /// MAC addresses of all interfaces, lowercase.

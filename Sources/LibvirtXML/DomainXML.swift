@@ -52,6 +52,8 @@ public struct DiskSpec: Sendable, Equatable {
             XMLTree("driver", ["name": "qemu", "type": format, "cache": "writethrough"])
             sourceTree
             XMLTree("target", ["dev": target, "bus": bus.rawValue])
+            // The guest names disks in discovery order; the serial lets it see the target.
+            XMLTree("serial", text: target)
             if readOnly { XMLTree("readonly") }
         }
     }

@@ -45,7 +45,8 @@ final class DiskWatcher: @unchecked Sendable {
     func disks() -> [AgentReport.Disk] {
         let current = snapshot.withLock { $0 }
         return current.keys.sorted().map { name in
-            AgentReport.Disk(name: name, sizeBytes: Self.size(of: name), marker: current[name] ?? nil)
+            AgentReport.Disk(name: name, serial: Self.serial(of: name), sizeBytes: Self.size(of: name),
+                             marker: current[name] ?? nil)
         }
     }
 
@@ -56,7 +57,7 @@ final class DiskWatcher: @unchecked Sendable {
             queue.async {
                 continuation.resume(with: Result {
                     try self.writeMarker(marker, on: name)
-                    return AgentReport.Disk(name: name, sizeBytes: Self.size(of: name), marker: marker)
+                    return AgentReport.Disk(name: name, serial: Self.serial(of: name), sizeBytes: Self.size(of: name), marker: marker)
                 })
             }
         }
@@ -67,6 +68,16 @@ final class DiskWatcher: @unchecked Sendable {
     /// Whole disks we manage: virtio (vd*) and SCSI (sd*). Partitions are not in /sys/block.
     static func diskNames() -> [String] {
         KernelFiles.list("/sys/block").filter { $0.hasPrefix("vd") || $0.hasPrefix("sd") }
+    }
+
+    /// virtio-blk serial (the controller sets it to the libvirt target); nil when there is none.
+    static func serial(of name: String) -> String? {
+        KernelFiles.read("/sys/block/\(name)/serial").flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The kernel name of the disk whose serial or name is `id`.
+    func kernelName(for id: String) -> String? {
+        disks().first { $0.serial == id }?.name ?? disks().first { $0.name == id }?.name
     }
 
     static func size(of name: String) -> UInt64 {

@@ -9,7 +9,7 @@ import Glibc
 /// - `GET /v1/report` → `AgentReport` as JSON
 /// - `POST /v1/probe` (body: an IPv4 address) → `ProbeResult`: does a heartbeat sent from this
 ///   processor to that address get an answer? (reachability as the processor sees it)
-/// - `PUT /v1/disks/<name>/marker` (text body) → 200 with the disk's `AgentReport.Disk`; 400 for an
+/// - `PUT /v1/disks/<serial or name>/marker` (text body) → 200 with the disk's `AgentReport.Disk`; 400 for an
 ///   empty, oversized or non-UTF-8 body, 404 for an unknown disk, 409 for a disk holding data
 ///   that is not ext2/3/4 (it is never formatted), 500 when formatting/mounting/writing fails.
 struct ReportServer: Sendable {
@@ -46,10 +46,8 @@ struct ReportServer: Sendable {
                     interfaces: NetworkWatcher.interfaces(), disks: disks.disks())
     }
 
-    private func putMarker(_ body: Data, on name: String) async -> HTTPListener.Response {
-        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-            return .text(404, "no disk \(name)\n")
-        }
+    private func putMarker(_ body: Data, on id: String) async -> HTTPListener.Response {
+        guard let name = disks.kernelName(for: id) else { return .text(404, "no disk \(id)\n") }
         guard !body.isEmpty else { return .text(400, "empty marker\n") }
         guard body.count <= Self.maxMarkerBytes else {
             return .text(400, "marker larger than \(Self.maxMarkerBytes) bytes\n")

@@ -9,7 +9,7 @@ import Testing
 
 /// platform-config/demo.yaml brought up on the real daemon with real guests, checked the way an
 /// administrator would, and destroyed again.
-@Suite(.serialized) struct PlatformE2ETests {
+extension RealDaemon { @Suite struct PlatformE2ETests {
     static let demo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("platform-config/demo.yaml").path
 
@@ -59,11 +59,13 @@ import Testing
 
         // Storage mapping: each personality's volume is its vdb and carries its marker.
         for (agent, person, volume) in [(web, "web", "demo-data/web-data"), (db, "db", "demo-data/db-data")] {
-            let report = try await agent.writeMarker(disk: "vdb", text: "personality \(person)")
-            #expect(report.disks.first { $0.name == "vdb" }?.marker == "personality \(person)")
+            let disk = try await agent.writeMarker(disk: "vdb", text: "personality \(person)")
+            #expect(disk.marker == "personality \(person)")
+            #expect(try await agent.report().disk("vdb")?.marker == "personality \(person)")
             let processor = try #require(status.processors.first { $0.personality == person }).name
             let xml = try conn.domain(named: processor).xml()
-            #expect(xml.contains("pool=\"\(volume.split(separator: "/")[0])\"") && xml.contains("volume=\"\(volume.split(separator: "/")[1])\""))
+            let (pool, vol) = (volume.split(separator: "/")[0], volume.split(separator: "/")[1])
+            #expect(xml.contains("<source pool='\(pool)' volume='\(vol)'"), "\(processor) maps \(volume)")
         }
 
         // Drift: an interface removed by hand is reported by plan and put back by apply.
@@ -83,4 +85,5 @@ import Testing
         destroyed = true
         #expect(try Snapshot(conn) == before)
     }
+}
 }

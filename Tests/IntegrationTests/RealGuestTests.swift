@@ -11,8 +11,11 @@ import TrialProcessor
 /// Real-guest tests against the libvirt daemon at qemu:///system with the processor image.
 /// They need the host set up (scripts/bootstrap-host.sh) and the image built
 /// (scripts/build-image.sh); without them they fail, saying which is missing.
-/// Serialized: each boots TCG guests, and the machine has two cores.
-@Suite(.serialized) struct RealGuestTests {
+/// All real-daemon suites are nested in this one so that they run one at a time: they boot TCG
+/// guests, and the machine has two cores.
+@Suite(.serialized) enum RealDaemon {}
+
+extension RealDaemon { @Suite struct RealGuestTests {
     static let uri = "qemu:///system"
 
     /// Unique per run, short enough for 15-character bridge names.
@@ -77,11 +80,11 @@ import TrialProcessor
         #expect(try volume.capacityBytes() == 64 << 20)
         let disk = DiskSpec(source: .volume(pool: poolName, volume: "data.img"), target: "vdb")
         try domain.attachDevice(xml: disk.render(), .live)
-        let withDisk = try await agent.waitForReport(until: .now + .seconds(30)) { $0.disks.contains { $0.name == "vdb" } }
-        #expect(withDisk.disks.first { $0.name == "vdb" }?.sizeBytes == 64 << 20)
-        #expect(withDisk.disks.first { $0.name == "vdb" }?.marker == nil)
+        let withDisk = try await agent.waitForReport(until: .now + .seconds(30)) { $0.disk("vdb") != nil }
+        #expect(withDisk.disk("vdb")?.sizeBytes == 64 << 20)
+        #expect(withDisk.disk("vdb")?.marker == nil)
         let marked = try await agent.writeMarker(disk: "vdb", text: "personality-\(t)")
-        #expect(marked.disks.first { $0.name == "vdb" }?.marker == "personality-\(t)")
+        #expect(marked.marker == "personality-\(t)" && marked.serial == "vdb")
 
         // The live XML shows both hot-plugged devices; QMP passthrough answers.
         let xml = try domain.xml()
@@ -133,4 +136,5 @@ import TrialProcessor
         #expect(try conn.domainIfPresent(named: trial.name) == nil)
         #expect(try conn.networkIfPresent(named: trial.network) == nil)
     }
+}
 }
