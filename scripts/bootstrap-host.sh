@@ -18,7 +18,7 @@ PACKAGES=(
   libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
   nftables libnftables-dev
-  linux-image-amd64 busybox-static e2fsprogs
+  linux-image-amd64 busybox-static e2fsprogs xz-utils binutils
   pkg-config curl libsqlite3-dev
 )
 
