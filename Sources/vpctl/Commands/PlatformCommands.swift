@@ -32,6 +32,11 @@ func printPlan(_ plan: Plan, format: OutputFormat, emptyMessage: String) throws 
     print("\n\(counts[.create] ?? 0) to create, \(counts[.update] ?? 0) to update, \(counts[.delete] ?? 0) to delete")
 }
 
+/// "[3/7] create processor demo-p1 on local" on stderr, as each change is made.
+@Sendable func sayProgress(_ done: Int, _ total: Int, _ change: Change) {
+    Progress.say("[\(done)/\(total)] \(change.verb.rawValue) \(change.object) on \(change.host)")
+}
+
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
@@ -56,10 +61,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let engine = try platform.engine()
-        let plan = try await engine.apply(cause: "apply -f \(platform.file)") { done, total, change in
-            Progress.say("[\(done)/\(total)] \(change.verb.rawValue) \(change.object) on \(change.host)")
-        }
+        let plan = try await platform.engine().apply(cause: "apply -f \(platform.file)", progress: sayProgress)
         try printPlan(plan, format: output.format, emptyMessage: "no changes: libvirt matches the definition")
     }
 }
@@ -73,9 +75,7 @@ struct DestroyCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let plan = try await platform.engine().destroy(cause: "destroy -f \(platform.file)") { done, total, change in
-            Progress.say("[\(done)/\(total)] \(change.verb.rawValue) \(change.object) on \(change.host)")
-        }
+        let plan = try await platform.engine().destroy(cause: "destroy -f \(platform.file)", progress: sayProgress)
         try printPlan(plan, format: output.format, emptyMessage: "nothing to destroy")
     }
 }
