@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
+import Libvirt
 import PlatformEngine
+import ProcessorImage
+import TrialProcessor
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the platform against its bars.",
-        subcommands: [ControlPlaneBench.self])
+        subcommands: [BootBench.self, ControlPlaneBench.self])
 }
 
 /// Statistics of repeated timings.
@@ -117,4 +120,42 @@ struct ControlPlaneBench: AsyncParsableCommand {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+struct BootBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Boot a processor from the image repeatedly: start → agent reports its DHCP address (bar ≤ 10 s under TCG).")
+
+    @Option(help: "libvirt URI of the host.") var uri = "qemu:///system"
+    @Option(help: "Directory of the processor image.") var image = ProcessorImage.defaultDirectory
+    @Option(help: "Repetitions.") var trials = 10
+    @OptionGroup var output: OutputOptions
+
+    struct Result: Encodable { var uri: String; var domainType: String; var trials: Int; var bootSeconds: Timings }
+
+    func run() async throws {
+        let connection = try Connection(uri: uri)
+        defer { connection.close() }
+        let trial = TrialProcessor(name: "vp-bench-boot", network: "vp-bench-boot", bridge: "vpbenchboot",
+                                   subnetBase: "10.216.0", image: ProcessorImage(directory: image))
+        try trial.remove(connection)
+        var boot = Timings(samples: [])
+        var type = ""
+        for i in 1...trials {
+            let booted = try await trial.boot(connection)
+            try trial.remove(connection)
+            boot.samples.append(booted.bootSeconds)
+            type = booted.domainType
+            Progress.say("trial \(i): ready after \(String(format: "%.2f", booted.bootSeconds)) s")
+        }
+        if output.format == .json {
+            try JSONOutput.print(Result(uri: uri, domainType: type, trials: trials, bootSeconds: boot))
+            return
+        }
+        print("boot to ready on \(uri) (domain type \(type)), \(trials) trials")
+        var table = Table("MEASURE", "MEDIAN (s)", "P99 (s)", "BAR (s)")
+        table.add("start → agent reports DHCP address", String(format: "%.2f", boot.median), String(format: "%.2f", boot.p99), "10")
+        print(table.render())
+    }
 }
