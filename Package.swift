@@ -78,6 +78,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
+        // Pure logic of the image builder: cpio writer, module order, ldd parsing, guest scripts.
+        .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",

@@ -72,6 +72,9 @@ extension ProcessorImage {
         public var formatVersion: Int
         /// `uname -r` of the kernel, e.g. "6.1.0-56-amd64".
         public var kernelVersion: String
+        /// What `vmlinuz` is: an uncompressed ELF with a PVH entry point (QEMU boots it directly,
+        /// no self-decompression) or the distribution's bzImage. Either goes into `<kernel>`.
+        public var kernelFormat: KernelImage.Format
         /// Kernel command line every processor needs; append ` vp.name=<name>`.
         public var kernelCommandLine: String
         /// Guest memory (MiB) this image was verified to boot and run with.
@@ -92,11 +95,12 @@ extension ProcessorImage {
         /// SHA-256 (hex) of initrd.img.
         public var initrdSHA256: String
 
-        public init(formatVersion: Int = 1, kernelVersion: String, kernelCommandLine: String,
+        public init(formatVersion: Int = 1, kernelVersion: String, kernelFormat: KernelImage.Format,
+                    kernelCommandLine: String,
                     recommendedMemoryMiB: Int, agentSHA256: String, agentPath: String, buildTime: String,
                     modules: [String], compression: Compression, kernelBytes: UInt64, initrdBytes: UInt64,
                     initrdSHA256: String) {
-            self.formatVersion = formatVersion; self.kernelVersion = kernelVersion
+            self.formatVersion = formatVersion; self.kernelVersion = kernelVersion; self.kernelFormat = kernelFormat
             self.kernelCommandLine = kernelCommandLine; self.recommendedMemoryMiB = recommendedMemoryMiB
             self.agentSHA256 = agentSHA256; self.agentPath = agentPath; self.buildTime = buildTime
             self.modules = modules; self.compression = compression; self.kernelBytes = kernelBytes

@@ -5,12 +5,21 @@ import Foundation
 /// image.json.
 public struct ProcessorImageBuilder: Sendable {
     /// What every processor's kernel command line starts with (`vp.name=<name>` is appended).
-    public static let defaultKernelCommandLine = "console=ttyS0 quiet"
+    /// `rootfstype=ramfs`: the initramfs is unpacked into ramfs, not into a tmpfs capped at half
+    /// the RAM the kernel sees while the initrd is still loaded (that cap fails the unpack below
+    /// 144 MiB). `quiet`: kernel messages over the emulated UART cost boot time.
+    public static let defaultKernelCommandLine = "console=ttyS0 quiet rootfstype=ramfs"
     /// Modules the guest needs: virtio NICs and disks (PCI), SCSI disks, ext2/3/4.
     public static let defaultModules = ["virtio_pci", "virtio_net", "virtio_blk", "virtio_scsi", "sd_mod", "ext4"]
-    /// Guest memory the image was verified with (boots, serves, formats and mounts disks).
-    public static let recommendedMemoryMiB = 192
-    public static let defaultCompression = ProcessorImage.Compression.gzip
+    /// Guest memory (MiB) the image was verified with: boots, serves, hot-plugs, formats and
+    /// mounts disks. Measured under TCG: 112 MiB fails (OOM while unpacking the initramfs), 128
+    /// works with 34 MiB available after boot; 160 leaves 62 MiB.
+    public static let recommendedMemoryMiB = 160
+    /// Measured under TCG (5 boots each, PVH kernel): uncompressed ready in 4.6 s median, gzip -1
+    /// in 5.2 s; the kernel copies a plain cpio faster than it gunzips one.
+    public static let defaultCompression = ProcessorImage.Compression.none
+    /// Measured under TCG: the PVH ELF reaches /init ~3.3 s sooner than the bzImage.
+    public static let defaultKernelFormat = KernelImage.Format.elfPVH
 
     public struct Options: Sendable {
         public var outputDirectory: String
@@ -19,6 +28,8 @@ public struct ProcessorImageBuilder: Sendable {
         /// nil: the newest version with both /boot/vmlinuz-<v> and /lib/modules/<v>.
         public var kernelVersion: String?
         public var compression: ProcessorImage.Compression
+        /// `.elfPVH` falls back to `.bzImage` (with a progress warning) if the kernel cannot do PVH.
+        public var kernelFormat: KernelImage.Format
         public var busyboxPath: String
         public var bootDirectory: String
         public var modulesRoot: String
@@ -28,11 +39,11 @@ public struct ProcessorImageBuilder: Sendable {
 
         public init(outputDirectory: String = ProcessorImage.defaultDirectory, agentPath: String,
                     kernelVersion: String? = nil, compression: ProcessorImage.Compression = defaultCompression,
-                    busyboxPath: String = "/bin/busybox", bootDirectory: String = "/boot",
+                    kernelFormat: KernelImage.Format = defaultKernelFormat, busyboxPath: String = "/bin/busybox", bootDirectory: String = "/boot",
                     modulesRoot: String = "/lib/modules", modules: [String] = defaultModules,
                     stripAgent: Bool = true) {
             self.outputDirectory = outputDirectory; self.agentPath = agentPath
-            self.kernelVersion = kernelVersion; self.compression = compression
+            self.kernelVersion = kernelVersion; self.compression = compression; self.kernelFormat = kernelFormat
             self.busyboxPath = busyboxPath; self.bootDirectory = bootDirectory
             self.modulesRoot = modulesRoot; self.modules = modules; self.stripAgent = stripAgent
         }
@@ -155,15 +166,28 @@ public struct ProcessorImageBuilder: Sendable {
 
         // Into place: kernel and initrd first, manifest last.
         let kernelCopy = work + "/vmlinuz"
-        do { try fm.copyItem(atPath: kernelSource, toPath: kernelCopy) } catch {
-            throw ProcessorImageError.unreadable(path: kernelSource, cause: error.localizedDescription)
+        var kernelFormat = options.kernelFormat
+        if kernelFormat == .elfPVH {
+            let (ok, reason) = KernelImage.extractPVH(bzImage: kernelSource, to: kernelCopy)
+            if ok {
+                progress("kernel: uncompressed ELF with PVH entry (\(Self.megabytes(Self.size(of: kernelCopy))))")
+            } else {
+                progress("warning: booting the bzImage as is (slower under TCG): \(reason)")
+                kernelFormat = .bzImage
+                try? fm.removeItem(atPath: kernelCopy)
+            }
+        }
+        if kernelFormat == .bzImage {
+            do { try fm.copyItem(atPath: kernelSource, toPath: kernelCopy) } catch {
+                throw ProcessorImageError.unreadable(path: kernelSource, cause: error.localizedDescription)
+            }
         }
         try Self.replace(image.kernelPath, with: kernelCopy)
         try Self.replace(image.initrdPath, with: initrd)
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         let manifest = ProcessorImage.Manifest(
-            kernelVersion: version, kernelCommandLine: Self.defaultKernelCommandLine,
+            kernelVersion: version, kernelFormat: kernelFormat, kernelCommandLine: Self.defaultKernelCommandLine,
             recommendedMemoryMiB: Self.recommendedMemoryMiB, agentSHA256: agentSHA256,
             agentPath: GuestScripts.agentPath, buildTime: formatter.string(from: Date()),
             modules: modules.map(\.name), compression: options.compression,

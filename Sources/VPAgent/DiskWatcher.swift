@@ -126,8 +126,12 @@ final class DiskWatcher: @unchecked Sendable {
     private func mount(_ name: String) throws -> String? {
         let mountPoint = "/mnt/\(name)"
         if mounted[name] == nil {
-            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            try Command.run("/bin/mount", ["-t", "ext4", "/dev/\(name)", mountPoint])
+            // Mounted already by a previous agent (init restarts us): adopt that mount.
+            let mounts = KernelFiles.read("/proc/mounts") ?? ""
+            if !mounts.split(separator: "\n").contains(where: { $0.hasPrefix("/dev/\(name) \(mountPoint) ") }) {
+                try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+                try Command.run("/bin/mount", ["-t", "ext4", "/dev/\(name)", mountPoint])
+            }
             mounted[name] = mountPoint
         }
         return KernelFiles.readExact(mountPoint + "/" + Self.markerFile)

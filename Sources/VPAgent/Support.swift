@@ -156,6 +156,16 @@ enum KernelFiles {
         return "processor"
     }
 
+    /// "N of M MiB memory available", from /proc/meminfo.
+    static func memoryAvailable() -> String {
+        var fields: [String: Int] = [:]
+        for line in (read("/proc/meminfo") ?? "").split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count >= 2, let kib = Int(words[1]) { fields[String(words[0].dropLast())] = kib }
+        }
+        return "\((fields["MemAvailable"] ?? 0) / 1024) of \((fields["MemTotal"] ?? 0) / 1024) MiB memory available"
+    }
+
     /// Seconds since boot, from /proc/uptime.
     static func uptime() -> Double {
         read("/proc/uptime")?.split(separator: " ").first.flatMap { Double($0) } ?? 0

@@ -23,7 +23,8 @@ do {
     let heartbeats = try HeartbeatResponder.bind(port: AgentPorts.heartbeat, pool: pool)
     let server = ReportServer(listener: try HTTPListener.bind(port: AgentPorts.http, pool: pool),
                               hostname: hostname, version: agentVersion, disks: disks)
-    log("\(hostname): HTTP on :\(AgentPorts.http), heartbeats on UDP :\(AgentPorts.heartbeat), version \(agentVersion)")
+    log("\(hostname): HTTP on :\(AgentPorts.http), heartbeats on UDP :\(AgentPorts.heartbeat), "
+        + "version \(agentVersion), \(KernelFiles.memoryAvailable())")
     log("ready")
     async let answering: Void = heartbeats.run()
     try await server.run()
