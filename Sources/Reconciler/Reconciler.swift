@@ -18,14 +18,18 @@ public struct Reconciler: Sendable {
     }
 
     /// The changes that would bring every host to `desired`.
+    /// Throws, changing nothing, when the plan would put a MAC on a second running processor.
     public func plan(_ desired: DesiredState) throws -> Plan {
         var changes: [Change] = []
+        var actuals: [String: ActualState] = [:]
         for host in connections.keys.sorted() {
             let actual = try ActualState.read(connections[host]!)
+            actuals[host] = actual
             changes += Planner.plan(host: host, desired: desired, actual: actual) { kind, name, uuid in
                 uuid == StableUUID.make(kind, platform, host, name)
             }
         }
+        try MACGuard.check(changes: changes, desired: desired, actual: actuals)
         return Plan(changes: changes.sorted { ($0.phase, $0.host) < ($1.phase, $1.host) })
     }
 

@@ -12,9 +12,16 @@ import Testing
 @Suite struct ReconcileTests {
     let u = "r" + UUID().uuidString.prefix(6).lowercased()
 
-    /// The fixture renamed for this test: platform, processors, pool.
+    /// db's MAC, unique to this test: running guests of parallel tests must not share a MAC.
+    var dbMAC: String {
+        let h = Naming.stableHash(u)
+        return "02:56:51:" + [16, 8, 0].map { String(format: "%02llx", (h >> UInt64($0)) & 0xff) }.joined(separator: ":")
+    }
+
+    /// The fixture renamed for this test: platform, processors, pool, db's MAC.
     func unique(_ text: String = validYAML) -> String {
         text.replacingOccurrences(of: "platform: t\n", with: "platform: \(u)\n")
+            .replacingOccurrences(of: "02:56:50:00:02:20", with: dbMAC)
             .replacingOccurrences(of: "t-p", with: "\(u)-p").replacingOccurrences(of: "t-data", with: "\(u)-data")
     }
 
@@ -34,7 +41,7 @@ import Testing
         let conn = engine.connections["local"]!
         #expect(try conn.domain(named: "\(u)-p1").status().state == .running)
         #expect(try conn.domain(named: "\(u)-p3").status().state == .running) // hot standby
-        #expect(try conn.network(named: "\(u)-back").xml().contains("02:56:50:00:02:20"))
+        #expect(try conn.network(named: "\(u)-back").xml().contains(dbMAC))
         #expect(try conn.storagePool(named: "\(u)-data").volumes().count == 2)
         #expect(try await engine.plan().isEmpty)
         #expect(try await engine.apply(cause: "test").isEmpty)
@@ -49,14 +56,14 @@ import Testing
         let conn = engine.connections["local"]!
         try conn.domain(named: "\(u)-p2").destroy()                       // stopped by hand
         let back = try conn.network(named: "\(u)-back")
-        try back.updateDHCPHost(.delete, hostXML: DHCPHost(mac: "02:56:50:00:02:20", ip: "10.40.2.20").render(), live: true, config: true)
+        try back.updateDHCPHost(.delete, hostXML: DHCPHost(mac: dbMAC, ip: "10.40.2.20").render(), live: true, config: true)
         let standby = try conn.domain(named: "\(u)-p3")
         try standby.destroy(); try standby.undefine()                  // removed by hand
 
         let plan = try await engine.plan()
         let text = plan.changes.map(\.description)
         #expect(text.contains { $0.hasPrefix("update processor \(u)-p2") && $0.contains("not running") })
-        #expect(text.contains { $0.hasPrefix("update network \(u)-back") && $0.contains("02:56:50:00:02:20 → 10.40.2.20 is missing") })
+        #expect(text.contains { $0.hasPrefix("update network \(u)-back") && $0.contains("\(dbMAC) → 10.40.2.20 is missing") })
         #expect(text.contains { $0.hasPrefix("create processor \(u)-p3") })
         try await engine.apply(cause: "test")
         #expect(try await engine.plan().isEmpty)
@@ -113,5 +120,25 @@ import Testing
         #expect(try again.store.allocations() == macs)
         #expect(try again.store.bindings() == ["web": "\(u)-p1", "db": "\(u)-p2"])
         try await engine.destroy(cause: "test")
+    }
+}
+
+extension ReconcileTests {
+    @Test func aMACOnAForeignRunningDomainBlocksTheWholeApply() async throws {
+        let (engine, _) = try engine()
+        let conn = engine.connections["local"]!
+        // Someone else's running guest already carries db's MAC.
+        let spec = DomainSpec(name: "\(u)-intruder", type: "test", memoryMiB: 64, kernel: "/k", initrd: nil, cmdline: "",
+                              interfaces: [InterfaceSpec(network: "default", mac: dbMAC)])
+        let intruder = try conn.defineDomain(xml: spec.render())
+        try intruder.start()
+        defer { try? intruder.destroy(); try? intruder.undefine() }
+        await #expect {
+            try await engine.apply(cause: "test")
+        } throws: { error in
+            "\(error)".contains("MAC \(self.dbMAC) is carried by running domain \(self.u)-intruder on local")
+        }
+        #expect(try conn.domains().filter { $0.name.hasPrefix(u) }.map(\.name) == [intruder.name])
+        #expect(try conn.networks().filter { $0.name.hasPrefix(u) }.isEmpty)
     }
 }
