@@ -60,7 +60,7 @@ public enum PlatformLoader {
     public static func parse(_ text: String, file: String) throws -> LoadedPlatform {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try Yams.compose(yaml: text, Resolver.basic)
         } catch let error as YamlError {
             throw ConfigErrors(issues: [ConfigIssue(file: file, line: yamlErrorLine(error), field: "", message: "invalid YAML: \(error)")])
         }
@@ -70,7 +70,7 @@ public enum PlatformLoader {
         var lines: [String: Int] = [:]
         index(root, path: "", into: &lines)
         do {
-            let definition = try YAMLDecoder().decode(PlatformDefinition.self, from: text)
+            let definition = try YAMLDecoder().decode(PlatformDefinition.self, from: root)
             return LoadedPlatform(definition: definition, file: file, lines: lines)
         } catch let error as DecodingError {
             let partial = LoadedPlatform(definition: .init(platform: "", hosts: [], processors: .init(vcpus: 0, memoryMiB: 0, members: []), vlans: [], personalities: []), file: file, lines: lines)

@@ -126,32 +126,32 @@ struct DomainFacts: Equatable {
     }
 
     init(xml: String) throws {
-        let doc = try XMLDocument(xmlString: xml)
-        type = doc.value("/domain/@type") ?? ""
-        let unit = doc.value("/domain/memory/@unit") ?? "KiB"
-        let memory = UInt64(doc.value("/domain/memory") ?? "0") ?? 0
+        // Walks the tree rather than evaluating XPath: a no-op apply reads every domain.
+        let root = try XMLDocument(xmlString: xml).rootElement()
+        func child(_ e: XMLElement?, _ name: String) -> XMLElement? { e?.elements(forName: name).first }
+        func attr(_ e: XMLElement?, _ name: String) -> String? { e?.attribute(forName: name)?.stringValue }
+        type = attr(root, "type") ?? ""
+        let memoryElement = child(root, "memory")
+        let unit = attr(memoryElement, "unit") ?? "KiB"
+        let memory = UInt64(memoryElement?.stringValue ?? "0") ?? 0
         memoryKiB = unit == "MiB" ? memory * 1024 : unit == "GiB" ? memory << 20 : memory
-        vcpus = Int(doc.value("/domain/vcpu") ?? "1") ?? 1
-        kernel = doc.value("/domain/os/kernel")
-        initrd = doc.value("/domain/os/initrd")
-        cmdline = doc.value("/domain/os/cmdline")
-        let owner = try doc.nodes(forXPath: "/domain/metadata/*[local-name()='processor']").first as? XMLElement
-        personality = owner?.attribute(forName: "personality")?.stringValue
-        platform = owner?.attribute(forName: "platform")?.stringValue
-        nics = Set(try doc.nodes(forXPath: "/domain/devices/interface").compactMap { node -> NIC? in
-            guard let e = node as? XMLElement else { return nil }
-            let mac = (e.elements(forName: "mac").first?.attribute(forName: "address")?.stringValue ?? "").lowercased()
-            let network = e.elements(forName: "source").first?.attribute(forName: "network")?.stringValue ?? ""
-            return NIC(mac: mac, network: network)
+        vcpus = Int(child(root, "vcpu")?.stringValue ?? "1") ?? 1
+        let os = child(root, "os")
+        kernel = child(os, "kernel")?.stringValue
+        initrd = child(os, "initrd")?.stringValue
+        cmdline = child(os, "cmdline")?.stringValue
+        let owner = child(root, "metadata")?.children?.compactMap { $0 as? XMLElement }
+            .first { $0.localName == "processor" || $0.name?.hasSuffix(":processor") == true }
+        personality = attr(owner, "personality")
+        platform = attr(owner, "platform")
+        let devices = child(root, "devices")
+        nics = Set((devices?.elements(forName: "interface") ?? []).map { e in
+            NIC(mac: (attr(child(e, "mac"), "address") ?? "").lowercased(), network: attr(child(e, "source"), "network") ?? "")
         })
-        disks = Set(try doc.nodes(forXPath: "/domain/devices/disk").compactMap { node -> Disk? in
-            guard let e = node as? XMLElement,
-                  let target = e.elements(forName: "target").first?.attribute(forName: "dev")?.stringValue,
-                  let source = e.elements(forName: "source").first else { return nil }
-            if let pool = source.attribute(forName: "pool")?.stringValue, let vol = source.attribute(forName: "volume")?.stringValue {
-                return Disk(target: target, source: "\(pool)/\(vol)")
-            }
-            return Disk(target: target, source: source.attribute(forName: "file")?.stringValue ?? "")
+        disks = Set((devices?.elements(forName: "disk") ?? []).compactMap { e -> Disk? in
+            guard let target = attr(child(e, "target"), "dev"), let source = child(e, "source") else { return nil }
+            if let pool = attr(source, "pool"), let vol = attr(source, "volume") { return Disk(target: target, source: "\(pool)/\(vol)") }
+            return Disk(target: target, source: attr(source, "file") ?? "")
         })
     }
 }

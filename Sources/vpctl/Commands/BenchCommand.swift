@@ -51,6 +51,10 @@ struct ControlPlaneBench: AsyncParsableCommand {
 
     func run() async throws {
         var plan = Timings(samples: []), apply = Timings(samples: []), noop = Timings(samples: [])
+        // The test driver forgets its objects when its last connection closes: keep one open so
+        // that each measured run (a new engine, as a new `vpctl` process would be) sees the last.
+        let keeper = try Connection(uri: "test:///default")
+        defer { keeper.close() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
