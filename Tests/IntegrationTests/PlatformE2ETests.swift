@@ -27,9 +27,19 @@ extension RealDaemon { @Suite struct PlatformE2ETests {
         let engine = try PlatformEngine(file: Self.demo, statePath: state)
         let conn = try #require(engine.connections["local"])
         let before = try Snapshot(conn)
-        var destroyed = false
-        defer { if !destroyed { Task { [engine] in _ = try? await engine.destroy(cause: "e2e cleanup") } } }
+        do {
+            try await exercise(engine, conn)
+        } catch {
+            // Leave the host clean for the tests after this one, then report the failure.
+            _ = try? await engine.destroy(cause: "e2e cleanup")
+            throw error
+        }
+        // Destroy leaves libvirt as it was.
+        try await engine.destroy(cause: "e2e")
+        #expect(try Snapshot(conn) == before)
+    }
 
+    func exercise(_ engine: PlatformEngine, _ conn: Connection) async throws {
         try await engine.apply(cause: "e2e")
         let status = try await engine.status()
         #expect(status.processors.map(\.state) == ["running", "running", "running", "running"])
@@ -79,11 +89,6 @@ extension RealDaemon { @Suite struct PlatformE2ETests {
             r.interfaces.contains { $0.mac == webBack.mac && $0.addresses.contains("\(webBack.ip)/24") }
         }
         #expect(try await engine.plan().isEmpty)
-
-        // Destroy leaves libvirt as it was.
-        try await engine.destroy(cause: "e2e")
-        destroyed = true
-        #expect(try Snapshot(conn) == before)
     }
 }
 }
