@@ -62,6 +62,13 @@ let package = Package(
             dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
                            "ProcessorImage"]
         ),
+        // Failure detection (libvirt events, multi-path heartbeats) and the journaled move of a
+        // personality to a standby: `vpctl serve`, failover, fence, repair.
+        .target(
+            name: "Failover",
+            dependencies: ["AgentProtocol", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender", "Reconciler",
+                           "StateStore", .product(name: "Logging", package: "swift-log")]
+        ),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",
@@ -72,7 +79,7 @@ let package = Package(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
-                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

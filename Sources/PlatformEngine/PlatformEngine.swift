@@ -43,7 +43,8 @@ public final class PlatformEngine: @unchecked Sendable {
     public func desired() async throws -> (state: DesiredState, bindings: [String: String], allocation: Allocator.Result) {
         let p = definition
         let allocation = try Allocator.allocate(p, remembered: try store.allocations())
-        let bindings = Placement.bind(p, remembered: try store.bindings())
+        let failed = Set(try store.processorStates().values.filter { $0.state == .failed }.map(\.processor))
+        let bindings = Placement.bind(p, remembered: try store.bindings(), failed: failed)
         var types: [String: String] = [:]
         let needsImage = p.hosts.contains { !$0.uri.hasPrefix("test:") }
         let image = ProcessorImage(directory: p.processors.image ?? ProcessorImage.defaultDirectory)
@@ -57,7 +58,7 @@ public final class PlatformEngine: @unchecked Sendable {
             if let type = host.domainType, type != "auto" { types[host.name] = type; continue }
             types[host.name] = try await DomainTypeProbe.resolve(connections[host.name]!, kernel: image.kernelPath)
         }
-        let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot)
+        let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot, failed: failed)
         return (state, bindings, allocation)
     }
 
@@ -69,6 +70,7 @@ public final class PlatformEngine: @unchecked Sendable {
     @discardableResult
     public func apply(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
+            try refuseDuringFailover()
             let (state, bindings, allocation) = try await desired()
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
             let plan = try reconciler.plan(state)
@@ -78,6 +80,14 @@ public final class PlatformEngine: @unchecked Sendable {
             }
             return plan
         }
+    }
+
+    /// A move in progress owns the personality's devices: converging now could undo half of it.
+    func refuseDuringFailover() throws {
+        let moving = try store.unfinishedFailovers()
+        guard !moving.isEmpty else { return }
+        let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
+        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. Let `vpctl serve` finish, or run `vpctl failover --resume`; `vpctl events` shows why it waits.")
     }
 
     /// Removes everything the platform created (and nothing else), then forgets its bindings.
@@ -93,4 +103,9 @@ public final class PlatformEngine: @unchecked Sendable {
             return plan
         }
     }
+}
+
+public struct EngineError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -11,6 +11,7 @@ public struct PlatformDefinition: Codable, Sendable, Equatable {
     public var storage: StorageDef?
     public var personalities: [PersonalityDef]
     public var standby: StandbyPolicyDef?
+    public var failover: FailoverDef?
     public var services: [ServiceIPDef]?
 
     public static let defaultMACPrefix = "02:56:50"
@@ -111,8 +112,27 @@ public struct StandbyPolicyDef: Codable, Sendable, Equatable {
     public var mode: String?
     /// How many processors to keep as standbys; default: all processors without a personality.
     public var count: Int?
-    /// Prefer a standby on the failed processor's host.
+    /// Prefer a standby on the failed processor's host (default true).
     public var preferSameHost: Bool?
+}
+
+/// How `vpctl serve` detects failures and moves personalities.
+public struct FailoverDef: Codable, Sendable, Equatable {
+    public var heartbeat: HeartbeatDef?
+    /// VLAN names, most preferred first: the order of each processor's heartbeat addresses
+    /// (primary, then alternates). VLANs not listed follow in the personality's NIC order.
+    public var classOfService: [String]?
+    /// How long a standby may take to answer on every address after the move.
+    public var confirmTimeoutSeconds: Int?
+}
+
+public struct HeartbeatDef: Codable, Sendable, Equatable {
+    /// Time between heartbeat rounds to one processor.
+    public var intervalMs: Int?
+    /// Shortest wait for a reply; the wait grows with the processor's learned response time.
+    public var timeoutMs: Int?
+    /// Consecutive missed heartbeats after which an adapter (address) is unreachable.
+    public var threshold: Int?
 }
 
 public struct ServiceIPDef: Codable, Sendable, Equatable {

@@ -179,6 +179,21 @@ public enum Validator {
         }
 
         // Standby policy.
+        if let failover = p.failover {
+            let vlanNames = Set(p.vlans.map(\.name))
+            for (i, vlan) in (failover.classOfService ?? []).enumerated() where !vlanNames.contains(vlan) {
+                issue("failover.classOfService[\(i)]", "VLAN '\(vlan)' is not defined")
+            }
+            if let hb = failover.heartbeat {
+                if let v = hb.intervalMs, !(10...10_000).contains(v) { issue("failover.heartbeat.intervalMs", "\(v) is outside 10…10000") }
+                if let v = hb.timeoutMs, !(1...5_000).contains(v) { issue("failover.heartbeat.timeoutMs", "\(v) is outside 1…5000") }
+                if let v = hb.threshold, !(1...100).contains(v) { issue("failover.heartbeat.threshold", "\(v) is outside 1…100") }
+                if let t = hb.timeoutMs, let i = hb.intervalMs, t >= i {
+                    issue("failover.heartbeat.timeoutMs", "\(t) ms must be shorter than the interval (\(i) ms)")
+                }
+            }
+            if let v = failover.confirmTimeoutSeconds, v < 1 { issue("failover.confirmTimeoutSeconds", "must be at least 1") }
+        }
         if let standby = p.standby {
             if let mode = standby.mode, !["hot", "cold"].contains(mode) { issue("standby.mode", "'\(mode)' is not one of hot, cold") }
             if let count = standby.count {

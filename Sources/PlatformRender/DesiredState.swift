@@ -14,13 +14,17 @@ public struct DesiredState: Sendable {
         public var volumes: [VolumeSpec]
     }
     public struct Processor: Sendable, Equatable {
-        public enum Role: String, Sendable, Codable { case active, hotStandby = "hot-standby", coldStandby = "cold-standby" }
+        public enum Role: String, Sendable, Codable {
+            case active, hotStandby = "hot-standby", coldStandby = "cold-standby"
+            /// Declared failed and not yet repaired: kept off, with no personality.
+            case failed
+        }
         public var host: String
         public var spec: DomainSpec
         public var personality: String?
         public var role: Role
-        /// Active processors and hot standbys run; cold standbys are defined and off.
-        public var running: Bool { role != .coldStandby }
+        /// Active processors and hot standbys run; cold standbys and failed ones are defined and off.
+        public var running: Bool { role == .active || role == .hotStandby }
     }
 
     public var platform: String
@@ -51,7 +55,7 @@ public enum Renderer {
 
     public static func render(_ p: PlatformDefinition, allocations: [String: NICAllocation],
                               bindings: [String: String], domainTypes: [String: String],
-                              image: BootImage) -> DesiredState {
+                              image: BootImage, failed: Set<String> = []) -> DesiredState {
         let hostsByName = Dictionary(p.hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
         // Every host gets every VLAN: a personality may move to a standby on any host.
@@ -90,21 +94,15 @@ public enum Renderer {
         var hotLeft = standbyMode == "hot" ? (p.standby?.count ?? Int.max) : 0
         var processors: [DesiredState.Processor] = []
         for proc in p.processors.members {
-            let person = personalityOf[proc.name].flatMap { name in p.personalities.first { $0.name == name } }
+            let isFailed = failed.contains(proc.name)
+            let person = isFailed ? nil : personalityOf[proc.name].flatMap { name in p.personalities.first { $0.name == name } }
             let role: DesiredState.Processor.Role
-            if person != nil { role = .active }
+            if isFailed { role = .failed }
+            else if person != nil { role = .active }
             else if hotLeft > 0 { role = .hotStandby; hotLeft -= 1 }
             else { role = .coldStandby }
 
-            let interfaces = (person?.nics ?? []).compactMap { nic -> InterfaceSpec? in
-                guard let a = allocations[NICAllocation.key(personality: person!.name, vlan: nic.vlan)] else { return nil }
-                return InterfaceSpec(network: Naming.network(platform: p.platform, vlan: nic.vlan), mac: a.mac)
-            }
-            let disks = (person?.disks ?? []).map { disk -> DiskSpec in
-                let parts = disk.volume.split(separator: "/", maxSplits: 1).map(String.init)
-                return DiskSpec(source: .volume(pool: parts[0], volume: parts.count > 1 ? parts[1] : ""),
-                                target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio)
-            }
+            let devices = person.map { devicesOf($0, in: p, allocations: allocations) }
             let owner = XMLTree("processor", ["platform": p.platform])
                 .attribute("personality", person?.name)
             let host = hostsByName[proc.host]
@@ -113,12 +111,42 @@ public enum Renderer {
                                   vcpus: p.processors.vcpus, memoryMiB: p.processors.memoryMiB,
                                   kernel: image.kernel, initrd: image.initrd,
                                   cmdline: "\(image.cmdline) vp.name=\(proc.name)",
-                                  interfaces: interfaces, disks: disks,
+                                  interfaces: devices?.interfaces ?? [], disks: devices?.disks ?? [],
                                   serialLog: "/var/lib/virtualplatform/\(p.platform)/console/\(proc.name).log",
                                   metadata: MetadataSpec(namespace: namespace, prefix: metadataPrefix, element: owner))
             processors.append(.init(host: proc.host, spec: spec, personality: person?.name, role: role))
         }
         return DesiredState(platform: p.platform, networks: networks, pools: pools, processors: processors)
+    }
+}
+
+extension Renderer {
+    /// What a personality brings to the processor that carries it: one NIC per VLAN (with its
+    /// virtual MAC) and its disks (the storage mapping), plus the address each NIC gets.
+    public struct PersonalityDevices: Sendable, Equatable {
+        public struct NIC: Sendable, Equatable {
+            public var vlan: String
+            public var spec: InterfaceSpec
+            public var ip: String
+        }
+        public var nics: [NIC]
+        public var disks: [DiskSpec]
+        public var interfaces: [InterfaceSpec] { nics.map(\.spec) }
+    }
+
+    public static func devicesOf(_ person: PersonalityDef, in p: PlatformDefinition,
+                                 allocations: [String: NICAllocation]) -> PersonalityDevices {
+        let nics = person.nics.compactMap { nic -> PersonalityDevices.NIC? in
+            guard let a = allocations[NICAllocation.key(personality: person.name, vlan: nic.vlan)] else { return nil }
+            return .init(vlan: nic.vlan, spec: InterfaceSpec(network: Naming.network(platform: p.platform, vlan: nic.vlan), mac: a.mac),
+                         ip: a.ip)
+        }
+        let disks = (person.disks ?? []).map { disk -> DiskSpec in
+            let parts = disk.volume.split(separator: "/", maxSplits: 1).map(String.init)
+            return DiskSpec(source: .volume(pool: parts[0], volume: parts.count > 1 ? parts[1] : ""),
+                            target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio)
+        }
+        return PersonalityDevices(nics: nics, disks: disks)
     }
 }
 

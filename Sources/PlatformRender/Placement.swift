@@ -4,7 +4,8 @@ import PlatformModel
 public enum Placement {
     /// Keeps every remembered binding whose personality and processor still exist and do not
     /// collide; gives each unbound personality the first free processor in definition order.
-    public static func bind(_ p: PlatformDefinition, remembered: [String: String]) -> [String: String] {
+    /// Failed processors get no new personality (a remembered one stays until failover moves it).
+    public static func bind(_ p: PlatformDefinition, remembered: [String: String], failed: Set<String> = []) -> [String: String] {
         let processors = p.processors.members.map(\.name)
         var bindings: [String: String] = [:]
         var taken = Set<String>()
@@ -13,7 +14,7 @@ public enum Placement {
                 bindings[person.name] = proc
             }
         }
-        var free = processors.filter { !taken.contains($0) }[...]
+        var free = processors.filter { !taken.contains($0) && !failed.contains($0) }[...]
         for person in p.personalities where bindings[person.name] == nil {
             guard let proc = free.popFirst() else { break } // validation guarantees enough processors
             bindings[person.name] = proc

@@ -85,14 +85,15 @@ struct ActualState {
 
 /// The parts of a domain definition that the platform manages, read from libvirt's XML or
 /// taken from a `DomainSpec`, so the two can be compared.
-struct DomainFacts: Equatable {
-    struct NIC: Hashable, Comparable {
-        var mac: String, network: String
-        static func < (a: Self, b: Self) -> Bool { (a.mac, a.network) < (b.mac, b.network) }
+public struct DomainFacts: Equatable, Sendable {
+    public struct NIC: Hashable, Comparable, Sendable {
+        public var mac: String, network: String
+        public static func < (a: Self, b: Self) -> Bool { (a.mac, a.network) < (b.mac, b.network) }
     }
-    struct Disk: Hashable, Comparable {
-        var target: String, source: String
-        static func < (a: Self, b: Self) -> Bool { (a.target, a.source) < (b.target, b.source) }
+    public struct Disk: Hashable, Comparable, Sendable {
+        /// `source` is "pool/volume" for pool volumes, else the file path.
+        public var target: String, source: String
+        public static func < (a: Self, b: Self) -> Bool { (a.target, a.source) < (b.target, b.source) }
     }
     var type: String
     var memoryKiB: UInt64
@@ -100,10 +101,10 @@ struct DomainFacts: Equatable {
     var kernel: String?
     var initrd: String?
     var cmdline: String?
-    var personality: String?
-    var platform: String?
-    var nics: Set<NIC>
-    var disks: Set<Disk>
+    public var personality: String?
+    public var platform: String?
+    public var nics: Set<NIC>
+    public var disks: Set<Disk>
 
     /// Everything but devices: a difference here needs the definition replaced.
     var hardware: [String?] { [type, String(memoryKiB), String(vcpus), kernel, initrd, cmdline, personality, platform] }
@@ -125,7 +126,7 @@ struct DomainFacts: Equatable {
         })
     }
 
-    init(xml: String) throws {
+    public init(xml: String) throws {
         // Walks the tree rather than evaluating XPath: a no-op apply reads every domain.
         let root = try XMLDocument(xmlString: xml).rootElement()
         func child(_ e: XMLElement?, _ name: String) -> XMLElement? { e?.elements(forName: name).first }

@@ -165,7 +165,7 @@ enum Planner {
                 if !have.active { reasons.append("not running") }
                 actions.append(.startDomain(spec.name))
             } else if !proc.running && have.active {
-                reasons.append("running but should be a cold standby")
+                reasons.append(proc.role == .failed ? "failed: kept off until repaired" : "running but should be a cold standby")
                 actions.append(.stopDomain(spec.name))
             }
             if !actions.isEmpty {

@@ -29,7 +29,7 @@ public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, Persi
 /// writers (WAL, busy timeout), and `exclusively` holds a lock file across a whole apply.
 public final class StateStore: Sendable {
     public let path: String
-    private let db: DatabasePool
+    let db: DatabasePool
 
     public static func defaultPath(platform: String) -> String { "/var/lib/virtualplatform/\(platform)/state.sqlite" }
 
@@ -67,6 +67,38 @@ public final class StateStore: Sendable {
                 t.column("object", .text).notNull()
                 t.column("action", .text).notNull()
                 t.column("detail", .text).notNull()
+            }
+        }
+        m.registerMigration("v2-failover") { db in
+            try db.create(table: "failover") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("personality", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("sourceHost", .text).notNull()
+                t.column("target", .text)
+                t.column("targetHost", .text)
+                t.column("step", .text).notNull()
+                t.column("planned", .boolean).notNull()
+                t.column("reason", .text).notNull()
+                t.column("detectedAt", .datetime).notNull()
+                t.column("declaredAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.column("fenceConfirmedBy", .text)
+            }
+            try db.create(table: "processorState") { t in
+                t.primaryKey("processor", .text)
+                t.column("state", .text).notNull()
+                t.column("reason", .text).notNull()
+                t.column("since", .datetime).notNull()
+            }
+            try db.create(table: "event") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("time", .datetime).notNull()
+                t.column("kind", .text).notNull()
+                t.column("processor", .text)
+                t.column("personality", .text)
+                t.column("detail", .text).notNull()
+                t.column("durationMs", .double)
             }
         }
         return m
@@ -120,7 +152,10 @@ public final class StateStore: Sendable {
         try db.write { db in
             try db.execute(sql: "DELETE FROM binding")
             try db.execute(sql: "DELETE FROM allocation")
-            var entry = JournalEntry(actor: actor, cause: cause, object: "platform", action: "forget", detail: "bindings and allocations cleared")
+            try db.execute(sql: "DELETE FROM failover")
+            try db.execute(sql: "DELETE FROM processorState")
+            var entry = JournalEntry(actor: actor, cause: cause, object: "platform", action: "forget",
+                                     detail: "bindings, allocations, failovers and processor states cleared")
             try entry.insert(db)
         }
     }

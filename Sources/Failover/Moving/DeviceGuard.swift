@@ -1,0 +1,36 @@
+import Libvirt
+import LibvirtXML
+import Reconciler
+
+/// Checked before every attach: no running domain other than the receiver, on any host, carries
+/// the MAC or has the volume open. A violation stops the move with nothing attached.
+public enum DeviceGuard {
+    public static func check(nics: [InterfaceSpec], disks: [DiskSpec], receiver: String, receiverHost: String,
+                             hosts: Hosts) throws {
+        let macs = Set(nics.map { $0.mac.lowercased() })
+        var volumes: [String: String] = [:] // "pool/volume" or path → "pool/volume"
+        for disk in disks {
+            guard case .volume(let pool, let volume) = disk.source else { continue }
+            volumes["\(pool)/\(volume)"] = "\(pool)/\(volume)"
+            if let path = try? hosts.connection(receiverHost).storagePool(named: pool).volume(named: volume).path() {
+                volumes[path] = "\(pool)/\(volume)"
+            }
+        }
+        for host in hosts.names {
+            let connection: Connection
+            do { connection = try hosts.connection(host) } catch {
+                throw FailoverError("cannot check host \(host) for other holders of the personality's MACs and volumes: \(error)")
+            }
+            for domain in try connection.domains() {
+                guard !(host == receiverHost && domain.name == receiver), (try? domain.isActive()) == true,
+                      let xml = try? domain.xml(), let facts = try? DomainFacts(xml: xml) else { continue }
+                if let nic = facts.nics.first(where: { macs.contains($0.mac) }) {
+                    throw FailoverError("MAC \(nic.mac) is carried by running domain \(domain.name) on \(host); it is not given to \(receiver) (one MAC lives on one running processor)")
+                }
+                if let disk = facts.disks.first(where: { volumes[$0.source] != nil }) {
+                    throw FailoverError("volume \(volumes[disk.source]!) is open in running domain \(domain.name) on \(host) as \(disk.target); it is not given to \(receiver) (one writer per volume)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import AgentProtocol
+import Foundation
+import Libvirt
+import LibvirtXML
+import PlatformModel
+import PlatformRender
+import Reconciler
+import StateStore
+
+/// Moves a personality from one processor to another as a journaled state machine. Every call
+/// to `advance` takes the platform lock, re-reads the record from the state store, performs the
+/// next step, and saves the new step: so any number of engines (a restarted `vpctl serve`, a
+/// `vpctl failover` beside it) can carry a move on, and every step is safe to repeat.
+public final class FailoverEngine: Sendable {
+    public enum Progress: Sendable, Equatable {
+        case advanced(FailoverStep)
+        /// Nothing more can happen now (no standby, fence unconfirmed, target still booting).
+        case waiting(String)
+        case finished
+    }
+
+    public let definition: PlatformDefinition
+    public let store: StateStore
+    public let hosts: Hosts
+    /// How long the target may take to answer on every address before an alert.
+    public let confirmTimeout: Duration
+    public let heartbeatPort: UInt16
+
+    public init(definition: PlatformDefinition, store: StateStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat) {
+        self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
+        confirmTimeout = .seconds(definition.failover?.confirmTimeoutSeconds ?? 60)
+    }
+
+    /// Advances the move until it finishes or has to wait.
+    public func run(_ id: Int64) async throws -> Progress {
+        while true {
+            let progress = try await advance(id)
+            if case .advanced = progress { continue }
+            return progress
+        }
+    }
+
+    /// Performs one step of move `id`.
+    public func advance(_ id: Int64) async throws -> Progress {
+        try await store.exclusively {
+            guard let record = try store.failover(id: id) else { throw FailoverError("no failover #\(id)") }
+            let started = ContinuousClock.now
+            func done(_ step: FailoverStep, _ detail: String, rebind: Bool = false, _ r: FailoverRecord = record) throws -> Progress {
+                let ms = (ContinuousClock.now - started).milliseconds
+                try store.advance(r, to: step, event: PlatformEvent(kind: .step, processor: r.source, personality: r.personality,
+                                                                      detail: "\(step.rawValue): \(detail)", durationMs: ms),
+                                  rebind: rebind)
+                return step == .done ? .finished : .advanced(step)
+            }
+            let view = try PlatformView(definition: definition, store: store)
+            guard let devices = view.devices[record.personality] else {
+                throw FailoverError("personality '\(record.personality)' is not in the platform definition")
+            }
+            switch record.step {
+            case .declared, .down:
+                return try chooseTarget(record, view: view, done: done)
+            case .standbyChosen, .awaitingFence:
+                switch await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned) {
+                case .off(let how):
+                    return try done(.fenced, "\(record.source) is off (\(how))")
+                case .unconfirmed(let why):
+                    if let who = record.fenceConfirmedBy { return try done(.fenced, "\(record.source): \(why); \(who) vouched that it is off") }
+                    if record.step != .awaitingFence {
+                        try store.advance(record, to: .awaitingFence, event: PlatformEvent(
+                            kind: .alert, processor: record.source, personality: record.personality,
+                            detail: "cannot confirm \(record.source) is off: \(why). Its volumes and MACs stay where they are. Once it is off, run: vpctl fence \(record.source) --confirm"))
+                    }
+                    return .waiting("fence of \(record.source) unconfirmed: \(why)")
+                }
+            case .fenced:
+                try detach(devices, from: record.source, host: record.sourceHost)
+                return try done(.detached, "\(devices.nics.count) NICs and \(devices.disks.count) disks removed from \(record.source)")
+            case .detached:
+                guard let target = record.target, let targetHost = record.targetHost else { throw FailoverError("failover #\(id) has no target") }
+                let how = try attach(devices, personality: record.personality, to: target, host: targetHost)
+                return try done(.attached, "\(devices.nics.count) NICs and \(devices.disks.count) disks on \(target) (\(how))", rebind: true)
+            case .attached:
+                guard let target = record.target, let targetHost = record.targetHost else { throw FailoverError("failover #\(id) has no target") }
+                let domain = try hosts.connection(targetHost).domain(named: target)
+                _ = try domain.qemuMonitorCommand(#"{"execute":"announce-self","arguments":{"initial":50,"max":550,"rounds":3,"step":100}}"#)
+                return try done(.announced, "\(target) announced \(devices.nics.map(\.spec.mac).joined(separator: ", "))")
+            case .announced:
+                let addresses = view.addresses(of: record.personality)
+                let silent = addresses.filter { (try? HeartbeatProbe.ping($0.ip, port: heartbeatPort, timeout: .milliseconds(50))) ?? nil == nil }
+                if silent.isEmpty {
+                    let total = Date().timeIntervalSince(record.declaredAt)
+                    let result = try done(.done, "\(record.personality) answers on \(record.target ?? "?") at \(addresses.map(\.ip).joined(separator: ", ")); \(Int(total * 1000)) ms after declaration")
+                    if record.planned { try await returnToPool(record.source, host: record.sourceHost, view: view) }
+                    return result
+                }
+                if Date().timeIntervalSince(record.updatedAt) > confirmTimeout.seconds {
+                    try store.advance(record, to: .announced, event: PlatformEvent(
+                        kind: .alert, processor: record.target, personality: record.personality,
+                        detail: "\(record.target ?? "?") does not answer on \(silent.map(\.ip).joined(separator: ", ")) after \(Int(confirmTimeout.seconds)) s; still waiting"))
+                }
+                return .waiting("waiting for \(record.personality) to answer on \(silent.map(\.ip).joined(separator: ", "))")
+            case .done:
+                return .finished
+            }
+        }
+    }
+
+    private func chooseTarget(_ record: FailoverRecord, view: PlatformView,
+                              done: (FailoverStep, String, Bool, FailoverRecord) throws -> Progress) throws -> Progress {
+        var r = record
+        if let wanted = record.target {
+            // `vpctl failover --to`: the administrator's choice, checked like any standby.
+            guard let host = view.hostOf[wanted] else { throw FailoverError("processor '\(wanted)' is not in the platform definition") }
+            r.targetHost = host
+            return try done(.standbyChosen, "\(wanted) on \(host), chosen by the administrator", false, r)
+        }
+        let reserved = Set(try store.unfinishedFailovers().filter { $0.id != record.id }.compactMap(\.target))
+        var readiness: [String: StandbyChooser.Readiness] = [:]
+        for name in view.processors {
+            guard let host = view.hostOf[name], let status = try? hosts.connection(host).domainIfPresent(named: name)?.status() else {
+                readiness[name] = .unusable; continue
+            }
+            readiness[name] = status.state == .running ? .running : status.state == .shutoff ? .off : .unusable
+        }
+        guard let choice = StandbyChooser.choose(in: view, from: record.source, readiness: readiness, reserved: reserved) else {
+            if record.step != .down {
+                try store.advance(record, to: .down, event: PlatformEvent(
+                    kind: .alert, processor: record.source, personality: record.personality,
+                    detail: "personality \(record.personality) is DOWN: no standby is free. Nothing was touched. Repair a processor (vpctl repair <processor>) or add one; the move resumes by itself."))
+            }
+            return .waiting("no standby for \(record.personality)")
+        }
+        r.target = choice.processor
+        r.targetHost = choice.host
+        return try done(.standbyChosen, "\(choice.processor) on \(choice.host) (\(choice.hot ? "hot" : "cold") standby)", false, r)
+    }
+
+    /// Removes the personality's NICs and disks from the (fenced) source's definition.
+    private func detach(_ devices: Renderer.PersonalityDevices, from name: String, host: String) throws {
+        guard let domain = try hosts.connection(host).domainIfPresent(named: name) else { return }
+        if try domain.isActive() { throw FailoverError("\(name) runs again; it is not fenced") }
+        let facts = try DomainFacts(xml: try domain.xml(inactive: true))
+        for nic in devices.interfaces where facts.nics.contains(where: { $0.mac == nic.mac.lowercased() }) {
+            try domain.detachDevice(xml: nic.render(), .config)
+        }
+        for disk in devices.disks where facts.disks.contains(where: { $0.target == disk.target }) {
+            try domain.detachDevice(xml: disk.render(), .config)
+        }
+        try setOwner(domain, personality: nil, live: false)
+    }
+
+    /// Puts the personality's NICs and disks on the target (hot-plugged when it runs, then
+    /// started when it does not), after checking nobody else holds them. Returns how.
+    private func attach(_ devices: Renderer.PersonalityDevices, personality: String, to name: String, host: String) throws -> String {
+        let domain = try hosts.connection(host).domain(named: name)
+        let running = try domain.isActive()
+        let live = running ? try DomainFacts(xml: try domain.xml()) : nil
+        let config = try DomainFacts(xml: try domain.xml(inactive: true))
+        try DeviceGuard.check(nics: devices.interfaces, disks: devices.disks, receiver: name, receiverHost: host, hosts: hosts)
+        for nic in devices.interfaces {
+            let mac = nic.mac.lowercased()
+            let inLive = live?.nics.contains { $0.mac == mac } ?? false
+            let inConfig = config.nics.contains { $0.mac == mac }
+            if running && !inLive { try domain.attachDevice(xml: nic.render(), inConfig ? .live : [.live, .config]) }
+            else if !inConfig { try domain.attachDevice(xml: nic.render(), .config) }
+        }
+        for disk in devices.disks {
+            let inLive = live?.disks.contains { $0.target == disk.target } ?? false
+            let inConfig = config.disks.contains { $0.target == disk.target }
+            if running && !inLive { try domain.attachDevice(xml: disk.render(), inConfig ? .live : [.live, .config]) }
+            else if !inConfig { try domain.attachDevice(xml: disk.render(), .config) }
+        }
+        try setOwner(domain, personality: personality, live: running)
+        if !running {
+            try domain.start()
+            return "cold standby started"
+        }
+        return "hot-plugged"
+    }
+
+    private func setOwner(_ domain: Domain, personality: String?, live: Bool) throws {
+        let element = XMLTree("processor", ["platform": definition.platform]).attribute("personality", personality)
+        try domain.setMetadata(xml: element.render(), key: Renderer.metadataPrefix, uri: Renderer.namespace,
+                               live ? [.live, .config] : .config)
+    }
+
+    /// After a planned move the healthy source is a spare again: started clean if standbys are hot.
+    private func returnToPool(_ name: String, host: String, view: PlatformView) async throws {
+        guard view.hotStandbys, let domain = try hosts.connection(host).domainIfPresent(named: name),
+              try !domain.isActive() else { return }
+        try domain.start()
+        try store.record(PlatformEvent(kind: .repair, processor: name, detail: "\(name) is a hot standby again (started with no personality)"))
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { seconds * 1000 }
+}

@@ -1,0 +1,176 @@
+import AgentProtocol
+import Foundation
+import Libvirt
+import Logging
+import PlatformModel
+import StateStore
+import Synchronization
+
+/// `vpctl serve`: watches every processor that carries a personality through two independent
+/// detectors (libvirt events, multi-path heartbeats), declares failures, and drives each move to
+/// the end with `FailoverEngine`. Holds the platform's service lock while it runs.
+public final class FailoverService: Sendable {
+    public let engine: FailoverEngine
+    public let heartbeat: HeartbeatSettings
+    private let logger: Logger
+    /// Detections in arrival order, consumed by `run`.
+    private let detections: AsyncStream<Detection>
+    private let detected: AsyncStream<Detection>.Continuation
+    /// Called with every declared failover (benchmarks and tests measure from it).
+    private let onDeclared: @Sendable (FailoverRecord) -> Void
+
+    public init(engine: FailoverEngine, logger: Logger, onDeclared: @escaping @Sendable (FailoverRecord) -> Void = { _ in }) {
+        self.engine = engine
+        let hb = engine.definition.failover?.heartbeat
+        heartbeat = HeartbeatSettings(intervalMs: hb?.intervalMs, timeoutMs: hb?.timeoutMs, threshold: hb?.threshold)
+        self.logger = logger
+        self.onDeclared = onDeclared
+        (detections, detected) = AsyncStream.makeStream(of: Detection.self)
+    }
+
+    private var store: StateStore { engine.store }
+
+    /// Runs until the task is cancelled (SIGTERM): in-flight steps finish, nothing is left half done
+    /// that a restart would not finish.
+    public func run() async throws {
+        let lock = try store.acquireServiceLock()
+        defer { withExtendedLifetime(lock) {} }
+        let sink: @Sendable (Detection) -> Void = { [detected] in detected.yield($0) }
+        let monitor = HeartbeatMonitor(settings: heartbeat, port: engine.heartbeatPort, sink: sink)
+        defer { monitor.stopAll() }
+        logger.info("serving platform", metadata: ["platform": "\(engine.definition.platform)",
+                                                   "heartbeat.intervalMs": "\(heartbeat.interval.milliseconds)",
+                                                   "heartbeat.threshold": "\(heartbeat.threshold)"])
+        try store.record(PlatformEvent(kind: .service, detail: "vpctl serve started (pid \(getpid()))"))
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for host in engine.hosts.names {
+                group.addTask { await self.watchHost(host, sink: sink) }
+            }
+            group.addTask { try await self.moveLoop(monitor: monitor) }
+            group.addTask { try await self.declareLoop() }
+            try await self.startupScan()
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Detection
+
+    /// A processor that should run but does not, found when the service starts.
+    private func startupScan() async throws {
+        let view = try PlatformView(definition: engine.definition, store: store)
+        for (_, processor) in view.bindings where !view.failed.contains(processor) {
+            guard let host = view.hostOf[processor],
+                  let status = try? engine.hosts.connection(host).domainIfPresent(named: processor)?.status() else { continue }
+            if status.state != .running {
+                detected.yield(Detection(subject: processor, kind: .processorFailed(reason: "libvirt: \(status) at service start"),
+                                         source: .libvirt))
+            }
+        }
+    }
+
+    private func watchHost(_ host: String, sink: @escaping @Sendable (Detection) -> Void) async {
+        var lost = false
+        while !Task.isCancelled {
+            do {
+                let connection = try engine.hosts.connection(host)
+                if lost { sink(Detection(subject: host, kind: .hostBack, source: .libvirt)); lost = false }
+                try await LifecycleWatcher.watch(host: host, connection: connection, sink: sink)
+                if Task.isCancelled { return }
+                lost = true
+            } catch {
+                if !lost { sink(Detection(subject: host, kind: .hostLost(reason: "\(error)"), source: .libvirt)) }
+                lost = true
+            }
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    private func declareLoop() async throws {
+        for await d in detections {
+            try Task.checkCancellation()
+            do { try handle(d) } catch { logger.error("handling a detection failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    private func handle(_ d: Detection) throws {
+        switch d.kind {
+        case .processorFailed(let reason):
+            let view = try PlatformView(definition: engine.definition, store: store)
+            guard let personality = view.personality(on: d.subject), !view.failed.contains(d.subject),
+                  let host = view.hostOf[d.subject] else { return }
+            if d.source == .libvirt,
+               let status = try? engine.hosts.connection(host).domainIfPresent(named: d.subject)?.status(), status.state == .running {
+                // Stopped and started again (an apply that restarted it): not a failure.
+                return
+            }
+            let record = FailoverRecord(personality: personality, source: d.subject, sourceHost: host, planned: false,
+                                        reason: "\(d.source.rawValue): \(reason)", detectedAt: d.at)
+            let event = PlatformEvent(time: d.at, kind: .detection, processor: d.subject, personality: personality,
+                                      detail: "\(d.subject) declared failed (\(d.source.rawValue)): \(reason)",
+                                      durationMs: Date().timeIntervalSince(d.at) * 1000)
+            guard let declared = try store.declare(record, event: event) else { return }
+            logger.warning("processor declared failed", metadata: ["processor": "\(d.subject)", "personality": "\(personality)",
+                                                                   "source": "\(d.source.rawValue)", "reason": "\(reason)"])
+            onDeclared(declared)
+        case .adapterUnreachable(let vlan, let ip):
+            try note(.adapterUnreachable, d, "\(d.subject): adapter on \(vlan) (\(ip)) is unreachable; the processor is still served on its other addresses")
+        case .adapterReachable(let vlan, let ip):
+            try note(.adapterReachable, d, "\(d.subject): adapter on \(vlan) (\(ip)) is reachable again")
+        case .hostLost(let reason):
+            try note(.hostLost, d, "host \(d.subject) lost: \(reason); its processors are suspect, heartbeats decide")
+        case .hostBack:
+            try note(.hostBack, d, "host \(d.subject) reachable again")
+        }
+    }
+
+    private func note(_ kind: PlatformEvent.Kind, _ d: Detection, _ detail: String) throws {
+        logger.notice("\(detail)", metadata: ["event": "\(kind.rawValue)"])
+        try store.record(PlatformEvent(time: d.at, kind: kind, processor: d.subject, detail: detail))
+    }
+
+    // MARK: Moving
+
+    /// Carries every unfinished move forward, interleaved so one move waiting for a booting
+    /// standby does not hold up another; keeps the heartbeat targets in step with the bindings.
+    private func moveLoop(monitor: HeartbeatMonitor) async throws {
+        var lastRefresh = ContinuousClock.now - .seconds(10)
+        var targetsChanged = true
+        // Moves that wait for something slow (a standby, an administrator) are retried each second.
+        var retryAt: [Int64: ContinuousClock.Instant] = [:]
+        while !Task.isCancelled {
+            let moving = try store.unfinishedFailovers()
+            for record in moving {
+                guard let id = record.id, retryAt[id].map({ $0 <= ContinuousClock.now }) ?? true else { continue }
+                retryAt[id] = nil
+                do {
+                    let before = record.step
+                    let progress = try await engine.run(id)
+                    let now = try store.failover(id: id)?.step
+                    if progress == .finished || now != before { targetsChanged = true }
+                    if case .waiting(let why) = progress {
+                        if now != .announced { retryAt[id] = ContinuousClock.now + .seconds(1) }
+                        if before != now { logger.notice("failover waits", metadata: ["personality": "\(record.personality)", "why": "\(why)"]) }
+                    }
+                    if progress == .finished {
+                        logger.notice("failover done", metadata: ["personality": "\(record.personality)", "to": "\(record.target ?? "?")"])
+                    }
+                } catch {
+                    logger.error("failover step failed; retrying", metadata: ["personality": "\(record.personality)", "error": "\(error)"])
+                    try? store.record(PlatformEvent(kind: .alert, processor: record.source, personality: record.personality,
+                                                    detail: "step after \(record.step.rawValue) failed: \(error); retrying"))
+                    retryAt[id] = ContinuousClock.now + .seconds(1)
+                }
+            }
+            if targetsChanged || ContinuousClock.now - lastRefresh > .seconds(1) {
+                let view = try PlatformView(definition: engine.definition, store: store)
+                let sources = Set(try store.unfinishedFailovers().map(\.source))
+                try monitor.update(view.heartbeatTargets(excluding: sources))
+                lastRefresh = ContinuousClock.now
+                targetsChanged = false
+            }
+            try await Task.sleep(for: .milliseconds(moving.isEmpty ? 50 : 20))
+        }
+    }
+}
