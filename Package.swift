@@ -62,12 +62,14 @@ let package = Package(
             dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
                            "ProcessorImage"]
         ),
+        // pidfd_open(2) for watching QEMU processes exit.
+        .target(name: "CProcessWatch"),
         // Failure detection (libvirt events, multi-path heartbeats) and the journaled move of a
         // personality to a standby: `vpctl serve`, failover, fence, repair.
         .target(
             name: "Failover",
-            dependencies: ["AgentProtocol", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender", "Reconciler",
-                           "StateStore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["AgentProtocol", "CProcessWatch", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
+                           "Reconciler", "StateStore", .product(name: "Logging", package: "swift-log")]
         ),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(

@@ -74,6 +74,10 @@ public final class PlatformEngine: @unchecked Sendable {
             let (state, bindings, allocation) = try await desired()
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
             let plan = try reconciler.plan(state)
+            // Processors this apply stops or restarts: `vpctl serve` must not take that for a failure.
+            try store.clearMaintenance()
+            try store.setMaintenance(plan.stoppedProcessors, reason: cause)
+            defer { try? store.clearMaintenance() }
             try reconciler.apply(plan, progress: progress) { change in
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
                                               action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))

@@ -66,6 +66,9 @@ public enum GuestScripts {
                     ip -4 addr flush dev "$interface"
                     ip addr add "$ip/$prefix" broadcast "${broadcast:-+}" dev "$interface"
                     echo "udhcpc: $interface has $ip/$prefix"
+                    # Gratuitous ARP: neighbours that gave up on this address while it moved
+                    # (a failover) learn at once that it is back, instead of on their next retry.
+                    arping -U -c 2 -w 1 -I "$interface" "$ip" >/dev/null 2>&1 &
                 fi
                 ;;
             leasefail|nak)
@@ -79,6 +82,6 @@ public enum GuestScripts {
     /// few for looking around on the console.
     public static let busyboxApplets = [
         "sh", "mount", "umount", "mkdir", "insmod", "lsmod", "ip", "hostname", "sleep", "cat", "echo",
-        "grep", "udhcpc", "mke2fs", "sync", "ls", "ps", "dmesg", "kill", "true", "poweroff", "reboot",
+        "grep", "udhcpc", "arping", "mke2fs", "sync", "ls", "ps", "dmesg", "kill", "true", "poweroff", "reboot",
     ]
 }

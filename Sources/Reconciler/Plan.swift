@@ -46,6 +46,18 @@ public struct Plan: Sendable {
     public var changes: [Change]
     public init(changes: [Change]) { self.changes = changes }
     public var isEmpty: Bool { changes.isEmpty }
+
+    /// Processors this plan stops or removes (a restart counts).
+    public var stoppedProcessors: [String] {
+        changes.flatMap { change in
+            change.actions.compactMap { action -> String? in
+                switch action {
+                case .stopDomain(let name), .removeDomain(let name): return name
+                default: return nil
+                }
+            }
+        }
+    }
 }
 
 enum Planner {

@@ -12,15 +12,17 @@ public enum FailoverStep: String, Codable, Sendable, CaseIterable, Comparable {
     case standbyChosen = "standby-chosen"
     /// The source could not be confirmed off: waits for `vpctl fence --confirm`.
     case awaitingFence = "awaiting-fence"
-    /// The source is confirmed off: nothing can write its volumes or send from its MACs.
+    /// The source is confirmed off: nothing can write its volumes or send from its MACs, and its
+    /// NICs have left every VLAN (a stopped QEMU's tap devices are gone).
     case fenced
-    /// The personality's NICs and disks are removed from the source's definition.
-    case detached
     /// The personality's NICs and disks are on the target (and the target runs).
     case attached
     /// The target's NICs announced their MACs (QEMU announce-self).
     case announced
-    /// Heartbeats answered on every address of the personality.
+    /// Heartbeats answered on every address of the personality: it is served again.
+    case answered
+    /// The personality's NICs and disks are removed from the source's definition too (done after
+    /// the personality answers: libvirt holds a dead domain for ~1.5 s of clean-up here).
     case done
 
     public var isFinished: Bool { self == .done }
@@ -30,7 +32,7 @@ public enum FailoverStep: String, Codable, Sendable, CaseIterable, Comparable {
 
 /// One move of a personality, as kept in the state store: the failover engine's only memory,
 /// re-read before every step so that a restarted (or a second) engine carries on where it stopped.
-public struct FailoverRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct FailoverRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "failover"
     public var id: Int64?
     public var personality: String
@@ -61,10 +63,11 @@ public struct FailoverRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
-/// What the platform knows about a processor beyond libvirt: `failed` until repaired.
+/// What the platform knows about a processor beyond libvirt: `failed` until repaired;
+/// `maintenance` while an apply stops or restarts it (so `vpctl serve` does not take that for a failure).
 public struct ProcessorState: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "processorState"
-    public enum State: String, Codable, Sendable { case failed }
+    public enum State: String, Codable, Sendable { case failed, maintenance }
     public var processor: String
     public var state: State
     public var reason: String
@@ -76,7 +79,7 @@ public struct ProcessorState: Codable, Sendable, Equatable, FetchableRecord, Per
 
 /// Something `vpctl events` shows: a detection, an adapter's change of state, a failover step
 /// (with how long it took), an alert.
-public struct PlatformEvent: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct PlatformEvent: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "event"
     public enum Kind: String, Codable, Sendable {
         case detection, adapterUnreachable = "adapter-unreachable", adapterReachable = "adapter-reachable"
@@ -183,6 +186,21 @@ extension StateStore {
 
     public func markFailed(_ processor: String, reason: String) throws {
         try db.write { db in try ProcessorState(processor: processor, state: .failed, reason: reason).save(db) }
+    }
+
+    /// Marks processors as being stopped or restarted on purpose (failed ones stay failed).
+    public func setMaintenance(_ processors: [String], reason: String) throws {
+        try db.write { db in
+            for p in processors where try ProcessorState.fetchOne(db, key: p)?.state != .failed {
+                try ProcessorState(processor: p, state: .maintenance, reason: reason).save(db)
+            }
+        }
+    }
+
+    public func clearMaintenance() throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM processorState WHERE state = ?", arguments: [ProcessorState.State.maintenance.rawValue])
+        }
     }
 
     /// Returns a processor to the pool: it is no longer `failed`.

@@ -3,7 +3,7 @@ import GRDB
 import PlatformModel
 
 /// One line of the append-only journal: every change the controller made, when and why.
-public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "journal"
     public var id: Int64?
     public var time: Date

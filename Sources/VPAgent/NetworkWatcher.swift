@@ -3,7 +3,8 @@ import Dispatch
 import FoundationEssentials
 import Glibc
 
-/// Brings up every NIC, including hot-plugged ones: polls /sys/class/net every 200 ms, and for each
+/// Brings up every NIC, including hot-plugged ones: polls /sys/class/net every 25 ms (a failover
+/// waits for this), and for each
 /// new network device sets the link up and runs a supervised `udhcpc` on it (restarted if it exits,
 /// stopped when the NIC goes away). The udhcpc script only assigns the address: no routes.
 ///
@@ -19,7 +20,7 @@ final class NetworkWatcher: @unchecked Sendable {
 
     func start() {
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now(), repeating: .milliseconds(200))
+        timer.schedule(deadline: .now(), repeating: .milliseconds(25))
         timer.setEventHandler { [unowned self] in scan() }
         self.timer = timer
         timer.resume()

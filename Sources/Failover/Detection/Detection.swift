@@ -12,7 +12,8 @@ public struct Detection: Sendable, Equatable {
         case hostLost(reason: String)
         case hostBack
     }
-    public enum Source: String, Sendable { case libvirt, heartbeat }
+    /// libvirt events; the QEMU process itself (pidfd, local hosts); heartbeats to the guest.
+    public enum Source: String, Sendable { case libvirt, hypervisor, heartbeat }
 
     /// The processor (for host events: the host name).
     public var subject: String

@@ -55,6 +55,13 @@ public final class HeartbeatMonitor: Sendable {
         }
     }
 
+    /// Forgets a processor's entry; the next `update` starts it afresh (unarmed until it answers).
+    public func reset(_ processor: String) {
+        probers.withLock { probers in
+            probers.removeValue(forKey: processor)?.stop()
+        }
+    }
+
     public func stopAll() {
         probers.withLock { probers in
             probers.values.forEach { $0.stop() }

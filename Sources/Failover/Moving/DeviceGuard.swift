@@ -4,9 +4,11 @@ import Reconciler
 
 /// Checked before every attach: no running domain other than the receiver, on any host, carries
 /// the MAC or has the volume open. A violation stops the move with nothing attached.
+/// The fenced source is not asked: the fence step proved it off (its QEMU is gone), while libvirt
+/// may still be cleaning it up and would make every query about it wait.
 public enum DeviceGuard {
     public static func check(nics: [InterfaceSpec], disks: [DiskSpec], receiver: String, receiverHost: String,
-                             hosts: Hosts) throws {
+                             fenced: (name: String, host: String)? = nil, hosts: Hosts) throws {
         let macs = Set(nics.map { $0.mac.lowercased() })
         var volumes: [String: String] = [:] // "pool/volume" or path → "pool/volume"
         for disk in disks {
@@ -22,7 +24,8 @@ public enum DeviceGuard {
                 throw FailoverError("cannot check host \(host) for other holders of the personality's MACs and volumes: \(error)")
             }
             for domain in try connection.domains() {
-                guard !(host == receiverHost && domain.name == receiver), (try? domain.isActive()) == true,
+                guard !(host == receiverHost && domain.name == receiver), !(host == fenced?.host && domain.name == fenced?.name),
+                      (try? domain.isActive()) == true,
                       let xml = try? domain.xml(), let facts = try? DomainFacts(xml: xml) else { continue }
                 if let nic = facts.nics.first(where: { macs.contains($0.mac) }) {
                     throw FailoverError("MAC \(nic.mac) is carried by running domain \(domain.name) on \(host); it is not given to \(receiver) (one MAC lives on one running processor)")

@@ -25,9 +25,13 @@ public final class FailoverEngine: Sendable {
     /// How long the target may take to answer on every address before an alert.
     public let confirmTimeout: Duration
     public let heartbeatPort: UInt16
+    /// A pause after each step: slow motion for demonstrations and for tests that interrupt a move.
+    public let stepDelay: Duration
 
-    public init(definition: PlatformDefinition, store: StateStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat) {
+    public init(definition: PlatformDefinition, store: StateStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
+                stepDelay: Duration = .zero) {
         self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
+        self.stepDelay = stepDelay
         confirmTimeout = .seconds(definition.failover?.confirmTimeoutSeconds ?? 60)
     }
 
@@ -35,7 +39,10 @@ public final class FailoverEngine: Sendable {
     public func run(_ id: Int64) async throws -> Progress {
         while true {
             let progress = try await advance(id)
-            if case .advanced = progress { continue }
+            if case .advanced = progress {
+                if stepDelay > .zero { try await Task.sleep(for: stepDelay) }
+                continue
+            }
             return progress
         }
     }
@@ -73,11 +80,9 @@ public final class FailoverEngine: Sendable {
                     return .waiting("fence of \(record.source) unconfirmed: \(why)")
                 }
             case .fenced:
-                try detach(devices, from: record.source, host: record.sourceHost)
-                return try done(.detached, "\(devices.nics.count) NICs and \(devices.disks.count) disks removed from \(record.source)")
-            case .detached:
                 guard let target = record.target, let targetHost = record.targetHost else { throw FailoverError("failover #\(id) has no target") }
-                let how = try attach(devices, personality: record.personality, to: target, host: targetHost)
+                let how = try attach(devices, personality: record.personality, to: target, host: targetHost, fenced: record.source,
+                                     fencedHost: record.sourceHost)
                 return try done(.attached, "\(devices.nics.count) NICs and \(devices.disks.count) disks on \(target) (\(how))", rebind: true)
             case .attached:
                 guard let target = record.target, let targetHost = record.targetHost else { throw FailoverError("failover #\(id) has no target") }
@@ -89,9 +94,7 @@ public final class FailoverEngine: Sendable {
                 let silent = addresses.filter { (try? HeartbeatProbe.ping($0.ip, port: heartbeatPort, timeout: .milliseconds(50))) ?? nil == nil }
                 if silent.isEmpty {
                     let total = Date().timeIntervalSince(record.declaredAt)
-                    let result = try done(.done, "\(record.personality) answers on \(record.target ?? "?") at \(addresses.map(\.ip).joined(separator: ", ")); \(Int(total * 1000)) ms after declaration")
-                    if record.planned { try await returnToPool(record.source, host: record.sourceHost, view: view) }
-                    return result
+                    return try done(.answered, "\(record.personality) answers on \(record.target ?? "?") at \(addresses.map(\.ip).joined(separator: ", ")); \(Int(total * 1000)) ms after declaration")
                 }
                 if Date().timeIntervalSince(record.updatedAt) > confirmTimeout.seconds {
                     try store.advance(record, to: .announced, event: PlatformEvent(
@@ -99,6 +102,11 @@ public final class FailoverEngine: Sendable {
                         detail: "\(record.target ?? "?") does not answer on \(silent.map(\.ip).joined(separator: ", ")) after \(Int(confirmTimeout.seconds)) s; still waiting"))
                 }
                 return .waiting("waiting for \(record.personality) to answer on \(silent.map(\.ip).joined(separator: ", "))")
+            case .answered:
+                try await detach(devices, from: record.source, host: record.sourceHost)
+                let result = try done(.done, "\(devices.nics.count) NICs and \(devices.disks.count) disks removed from \(record.source)'s definition")
+                if record.planned { try await returnToPool(record.source, host: record.sourceHost, view: view) }
+                return result
             case .done:
                 return .finished
             }
@@ -116,7 +124,9 @@ public final class FailoverEngine: Sendable {
         }
         let reserved = Set(try store.unfinishedFailovers().filter { $0.id != record.id }.compactMap(\.target))
         var readiness: [String: StandbyChooser.Readiness] = [:]
-        for name in view.processors {
+        // Only spares are asked: a query about the dying source would wait for libvirt's clean-up.
+        let carrying = Set(view.bindings.values)
+        for name in view.processors where name != record.source && !carrying.contains(name) && !view.failed.contains(name) {
             guard let host = view.hostOf[name], let status = try? hosts.connection(host).domainIfPresent(named: name)?.status() else {
                 readiness[name] = .unusable; continue
             }
@@ -135,10 +145,16 @@ public final class FailoverEngine: Sendable {
         return try done(.standbyChosen, "\(choice.processor) on \(choice.host) (\(choice.hot ? "hot" : "cold") standby)", false, r)
     }
 
-    /// Removes the personality's NICs and disks from the (fenced) source's definition.
-    private func detach(_ devices: Renderer.PersonalityDevices, from name: String, host: String) throws {
+    /// Removes the personality's NICs and disks from the (fenced, failed) source's definition, so it
+    /// can never start with them.
+    private func detach(_ devices: Renderer.PersonalityDevices, from name: String, host: String) async throws {
         guard let domain = try hosts.connection(host).domainIfPresent(named: name) else { return }
-        if try domain.isActive() { throw FailoverError("\(name) runs again; it is not fenced") }
+        // libvirt may still be cleaning up the killed QEMU: wait for it to say so itself.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try domain.isActive() {
+            guard ContinuousClock.now < deadline else { throw FailoverError("\(name) still runs according to libvirt; it is not fenced") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let facts = try DomainFacts(xml: try domain.xml(inactive: true))
         for nic in devices.interfaces where facts.nics.contains(where: { $0.mac == nic.mac.lowercased() }) {
             try domain.detachDevice(xml: nic.render(), .config)
@@ -151,12 +167,14 @@ public final class FailoverEngine: Sendable {
 
     /// Puts the personality's NICs and disks on the target (hot-plugged when it runs, then
     /// started when it does not), after checking nobody else holds them. Returns how.
-    private func attach(_ devices: Renderer.PersonalityDevices, personality: String, to name: String, host: String) throws -> String {
+    private func attach(_ devices: Renderer.PersonalityDevices, personality: String, to name: String, host: String,
+                        fenced: String, fencedHost: String) throws -> String {
         let domain = try hosts.connection(host).domain(named: name)
         let running = try domain.isActive()
         let live = running ? try DomainFacts(xml: try domain.xml()) : nil
         let config = try DomainFacts(xml: try domain.xml(inactive: true))
-        try DeviceGuard.check(nics: devices.interfaces, disks: devices.disks, receiver: name, receiverHost: host, hosts: hosts)
+        try DeviceGuard.check(nics: devices.interfaces, disks: devices.disks, receiver: name, receiverHost: host,
+                              fenced: (fenced, fencedHost), hosts: hosts)
         for nic in devices.interfaces {
             let mac = nic.mac.lowercased()
             let inLive = live?.nics.contains { $0.mac == mac } ?? false
@@ -178,7 +196,7 @@ public final class FailoverEngine: Sendable {
         return "hot-plugged"
     }
 
-    private func setOwner(_ domain: Domain, personality: String?, live: Bool) throws {
+    func setOwner(_ domain: Domain, personality: String?, live: Bool) throws {
         let element = XMLTree("processor", ["platform": definition.platform]).attribute("personality", personality)
         try domain.setMetadata(xml: element.render(), key: Renderer.metadataPrefix, uri: Renderer.namespace,
                                live ? [.live, .config] : .config)

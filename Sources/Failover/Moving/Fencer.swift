@@ -9,34 +9,55 @@ import Glibc
 public enum Fencer {
     public enum Outcome: Sendable, Equatable {
         case off(String)
-        /// libvirt could not confirm the domain is off; an administrator must vouch.
+        /// It could not be confirmed off; an administrator must vouch.
         case unconfirmed(String)
     }
 
-    /// Stops `name` and confirms through libvirt that it is shut off. A planned move first asks
-    /// the guest to shut down. On a local host a hung QEMU (stopped, or not answering) gets
-    /// SIGKILL straight away: libvirt's destroy would wait 10 s for a stopped process to take
-    /// SIGTERM before it sends SIGKILL itself.
+    /// Stops `name` and confirms it is off. A planned move first asks the guest to shut down.
+    ///
+    /// On this host the QEMU process is killed (SIGKILL) and watched until it is gone: that is
+    /// proof no guest code runs and no device is open. libvirt's destroy would wait 10 s before
+    /// it SIGKILLs a hung (stopped) QEMU, and answers no query about a dying domain for ~1.5 s.
+    /// On a remote host libvirt's destroy and its report of "shut off" are the proof.
     public static func fence(_ name: String, on hosts: Hosts, host: String, planned: Bool) async -> Outcome {
-        let domain: Domain
+        guard let uri = hosts.uri(of: host) else { return .unconfirmed("host \(host) is unknown") }
+        if !Hosts.isRemote(uri), case .exited(let pid) = QEMUProcess.state(of: name) {
+            return .off("QEMU process \(pid) had exited")
+        }
+        if !Hosts.isRemote(uri), let pid = QEMUProcess.pid(of: name) {
+            if planned, let domain = try? hosts.connection(host).domain(named: name) {
+                try? domain.shutdown()
+                if await waitGone(pid, for: .seconds(20)) { return .off("shut down by its guest") }
+            }
+            if QEMUProcess.hasExited(pid) { return .off("QEMU process \(pid) had exited") }
+            kill(pid, SIGKILL)
+            if await waitGone(pid, for: .seconds(5)) { return .off("QEMU process \(pid) killed (SIGKILL) and gone") }
+            return .unconfirmed("QEMU process \(pid) of \(name) did not exit after SIGKILL")
+        }
         do {
-            guard let d = try hosts.connection(host).domainIfPresent(named: name) else { return .off("not defined on \(host)") }
-            domain = d
+            guard let domain = try hosts.connection(host).domainIfPresent(named: name) else { return .off("not defined on \(host)") }
             if let status = try? domain.status(), !status.isActive { return .off("already \(status)") }
             if planned {
                 try? domain.shutdown()
                 if await waitOff(domain, for: .seconds(20)) { return .off("shut down by its guest") }
             }
-            var how = "destroyed through libvirt"
-            if let uri = hosts.uri(of: host), !Hosts.isRemote(uri), killLocalQEMU(name) { how = "QEMU killed (SIGKILL), then destroyed through libvirt" }
             do { try domain.destroy() } catch let e as LibvirtError where !e.isConnectionFailure {
-                // "not running" races with the kill: the confirmation below decides.
+                // "not running" races with the guest stopping: the confirmation below decides.
             }
-            if await waitOff(domain, for: .seconds(15)) { return .off(how) }
+            if await waitOff(domain, for: .seconds(15)) { return .off("destroyed through libvirt") }
             return .unconfirmed("libvirt still reports \(name) as \((try? domain.status().description) ?? "unknown") after destroy")
         } catch {
             return .unconfirmed("cannot reach host \(host) to stop \(name): \(error)")
         }
+    }
+
+    private static func waitGone(_ pid: pid_t, for limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if QEMUProcess.hasExited(pid) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
     }
 
     private static func waitOff(_ domain: Domain, for limit: Duration) async -> Bool {
@@ -46,16 +67,5 @@ public enum Fencer {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
-    }
-
-    /// SIGKILL to the domain's QEMU, found through libvirt's pid file and checked against its
-    /// command line (a recycled pid is left alone). True when a signal was sent.
-    static func killLocalQEMU(_ name: String) -> Bool {
-        guard let text = try? String(contentsOfFile: "/run/libvirt/qemu/\(name).pid", encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        guard args.contains(where: { $0 == "guest=\(name)" || $0.hasPrefix("guest=\(name),") }) else { return false }
-        return kill(pid, SIGKILL) == 0
     }
 }

@@ -14,7 +14,11 @@ public struct PlatformView: Sendable {
     /// personality → processor.
     public var bindings: [String: String]
     public var failed: Set<String>
+    /// Being stopped or restarted by an apply right now.
+    public var maintenance: Set<String>
     public var hotStandbys: Bool
+    /// How many spares to keep running (nil: all of them).
+    public var hotStandbyCount: Int?
     public var preferSameHost: Bool
     public var classOfService: [String]
 
@@ -28,8 +32,11 @@ public struct PlatformView: Sendable {
         self.hostOf = hostOf
         self.devices = devices
         bindings = try store.bindings().filter { devices[$0.key] != nil && hostOf[$0.value] != nil }
-        failed = Set(try store.processorStates().values.filter { $0.state == .failed }.map(\.processor))
+        let states = try store.processorStates().values
+        failed = Set(states.filter { $0.state == .failed }.map(\.processor))
+        maintenance = Set(states.filter { $0.state == .maintenance }.map(\.processor))
         hotStandbys = (p.standby?.mode ?? "hot") == "hot"
+        hotStandbyCount = p.standby?.count
         preferSameHost = p.standby?.preferSameHost ?? true
         classOfService = p.failover?.classOfService ?? []
     }

@@ -38,6 +38,8 @@ public final class FailoverService: Sendable {
         let sink: @Sendable (Detection) -> Void = { [detected] in detected.yield($0) }
         let monitor = HeartbeatMonitor(settings: heartbeat, port: engine.heartbeatPort, sink: sink)
         defer { monitor.stopAll() }
+        let processes = QEMUProcessWatcher(sink: sink)
+        defer { processes.stop() }
         logger.info("serving platform", metadata: ["platform": "\(engine.definition.platform)",
                                                    "heartbeat.intervalMs": "\(heartbeat.interval.milliseconds)",
                                                    "heartbeat.threshold": "\(heartbeat.threshold)"])
@@ -47,8 +49,8 @@ public final class FailoverService: Sendable {
             for host in engine.hosts.names {
                 group.addTask { await self.watchHost(host, sink: sink) }
             }
-            group.addTask { try await self.moveLoop(monitor: monitor) }
-            group.addTask { try await self.declareLoop() }
+            group.addTask { try await self.moveLoop(monitor: monitor, processes: processes) }
+            group.addTask { try await self.declareLoop(monitor: monitor) }
             try await self.startupScan()
             try await group.next()
             group.cancelAll()
@@ -87,22 +89,29 @@ public final class FailoverService: Sendable {
         }
     }
 
-    private func declareLoop() async throws {
+    private func declareLoop(monitor: HeartbeatMonitor) async throws {
         for await d in detections {
             try Task.checkCancellation()
-            do { try handle(d) } catch { logger.error("handling a detection failed", metadata: ["error": "\(error)"]) }
+            do { try handle(d, monitor: monitor) } catch { logger.error("handling a detection failed", metadata: ["error": "\(error)"]) }
         }
     }
 
-    private func handle(_ d: Detection) throws {
+    private func handle(_ d: Detection, monitor: HeartbeatMonitor) throws {
         switch d.kind {
         case .processorFailed(let reason):
             let view = try PlatformView(definition: engine.definition, store: store)
             guard let personality = view.personality(on: d.subject), !view.failed.contains(d.subject),
                   let host = view.hostOf[d.subject] else { return }
+            if view.maintenance.contains(d.subject) {
+                // An apply is restarting it on purpose: not a failure. Heartbeats start afresh.
+                monitor.reset(d.subject)
+                try note(.detection, d, "\(d.subject) is down during maintenance (vpctl apply); not a failure: \(reason)")
+                return
+            }
             if d.source == .libvirt,
                let status = try? engine.hosts.connection(host).domainIfPresent(named: d.subject)?.status(), status.state == .running {
-                // Stopped and started again (an apply that restarted it): not a failure.
+                // Stopped and already started again: not a failure.
+                monitor.reset(d.subject)
                 return
             }
             let record = FailoverRecord(personality: personality, source: d.subject, sourceHost: host, planned: false,
@@ -134,7 +143,7 @@ public final class FailoverService: Sendable {
 
     /// Carries every unfinished move forward, interleaved so one move waiting for a booting
     /// standby does not hold up another; keeps the heartbeat targets in step with the bindings.
-    private func moveLoop(monitor: HeartbeatMonitor) async throws {
+    private func moveLoop(monitor: HeartbeatMonitor, processes: QEMUProcessWatcher) async throws {
         var lastRefresh = ContinuousClock.now - .seconds(10)
         var targetsChanged = true
         // Moves that wait for something slow (a standby, an administrator) are retried each second.
@@ -166,7 +175,11 @@ public final class FailoverService: Sendable {
             if targetsChanged || ContinuousClock.now - lastRefresh > .seconds(1) {
                 let view = try PlatformView(definition: engine.definition, store: store)
                 let sources = Set(try store.unfinishedFailovers().map(\.source))
-                try monitor.update(view.heartbeatTargets(excluding: sources))
+                let targets = view.heartbeatTargets(excluding: sources)
+                try monitor.update(targets)
+                processes.update(targets.map(\.processor).filter { name in
+                    view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
+                })
                 lastRefresh = ContinuousClock.now
                 targetsChanged = false
             }

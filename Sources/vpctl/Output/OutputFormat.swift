@@ -18,6 +18,14 @@ enum JSONOutput {
         encoder.dateEncodingStrategy = .iso8601
         Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
+
+    /// One compact JSON object per line (for streams such as `events --follow -o json`).
+    static func printLine<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
 }
 
 /// Progress lines go to stderr so that stdout stays clean for `-o json`.

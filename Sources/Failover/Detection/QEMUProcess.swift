@@ -1,0 +1,101 @@
+import CProcessWatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The QEMU process behind a domain on this host, found through libvirt's pid file and checked
+/// against its command line (a recycled pid is never taken for it).
+public enum QEMUProcess {
+    public enum State: Sendable, Equatable {
+        case running(pid_t)
+        /// libvirt's pid file names a process that is gone or a zombie.
+        case exited(pid_t)
+        /// No pid file: libvirt does not run it (or it runs on another host).
+        case unknown
+    }
+
+    public static func state(of domain: String) -> State {
+        guard let text = try? String(contentsOfFile: "/run/libvirt/qemu/\(domain).pid", encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return .unknown }
+        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !hasExited(pid) else { return .exited(pid) }
+        let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        // A pid recycled by another program means the QEMU is long gone.
+        return args.contains { $0 == "guest=\(domain)" || $0.hasPrefix("guest=\(domain),") } ? .running(pid) : .exited(pid)
+    }
+
+    public static func pid(of domain: String) -> pid_t? {
+        if case .running(let pid) = state(of: domain) { return pid }
+        return nil
+    }
+
+    /// Gone, or a zombie: it runs no guest code and holds no device open.
+    public static func hasExited(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+}
+
+/// Watches the QEMU processes of local processors with pidfds: a QEMU that dies is reported
+/// within milliseconds. libvirt reports the same death too, but only after ~1.5 s of clean-up
+/// on these machines, and a hung QEMU never at all (the heartbeats catch that).
+public final class QEMUProcessWatcher: Sendable {
+    private struct Watched { var pid: pid_t; var fd: Int32 }
+    private let sink: @Sendable (Detection) -> Void
+    private let watched = Mutex<[String: Watched]>([:])
+    private let stopped = Mutex(false)
+
+    public init(sink: @escaping @Sendable (Detection) -> Void) {
+        self.sink = sink
+        let thread = Thread { [self] in run() }
+        thread.name = "qemu-process-watch"
+        thread.qualityOfService = .userInteractive
+        thread.start()
+    }
+
+    /// Watches exactly these domains (those whose QEMU runs); re-reads their pids.
+    public func update(_ domains: [String]) {
+        let pids = Dictionary(domains.compactMap { name in QEMUProcess.pid(of: name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
+        watched.withLock { watched in
+            for (name, w) in watched where pids[name] != w.pid {
+                close(w.fd)
+                watched[name] = nil
+            }
+            for (name, pid) in pids where watched[name] == nil {
+                let fd = vp_pidfd_open(pid)
+                if fd >= 0 { watched[name] = Watched(pid: pid, fd: fd) }
+            }
+        }
+    }
+
+    public func stop() {
+        stopped.withLock { $0 = true }
+        update([])
+    }
+
+    private func run() {
+        while !stopped.withLock({ $0 }) {
+            let current = watched.withLock { $0 }
+            var fds = current.map { pollfd(fd: $0.value.fd, events: Int16(POLLIN), revents: 0) }
+            let names = current.map(\.key)
+            // Short timeout: the set of watched processes changes (update) while this waits.
+            guard poll(&fds, nfds_t(fds.count), 10) > 0 else { continue }
+            for (i, fd) in fds.enumerated() where fd.revents & Int16(POLLIN) != 0 {
+                let name = names[i]
+                let pid = current[name]!.pid
+                guard QEMUProcess.hasExited(pid) else { continue }
+                let gone = watched.withLock { watched -> Bool in
+                    guard let w = watched[name], w.fd == fd.fd else { return false }
+                    close(w.fd)
+                    watched[name] = nil
+                    return true
+                }
+                if gone {
+                    sink(Detection(subject: name, kind: .processorFailed(reason: "QEMU process \(pid) exited"), source: .hypervisor))
+                }
+            }
+        }
+    }
+}

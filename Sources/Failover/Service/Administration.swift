@@ -1,0 +1,122 @@
+import Foundation
+import Libvirt
+import LibvirtXML
+import Reconciler
+import StateStore
+
+/// What an administrator asks of failover by hand: a planned move, a fence, a repair.
+/// The same engine and the same guards as automatic failover.
+public struct Administration: Sendable {
+    public let engine: FailoverEngine
+    public init(engine: FailoverEngine) { self.engine = engine }
+    private var store: StateStore { engine.store }
+
+    /// Moves `personality` off its processor (to `target`, or a standby chosen as for a failure)
+    /// and waits until it answers there. Returns the finished record.
+    public func move(_ personality: String, to target: String?, progress: @Sendable (String) -> Void) async throws -> FailoverRecord {
+        let view = try PlatformView(definition: engine.definition, store: store)
+        guard view.devices[personality] != nil else {
+            throw FailoverError("personality '\(personality)' is not in the platform definition (known: \(view.devices.keys.sorted().joined(separator: ", ")))")
+        }
+        guard let source = view.bindings[personality], let sourceHost = view.hostOf[source] else {
+            throw FailoverError("personality '\(personality)' is not on any processor; run vpctl apply first")
+        }
+        if let target {
+            guard view.hostOf[target] != nil else { throw FailoverError("processor '\(target)' is not in the platform definition") }
+            guard target != source else { throw FailoverError("personality '\(personality)' is already on \(target)") }
+            if let other = view.personality(on: target) { throw FailoverError("processor '\(target)' carries personality '\(other)'; choose a standby") }
+            if view.failed.contains(target) { throw FailoverError("processor '\(target)' is failed; repair it first (vpctl repair \(target))") }
+        }
+        let record = FailoverRecord(personality: personality, source: source, sourceHost: sourceHost, target: target,
+                                    planned: true, reason: "planned move by administrator", detectedAt: Date())
+        guard let declared = try store.declare(record, event: PlatformEvent(kind: .step, processor: source, personality: personality,
+                                                                           detail: "declared: planned move of \(personality) off \(source)")),
+              let id = declared.id else {
+            throw FailoverError("personality '\(personality)' or processor '\(source)' is already being moved; see vpctl events")
+        }
+        return try await follow(id, progress: progress)
+    }
+
+    /// Runs move `id` to its end, reporting each step.
+    public func follow(_ id: Int64, progress: @Sendable (String) -> Void) async throws -> FailoverRecord {
+        var last: FailoverStep?
+        while true {
+            let result = try await engine.advance(id)
+            guard let record = try store.failover(id: id) else { throw FailoverError("failover #\(id) vanished") }
+            if record.step != last { progress("\(record.personality): \(record.step.rawValue)"); last = record.step }
+            switch result {
+            case .finished: return record
+            case .advanced: continue
+            case .waiting(let why):
+                if record.step == .down || record.step == .awaitingFence { throw FailoverError("\(why); the move stays recorded and resumes under vpctl serve") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// Stops `processor` through libvirt and confirms it is off; with `confirm`, records that
+    /// an administrator vouches it is off (when libvirt cannot tell). A processor that carried a
+    /// personality is marked failed and its personality is moved by `vpctl serve`.
+    public func fence(_ processor: String, confirm: Bool, who: String) async throws -> String {
+        let view = try PlatformView(definition: engine.definition, store: store)
+        guard let host = view.hostOf[processor] else { throw FailoverError("processor '\(processor)' is not in the platform definition") }
+        if confirm {
+            let unblocked = try store.confirmFence(processor: processor, by: who)
+            return unblocked.isEmpty ? "recorded: \(who) vouches that \(processor) is off (no move was waiting for it)"
+                : "recorded: \(who) vouches that \(processor) is off; the move of \(unblocked.map(\.personality).joined(separator: ", ")) continues"
+        }
+        switch await Fencer.fence(processor, on: engine.hosts, host: host, planned: false) {
+        case .unconfirmed(let why):
+            throw FailoverError("\(processor) could not be confirmed off: \(why). If you know it is off, run: vpctl fence \(processor) --confirm")
+        case .off(let how):
+            if let personality = view.personality(on: processor) {
+                _ = try store.declare(FailoverRecord(personality: personality, source: processor, sourceHost: host, planned: false,
+                                                     reason: "fenced by \(who)", detectedAt: Date()),
+                                      event: PlatformEvent(kind: .detection, processor: processor, personality: personality,
+                                                           detail: "\(processor) fenced by \(who) (\(how)); \(personality) will move"))
+                return "\(processor) is off (\(how)) and failed; vpctl serve moves \(personality) to a standby"
+            }
+            if !view.failed.contains(processor) { try store.markFailed(processor, reason: "fenced by \(who)") }
+            try store.record(PlatformEvent(kind: .step, processor: processor, detail: "\(processor) fenced by \(who) (\(how))"))
+            return "\(processor) is off (\(how)) and marked failed; vpctl repair \(processor) returns it to the pool"
+        }
+    }
+
+    /// Returns a failed processor to the standby pool, clean: no personality's NICs or disks,
+    /// started if standbys are hot (and fewer than wanted run), off if they are cold.
+    public func repair(_ processor: String, who: String) async throws -> String {
+        try await store.exclusively {
+            let view = try PlatformView(definition: engine.definition, store: store)
+            guard let host = view.hostOf[processor] else { throw FailoverError("processor '\(processor)' is not in the platform definition") }
+            if let move = try store.unfinishedFailovers().first(where: { $0.source == processor || $0.target == processor }) {
+                throw FailoverError("processor '\(processor)' is part of the unfinished move of \(move.personality) (step \(move.step.rawValue)); nothing was changed")
+            }
+            if let personality = view.personality(on: processor) {
+                throw FailoverError("processor '\(processor)' carries personality '\(personality)'; only a spare or failed processor can be repaired")
+            }
+            let domain = try engine.hosts.connection(host).domain(named: processor)
+            // Anything of a personality still in its definition goes: it must come back clean.
+            let facts = try DomainFacts(xml: try domain.xml(inactive: true))
+            let running = try domain.isActive()
+            if (!facts.nics.isEmpty || !facts.disks.isEmpty) && running { try domain.destroy() }
+            for nic in facts.nics { try domain.detachDevice(xml: InterfaceSpec(network: nic.network, mac: nic.mac).render(), .config) }
+            for disk in facts.disks {
+                let parts = disk.source.split(separator: "/", maxSplits: 1).map(String.init)
+                let source: DiskSpec.Source = parts.count == 2 && !disk.source.hasPrefix("/") ? .volume(pool: parts[0], volume: parts[1]) : .file(path: disk.source)
+                try domain.detachDevice(xml: DiskSpec(source: source, target: disk.target).render(), .config)
+            }
+            try engine.setOwner(domain, personality: nil, live: false)
+            let spares = view.processors.filter { $0 != processor && view.personality(on: $0) == nil && !view.failed.contains($0) }
+            let runningSpares = spares.filter { name in
+                (try? view.hostOf[name].map { try engine.hosts.connection($0).domain(named: name).isActive() } ?? false) ?? false
+            }
+            let hot = view.hotStandbys && runningSpares.count < (view.hotStandbyCount ?? Int.max)
+            if hot, !(try domain.isActive()) { try domain.start() }
+            if !hot, try domain.isActive() { try domain.destroy() }
+            let role = hot ? "hot standby" : "cold standby"
+            try store.clearFailed(processor, event: PlatformEvent(kind: .repair, processor: processor,
+                                                                  detail: "\(processor) repaired by \(who): \(role), no personality"))
+            return "\(processor) is a \(role) again"
+        }
+    }
+}

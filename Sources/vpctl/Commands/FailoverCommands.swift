@@ -1,0 +1,181 @@
+import ArgumentParser
+import Dispatch
+import Failover
+import Foundation
+import Logging
+import PlatformEngine
+import StateStore
+
+extension PlatformOptions {
+    /// The platform plus a failover engine sharing its connections and state store.
+    func failover(stepDelay: Duration = .zero) throws -> (platform: PlatformEngine, engine: FailoverEngine) {
+        let platform = try engine()
+        let hosts = Hosts(uris: Dictionary(platform.definition.hosts.map { ($0.name, $0.uri) }, uniquingKeysWith: { a, _ in a }),
+                          connections: platform.connections)
+        return (platform, FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay))
+    }
+}
+
+/// Who acted, for the journal: the login name and the host.
+var administrator: String {
+    let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
+    return "\(user)@\(ProcessInfo.processInfo.hostName)"
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the failover service: detect failed processors and move their personalities to standbys.",
+        discussion: """
+            Watches every processor that carries a personality through libvirt events (crash, unexpected stop, \
+            pause on I/O error, host connection lost) and heartbeats to each of its addresses (primary, then \
+            alternates). An address that stops answering is reported unreachable; a processor is declared failed \
+            when libvirt says it stopped or when no address answers. Each move is journaled step by step in the \
+            state store: if serve is killed, the next serve finishes it. Only one serve may run per platform. \
+            Stops cleanly on SIGTERM or Ctrl-C. Logs go to stderr; `vpctl events` shows what happened.
+            """)
+
+    @OptionGroup var platform: PlatformOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: ArgumentHelp("Pause after each failover step (milliseconds), for demonstrations and tests.", visibility: .hidden))
+    var stepDelayMs: Int = 0
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let (platformEngine, engine) = try platform.failover(stepDelay: .milliseconds(stepDelayMs))
+        let service = FailoverService(engine: engine, logger: Logger(label: "vpctl.serve"))
+        let task = Task { try await service.run() }
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let handlers = [SIGTERM, SIGINT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { handlers.forEach { $0.cancel() } }
+        do {
+            try await task.value
+        } catch is CancellationError {
+        }
+        try? platformEngine.store.record(PlatformEvent(kind: .service, detail: "vpctl serve stopped (pid \(getpid()))"))
+        Logger(label: "vpctl.serve").info("stopped")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct FailoverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failover",
+        abstract: "Move a personality to another processor now (a planned move, same machinery as a failure).",
+        discussion: "The current processor is shut down (fenced), the personality's NICs, MACs, disks and VLAN memberships move to the target, and the command returns once the personality answers there. The old processor becomes a spare again.")
+
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The personality to move.")
+    var personality: String
+
+    @Option(name: .customLong("to"), help: "The processor to move it to (default: a standby, chosen as for a failure).")
+    var target: String?
+
+    func run() async throws {
+        let (_, engine) = try platform.failover()
+        let started = ContinuousClock.now
+        let record = try await Administration(engine: engine).move(personality, to: target) { Progress.say($0) }
+        let elapsed = ContinuousClock.now - started
+        if output.format == .json { try JSONOutput.print(record); return }
+        print("\(record.personality) moved from \(record.source) to \(record.target ?? "?") in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
+    }
+}
+
+struct FenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fence",
+        abstract: "Stop a processor and confirm it is off, or vouch that it is (--confirm).",
+        discussion: "Without --confirm, the processor is destroyed through libvirt and marked failed; a personality it carried is moved by vpctl serve. With --confirm, nothing is stopped: you state that the processor is off (e.g. its host is powered down), which lets a waiting failover move its volumes and MACs.")
+
+    @OptionGroup var platform: PlatformOptions
+
+    @Argument(help: "The processor.")
+    var processor: String
+
+    @Flag(help: "Vouch that the processor is off when libvirt cannot confirm it.")
+    var confirm = false
+
+    func run() async throws {
+        let (_, engine) = try platform.failover()
+        print(try await Administration(engine: engine).fence(processor, confirm: confirm, who: administrator))
+    }
+}
+
+struct RepairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Return a failed processor to the standby pool, clean of any personality.")
+
+    @OptionGroup var platform: PlatformOptions
+
+    @Argument(help: "The processor.")
+    var processor: String
+
+    func run() async throws {
+        let (_, engine) = try platform.failover()
+        print(try await Administration(engine: engine).repair(processor, who: administrator))
+    }
+}
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Show detections, adapter state changes, failover steps (with durations) and alerts.")
+
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "How many past events to show.")
+    var last = 50
+
+    @Flag(help: "Keep printing new events as they happen.")
+    var follow = false
+
+    func run() async throws {
+        let store = try platform.engine().store
+        var events = try store.events(limit: last)
+        if output.format == .json && !follow { try JSONOutput.print(events); return }
+        if output.format == .table { print(Self.line("TIME", "KIND", "PROCESSOR", "PERSONALITY", "TOOK", "DETAIL")) }
+        while true {
+            for e in events {
+                if output.format == .json { try JSONOutput.printLine(e); continue }
+                print(Self.line(e.time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
+                                e.kind.rawValue, e.processor ?? "-", e.personality ?? "-",
+                                e.durationMs.map { String(format: "%.0f ms", $0) } ?? "", e.detail))
+            }
+            guard follow else { return }
+            fflush(nil)
+            let newest = try store.events(limit: 1).last?.id
+            let after = events.last?.id ?? newest ?? 0
+            repeat {
+                try await Task.sleep(for: .milliseconds(200))
+                events = try store.events(after: after, limit: 1000)
+            } while events.isEmpty
+        }
+    }
+}
+
+extension EventsCommand {
+    /// Fixed columns, so lines printed while following line up with the first ones.
+    static func line(_ time: String, _ kind: String, _ processor: String, _ personality: String, _ took: String, _ detail: String) -> String {
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
+        return [pad(time, 24), pad(kind, 19), pad(processor, 12), pad(personality, 12), pad(took, 8), detail].joined(separator: " ")
+    }
+}
