@@ -95,10 +95,13 @@ let package = Package(
                            "LibvirtXML"],
             exclude: ["Golden"]
         ),
+        // Pure failover logic: the destination address table, standby choice, the move journal.
+        .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                           "TrialProcessor", "PlatformEngine", "PlatformModel"]
+                           "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
+                           .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

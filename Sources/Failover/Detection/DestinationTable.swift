@@ -70,12 +70,6 @@ public struct DestinationEntry: Sendable, Equatable {
         return min(max(settings.minimumTimeout, learned), settings.interval / 2)
     }
 
-    /// Indexes to try this round, in order: the reachable addresses, primary first.
-    public var roundOrder: [Int] { addresses.indices.filter { addresses[$0].status == .reachable } }
-
-    /// Indexes that get a recovery probe this round (not waited for).
-    public var recoveryProbes: [Int] { addresses.indices.filter { addresses[$0].status == .unreachable } }
-
     public mutating func replied(_ index: Int, after rtt: Duration) -> [Event] {
         guard addresses.indices.contains(index), !declared else { return [] }
         var events: [Event] = []

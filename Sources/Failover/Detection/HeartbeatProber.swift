@@ -6,9 +6,11 @@ import Glibc
 #endif
 
 /// Runs one processor's heartbeat rounds on a dedicated thread with its own UDP socket, so
-/// timing does not depend on how busy the controller's task pool is. Each round follows method
-/// 300: send to the primary reachable address, wait `entry.timeout`, on silence retry the next
-/// address; unreachable addresses get a recovery probe. The entry decides what the outcomes mean.
+/// timing does not depend on how busy the controller's task pool is. Each round sends a heartbeat
+/// to every address of the processor (the primary and its alternates, and unreachable ones so
+/// their recovery is seen) and waits `entry.timeout` for the replies. The entry decides what the
+/// outcomes mean: an address past its threshold is unreachable; the processor fails only when
+/// every address has.
 final class HeartbeatProber: @unchecked Sendable {
     typealias Sink = @Sendable (_ processor: String, _ events: [DestinationEntry.Event], _ at: Date) -> Void
 
@@ -62,29 +64,22 @@ final class HeartbeatProber: @unchecked Sendable {
             if entry.declared { continue }
             inFlight = inFlight.filter { clock.now - $0.value < .seconds(2) }
 
-            let recovery = entry.recoveryProbes
-            var recovered = Set<Int>()
-            for index in recovery { send(to: index, sequence: round << 8 | UInt64(index)) }
-            for index in entry.roundOrder {
-                let sequence = round << 8 | UInt64(index)
-                let sentAt = clock.now
-                send(to: index, sequence: sequence)
-                let deadline = sentAt + entry.timeout
-                var answered = false
-                while !answered, clock.now < deadline {
-                    for reply in receive(until: deadline) where reply.sequence >> 8 == round {
-                        let replyIndex = Int(reply.sequence & 0xff)
-                        if replyIndex == index { answered = true }
-                        if recovery.contains(replyIndex) { recovered.insert(replyIndex) }
-                        publish(entry.replied(replyIndex, after: reply.rtt))
-                    }
+            // Every address gets this round's heartbeat at once, primary first: a dead alternate is
+            // noticed before it is needed, and a dead primary costs no extra wait.
+            let all = Array(entry.addresses.indices)
+            for index in all { send(to: index, sequence: round << 8 | UInt64(index)) }
+            let deadline = clock.now + entry.timeout
+            var answered = Set<Int>()
+            while answered.count < all.count, clock.now < deadline {
+                for reply in receive(until: deadline) where reply.sequence >> 8 == round {
+                    let index = Int(reply.sequence & 0xff)
+                    answered.insert(index)
+                    publish(entry.replied(index, after: reply.rtt))
                 }
-                if answered { break }
-                // A wait that overran by a whole interval is the controller stalling, not the guest.
-                if clock.now - deadline > entry.settings.interval { break }
-                publish(entry.missed(index))
             }
-            for index in recovery where !recovered.contains(index) { publish(entry.missed(index)) }
+            // A wait that overran by a whole interval is the controller stalling, not the guest.
+            if clock.now - deadline > entry.settings.interval { continue }
+            for index in all where !answered.contains(index) { publish(entry.missed(index)) }
         }
     }
 

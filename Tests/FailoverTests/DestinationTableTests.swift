@@ -1,0 +1,74 @@
+@testable import Failover
+import Testing
+
+struct DestinationTableTests {
+    var settings: HeartbeatSettings { HeartbeatSettings(intervalMs: 100, timeoutMs: 40, threshold: 3) }
+
+    func entry() -> DestinationEntry {
+        DestinationEntry(processor: "p1", addresses: [.init(vlan: "back", ip: "10.0.2.10"), .init(vlan: "front", ip: "10.0.1.10")],
+                         settings: settings)
+    }
+
+    @Test func aProcessorThatNeverAnsweredIsNotJudged() {
+        var e = entry()
+        for _ in 0..<20 { #expect(e.missed(0).isEmpty); #expect(e.missed(1).isEmpty) }
+        #expect(!e.declared)
+    }
+
+    @Test func oneAdapterPastItsThresholdIsUnreachableButTheProcessorIsNotFailed() {
+        var e = entry()
+        _ = e.replied(0, after: .milliseconds(2))
+        var events: [DestinationEntry.Event] = []
+        for _ in 0..<10 {
+            events += e.missed(1)
+            events += e.replied(0, after: .milliseconds(2))
+        }
+        #expect(events == [.adapterUnreachable(vlan: "front", ip: "10.0.1.10", misses: 3)])
+        #expect(!e.declared)
+    }
+
+    @Test func everyAddressPastItsThresholdFailsTheProcessorOnce() {
+        var e = entry()
+        _ = e.replied(0, after: .milliseconds(2))
+        var events: [DestinationEntry.Event] = []
+        for _ in 0..<3 { events += e.missed(0); events += e.missed(1) }
+        #expect(events.last == .processorFailed(reason: "no heartbeat reply on any address: 10.0.2.10 (back), 10.0.1.10 (front), 3 misses each"))
+        #expect(events.filter { if case .processorFailed = $0 { return true }; return false }.count == 1)
+        for _ in 0..<5 { #expect(e.missed(0).isEmpty) }
+    }
+
+    @Test func aFlappingProcessorIsNeverDeclared() {
+        // Loses two heartbeats in three on every address, for a long time.
+        var e = entry()
+        _ = e.replied(0, after: .milliseconds(2))
+        for round in 0..<300 {
+            for i in 0..<2 {
+                let events = round % 3 == 2 ? e.replied(i, after: .milliseconds(3)) : e.missed(i)
+                #expect(!events.contains { if case .processorFailed = $0 { return true }; return false })
+            }
+        }
+        #expect(!e.declared)
+    }
+
+    @Test func anUnreachableAdapterComesBackOnlyAfterConsecutiveReplies() {
+        var e = entry()
+        _ = e.replied(0, after: .milliseconds(2))
+        for _ in 0..<3 { _ = e.missed(1) }
+        #expect(e.addresses[1].status == .unreachable)
+        #expect(e.replied(1, after: .milliseconds(2)).isEmpty)
+        _ = e.missed(1)
+        #expect(e.replied(1, after: .milliseconds(2)).isEmpty, "a miss in between restarts the count")
+        #expect(e.replied(1, after: .milliseconds(2)) == [.adapterReachable(vlan: "front", ip: "10.0.1.10")])
+        #expect(e.addresses[1].status == .reachable)
+    }
+
+    @Test func theWaitFollowsTheLearnedResponseTimeWithinBounds() {
+        var e = entry()
+        #expect(e.timeout == .milliseconds(40))
+        _ = e.replied(0, after: .milliseconds(10))
+        #expect(e.timeout == .milliseconds(50), "ignoring noise: 8 x 10 ms capped at half the interval")
+        var fast = entry()
+        _ = fast.replied(0, after: .milliseconds(1))
+        #expect(fast.timeout == .milliseconds(40), "never below the configured minimum")
+    }
+}

@@ -1,0 +1,315 @@
+import AgentClient
+import AgentProtocol
+import Failover
+import Foundation
+import Libvirt
+import LibvirtXML
+import Logging
+import PlatformEngine
+import Reconciler
+import StateStore
+import Testing
+
+/// A small platform of its own per test: web (front + back + a disk) on p1, db (back + a disk) on
+/// p2, p3 a hot standby, p4 a cold one. Failover is driven by a real `FailoverService` against
+/// real guests.
+final class FailoverPlatform: @unchecked Sendable {
+    let name: String
+    let file: String
+    let engine: PlatformEngine
+    let failover: FailoverEngine
+    let conn: Connection
+    var store: StateStore { engine.store }
+    private var service: Task<Void, Error>?
+
+    init(name: String, subnet: Int) throws {
+        self.name = name
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        file = dir.appendingPathComponent("\(name).yaml").path
+        try """
+        platform: \(name)
+        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
+        processors:
+          vcpus: 1
+          memoryMiB: 160
+          members:
+            - { name: \(name)-p1, host: local }
+            - { name: \(name)-p2, host: local }
+            - { name: \(name)-p3, host: local }
+            - { name: \(name)-p4, host: local }
+        vlans:
+          - { name: front, id: 100, subnet: 10.\(subnet).1.0/24 }
+          - { name: back, id: 200, subnet: 10.\(subnet).2.0/24 }
+        storage:
+          pools:
+            - name: \(name)-data
+              host: local
+              path: /var/lib/virtualplatform/\(name)/pool
+              volumes: [{ name: web-data, capacity: 16MiB }, { name: db-data, capacity: 16MiB }]
+        personalities:
+          - name: web
+            nics: [{ vlan: front }, { vlan: back }]
+            disks: [{ target: vdb, volume: \(name)-data/web-data }]
+          - name: db
+            nics: [{ vlan: back }]
+            disks: [{ target: vdb, volume: \(name)-data/db-data }]
+        standby: { mode: hot, count: 1, preferSameHost: true }
+        failover:
+          classOfService: [back, front]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
+        conn = try #require(engine.connections["local"])
+        failover = FailoverEngine(definition: engine.definition, store: engine.store,
+                                  hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
+    }
+
+    func p(_ n: Int) -> String { "\(name)-p\(n)" }
+
+    /// Applies, waits until both personalities answer on every address, writes a marker on each disk.
+    func bringUp() async throws {
+        try await engine.apply(cause: "failover e2e")
+        for person in ["web", "db"] {
+            for ip in try addresses(person) { try await waitForHeartbeat(ip, within: .seconds(90)) }
+            let disk = try await agent(person).writeMarker(disk: "vdb", text: "\(person) before the failure")
+            #expect(disk.marker == "\(person) before the failure")
+        }
+    }
+
+    func addresses(_ person: String) throws -> [String] {
+        let view = try PlatformView(definition: engine.definition, store: store)
+        return view.addresses(of: person).map(\.ip)
+    }
+
+    func macs(_ person: String) throws -> [String] {
+        let view = try PlatformView(definition: engine.definition, store: store)
+        return try #require(view.devices[person]).nics.map(\.spec.mac)
+    }
+
+    func agent(_ person: String) throws -> AgentHTTPClient {
+        // The back address is every personality's (both are in VLAN back).
+        let view = try PlatformView(definition: engine.definition, store: store)
+        return AgentHTTPClient(host: try #require(view.devices[person]?.nics.first { $0.vlan == "back" }).ip)
+    }
+
+    func processor(of person: String) throws -> String? { try store.bindings()[person] }
+
+    func startService(onDeclared: @escaping @Sendable (FailoverRecord) -> Void = { _ in }) {
+        var logger = Logger(label: "e2e.serve")
+        logger.logLevel = .notice
+        let service = FailoverService(engine: failover, logger: logger, onDeclared: onDeclared)
+        self.service = Task { try await service.run() }
+    }
+
+    func stopService() async {
+        service?.cancel()
+        _ = try? await service?.value
+        service = nil
+    }
+
+    func qemuPid(_ processor: String) throws -> pid_t {
+        try #require(QEMUProcess.pid(of: processor), "QEMU of \(processor) runs")
+    }
+
+    /// Waits until a move of `person` reaches `step` (done by default).
+    @discardableResult
+    func waitForMove(of person: String, to step: FailoverStep = .done, within limit: Duration = .seconds(90)) async throws -> FailoverRecord {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let r = try store.failovers().last(where: { $0.personality == person }), r.step == step { return r }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let last = try store.failovers().last { $0.personality == person }
+        throw FailoverError("move of \(person) did not reach \(step.rawValue) in \(limit); last: \(String(describing: last?.step)); events: \(try store.events(limit: 20).map(\.detail))")
+    }
+
+    func waitForHeartbeat(_ ip: String, within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try HeartbeatProbe.ping(ip, timeout: .milliseconds(200)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FailoverError("\(ip) does not answer heartbeats after \(limit)")
+    }
+
+    /// Running domains (any, on this host) whose live definition carries `mac`.
+    func runningCarriers(of mac: String) throws -> [String] {
+        try conn.domains().filter { (try? $0.isActive()) == true }.filter { dom in
+            (try DomainFacts(xml: try dom.xml())).nics.contains { $0.mac == mac.lowercased() }
+        }.map(\.name)
+    }
+
+    /// The failed processor keeps nothing of the personality, in its definition or live.
+    func expectClean(_ processor: String, of person: String) throws {
+        let dom = try conn.domain(named: processor)
+        #expect(try !dom.isActive(), "\(processor) is fenced (off)")
+        let facts = try DomainFacts(xml: try dom.xml(inactive: true))
+        let macs = Set(try macs(person).map { $0.lowercased() })
+        #expect(facts.nics.filter { macs.contains($0.mac) }.isEmpty, "\(processor) has no NIC of \(person)")
+        #expect(facts.disks.filter { $0.source.hasSuffix("/\(person)-data") }.isEmpty, "\(processor) has no disk of \(person)")
+        #expect(try store.processorStates()[processor]?.state == .failed)
+    }
+
+    /// What a user checks after a move: same MACs and addresses, the marker on the disk, VLAN
+    /// peers reach it, one running carrier per MAC.
+    func expectServed(_ person: String, on processor: String, peer: String) async throws {
+        #expect(try self.processor(of: person) == processor)
+        let agent = try self.agent(person)
+        let report = try await agent.waitForReport(until: .now + .seconds(60)) { r in
+            r.disk("vdb")?.marker != nil && r.interfaces.filter { !$0.addresses.isEmpty }.count == (try? self.macs(person).count) ?? 0
+        }
+        #expect(report.hostname == processor, "\(person)'s addresses are answered by \(processor)")
+        #expect(Set(report.macs) == Set(try macs(person)), "\(processor) carries \(person)'s virtual MACs")
+        #expect(report.disk("vdb")?.marker == "\(person) before the failure", "the disk keeps what was written before the failure")
+        for mac in try macs(person) { #expect(try runningCarriers(of: mac) == [processor], "one running carrier of \(mac)") }
+        let back = try #require(try PlatformView(definition: engine.definition, store: store).devices[person]?.nics.first { $0.vlan == "back" }).ip
+        #expect(try await self.agent(peer).probe(back), "\(peer) reaches \(person) on VLAN back")
+    }
+
+    func destroy() async {
+        await stopService()
+        _ = try? await engine.destroy(cause: "failover e2e cleanup")
+    }
+}
+
+extension RealDaemon { @Suite struct FailoverE2ETests {
+    /// (a) SIGKILL of two active processors at once: web goes to the hot standby, db to the cold
+    /// one. Then the last carrier dies with no standby left (web is down, nothing is touched), and
+    /// a repair brings a processor back for web to move to.
+    @Test func sigkillOfTwoProcessorsMovesBothThenNoStandbyThenRepair() async throws {
+        let platform = try FailoverPlatform(name: "foa", subnet: 61)
+        do { try await sigkillScenario(platform) } catch { await platform.destroy(); throw error }
+        await platform.destroy()
+    }
+
+    func sigkillScenario(_ t: FailoverPlatform) async throws {
+        try await t.bringUp()
+        t.startService()
+        try await Task.sleep(for: .seconds(1))
+        kill(try t.qemuPid(t.p(1)), SIGKILL)
+        kill(try t.qemuPid(t.p(2)), SIGKILL)
+
+        let web = try await t.waitForMove(of: "web")
+        let db = try await t.waitForMove(of: "db")
+        #expect(web.target == t.p(3), "web goes to the hot standby")
+        #expect(db.target == t.p(4), "db goes to the cold standby, booted for it")
+        try await t.expectServed("web", on: t.p(3), peer: "db")
+        try await t.expectServed("db", on: t.p(4), peer: "web")
+        try t.expectClean(t.p(1), of: "web")
+        try t.expectClean(t.p(2), of: "db")
+
+        // No standby left: web's new carrier dies too. web is down, nothing is moved or stopped.
+        let dbBefore = try DomainFacts(xml: try t.conn.domain(named: t.p(4)).xml())
+        kill(try t.qemuPid(t.p(3)), SIGKILL)
+        try await t.waitForMove(of: "web", to: .down, within: .seconds(10))
+        try await Task.sleep(for: .seconds(2))
+        #expect(try t.store.failovers().last { $0.personality == "web" }?.step == .down)
+        #expect(try t.store.events(limit: 50).contains { $0.kind == .alert && $0.detail.contains("web is DOWN") })
+        let p3 = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml(inactive: true))
+        #expect(Set(p3.nics.map(\.mac)) == Set(try t.macs("web").map { $0.lowercased() }), "web's NICs stay where they were")
+        #expect(try DomainFacts(xml: try t.conn.domain(named: t.p(4)).xml()) == dbBefore, "db's processor is untouched")
+        #expect(try t.processor(of: "db") == t.p(4))
+
+        // A repaired processor rejoins the pool clean; web's move resumes onto it by itself.
+        let repaired = try await Administration(engine: t.failover).repair(t.p(1), who: "e2e")
+        #expect(repaired.contains("hot standby"))
+        try await t.waitForMove(of: "web", within: .seconds(90))
+        try await t.expectServed("web", on: t.p(1), peer: "db")
+        try t.expectClean(t.p(3), of: "web")
+    }
+
+    /// (b) SIGSTOP (a hang libvirt does not report) is caught by heartbeats; (c) one adapter's
+    /// link going down is an adapter event, not a failover.
+    @Test func adapterDownIsNotAFailureButAHangIs() async throws {
+        let platform = try FailoverPlatform(name: "fob", subnet: 62)
+        do { try await hangScenario(platform) } catch { await platform.destroy(); throw error }
+        await platform.destroy()
+    }
+
+    func hangScenario(_ t: FailoverPlatform) async throws {
+        try await t.bringUp()
+        t.startService()
+        try await Task.sleep(for: .seconds(1))
+
+        // (c) web's front adapter loses its link.
+        let p1 = try t.conn.domain(named: t.p(1))
+        let network = "\(t.name)-front"
+        let frontMAC = try #require(try t.macs("web").first)
+        let frontIP = try #require(try t.addresses("web").last) // class of service: back first, front second
+        try p1.updateDevice(xml: InterfaceSpec(network: network, mac: frontMAC, linkUp: false).render(), .live)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try !t.store.events(limit: 50).contains(where: { $0.kind == .adapterUnreachable && $0.detail.contains(frontIP) }) {
+            try #require(ContinuousClock.now < deadline, "the front adapter is reported unreachable")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(try t.store.failovers().isEmpty, "an adapter failure is not a processor failure")
+        #expect(try t.store.processorStates()[t.p(1)] == nil)
+        try p1.updateDevice(xml: InterfaceSpec(network: network, mac: frontMAC, linkUp: true).render(), .live)
+        while try !t.store.events(limit: 50).contains(where: { $0.kind == .adapterReachable && $0.detail.contains(frontIP) }) {
+            try #require(ContinuousClock.now < deadline + .seconds(10), "the front adapter is reported reachable again")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        // (b) web's processor hangs: no libvirt event, only silence.
+        let stoppedAt = Date()
+        kill(try t.qemuPid(t.p(1)), SIGSTOP)
+        let move = try await t.waitForMove(of: "web")
+        #expect(move.reason.hasPrefix("heartbeat"), "declared by the heartbeats: \(move.reason)")
+        #expect(move.declaredAt.timeIntervalSince(stoppedAt) < 2, "declared \(move.declaredAt.timeIntervalSince(stoppedAt)) s after the hang")
+        #expect(move.target == t.p(3))
+        try await t.expectServed("web", on: t.p(3), peer: "db")
+        try t.expectClean(t.p(1), of: "web")
+        #expect(QEMUProcess.pid(of: t.p(1)) == nil, "the hung QEMU was killed (fenced)")
+    }
+
+    /// (d) `vpctl serve` killed in the middle of a move: the next one finishes it, attaching nothing twice.
+    @Test func serveKilledMidFailoverFinishesOnRestart() async throws {
+        let platform = try FailoverPlatform(name: "fod", subnet: 63)
+        do { try await restartScenario(platform) } catch { await platform.destroy(); throw error }
+        await platform.destroy()
+    }
+
+    func restartScenario(_ t: FailoverPlatform) async throws {
+        let vpctl = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/vpctl").path
+        try #require(FileManager.default.isExecutableFile(atPath: vpctl), "vpctl is built at \(vpctl)")
+        try await t.bringUp()
+        func serve(_ extra: [String]) throws -> Process {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: vpctl)
+            p.arguments = ["serve", "-f", t.file, "--state", t.store.path] + extra
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        // Slow motion: 1.5 s after each step, so the kill lands between two steps.
+        let first = try serve(["--step-delay-ms", "1500"])
+        try await Task.sleep(for: .seconds(2))
+        kill(try t.qemuPid(t.p(1)), SIGKILL)
+        try await t.waitForMove(of: "web", to: .attached, within: .seconds(20))
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(try t.store.failovers().last?.step == .attached, "killed with the move half done")
+
+        let second = try serve([])
+        try await t.waitForMove(of: "web", within: .seconds(30))
+        let live = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml())
+        let config = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml(inactive: true))
+        let xml = try t.conn.domain(named: t.p(3)).xml()
+        for mac in try t.macs("web") {
+            #expect(xml.components(separatedBy: "<mac address='\(mac)'").count - 1 == 1, "\(mac) attached once")
+        }
+        #expect(live.disks.filter { $0.target == "vdb" }.count == 1 && config.disks.filter { $0.target == "vdb" }.count == 1)
+        try await t.expectServed("web", on: t.p(3), peer: "db")
+
+        // A second serve is refused while one runs; SIGTERM stops it cleanly.
+        let third = try serve([])
+        third.waitUntilExit()
+        #expect(third.terminationStatus != 0, "only one serve per platform")
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0, "serve exits cleanly on SIGTERM")
+    }
+}
+}
