@@ -1,47 +1,60 @@
 import AgentProtocol
-import FlyingSocks
 import FoundationEssentials
 import Glibc
 
 /// Answers heartbeat requests on UDP, bound to 0.0.0.0 so every interface (present and future)
 /// is covered: each valid `Heartbeat` request gets `request.reply()` sent back to its sender.
 /// Anything else is ignored.
-struct HeartbeatResponder: Sendable {
-    let socket: AsyncSocket
+///
+/// Runs on a thread of its own with blocking recvfrom/sendto: the guest has one vCPU, so the
+/// Swift task pool has one thread, and anything that blocks it (a disk sync, a file read) must
+/// not delay a heartbeat long enough to look like a hang.
+final class HeartbeatResponder: @unchecked Sendable {
+    private let fd: Int32
 
-    static func bind(port: UInt16, pool: some AsyncSocketPool) throws -> HeartbeatResponder {
-        let socket = try Socket(domain: AF_INET, type: .datagram)
-        try socket.setValue(true, for: .localAddressReuse)
-        try socket.bind(to: .inet(port: port))
-        return HeartbeatResponder(socket: try AsyncSocket(socket: socket, pool: pool))
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw AgentError("heartbeat socket: \(errnoText())") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = INADDR_ANY
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw AgentError("binding UDP :\(port): \(errnoText())") }
     }
 
-    func run() async {
-        while !Task.isCancelled {
-            do {
-                let (sender, bytes): (any SocketAddress, [UInt8]) = try await socket.receive(atMost: 512)
-                guard let request = Heartbeat(decoding: bytes), request.kind == .request,
-                      let peer = sender as? sockaddr_storage else { continue }
-                reply(request.reply().encoded(), to: peer)
-            } catch {
-                log("heartbeat: \(error)")
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-        }
+    func start() {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { context in
+            Unmanaged<HeartbeatResponder>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        }, context)
     }
 
-    /// One sendto(2). (FlyingSocks' AsyncSocket.send(_:to:) crashed here when given the sender's
-    /// address back.) A reply that cannot be sent at once is dropped: the controller's next
-    /// heartbeat is the retry.
-    private func reply(_ bytes: [UInt8], to peer: sockaddr_storage) {
-        var peer = peer
-        let length = socklen_t(peer.ss_family == sa_family_t(AF_INET6)
-            ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
-        let sent = withUnsafePointer(to: &peer) { address in
-            address.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bytes.withUnsafeBytes { sendto(socket.socket.file.rawValue, $0.baseAddress, $0.count, 0, address, length) }
+    private func run() {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var peer = sockaddr_storage()
+        while true {
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
             }
+            guard n > 0 else {
+                if n < 0 && errno != EINTR { log("heartbeat: \(errnoText())") }
+                continue
+            }
+            guard let request = Heartbeat(decoding: buffer[0..<n]), request.kind == .request else { continue }
+            let reply = request.reply().encoded()
+            // A reply that cannot be sent is dropped: the controller's next heartbeat is the retry.
+            let sent = withUnsafePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, reply, reply.count, 0, $0, length) }
+            }
+            if sent < 0 { log("heartbeat: cannot reply: \(errnoText())") }
         }
-        if sent < 0 { log("heartbeat: cannot reply: \(errnoText())") }
     }
 }

@@ -171,3 +171,8 @@ enum KernelFiles {
         read("/proc/uptime")?.split(separator: " ").first.flatMap { Double($0) } ?? 0
     }
 }
+
+struct AgentError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

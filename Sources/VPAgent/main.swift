@@ -20,15 +20,13 @@ do {
     let pool = SocketPool.make()
     try await pool.prepare()
     let polling = Task { try await pool.run() }
-    let heartbeats = try HeartbeatResponder.bind(port: AgentPorts.heartbeat, pool: pool)
+    try HeartbeatResponder(port: AgentPorts.heartbeat).start()
     let server = ReportServer(listener: try HTTPListener.bind(port: AgentPorts.http, pool: pool),
                               hostname: hostname, version: agentVersion, disks: disks)
     log("\(hostname): HTTP on :\(AgentPorts.http), heartbeats on UDP :\(AgentPorts.heartbeat), "
         + "version \(agentVersion), \(KernelFiles.memoryAvailable())")
     log("ready")
-    async let answering: Void = heartbeats.run()
     try await server.run()
-    await answering
     try await polling.value
 } catch {
     log("fatal: \(error)")

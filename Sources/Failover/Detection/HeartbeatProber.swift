@@ -71,9 +71,10 @@ final class HeartbeatProber: @unchecked Sendable {
             let deadline = clock.now + entry.timeout
             var answered = Set<Int>()
             while answered.count < all.count, clock.now < deadline {
-                for reply in receive(until: deadline) where reply.sequence >> 8 == round {
+                // A late reply to an earlier round is still a sign of life: it resets the misses.
+                for reply in receive(until: deadline) {
                     let index = Int(reply.sequence & 0xff)
-                    answered.insert(index)
+                    if reply.sequence >> 8 == round { answered.insert(index) }
                     publish(entry.replied(index, after: reply.rtt))
                 }
             }

@@ -19,7 +19,7 @@ public enum QEMUProcess {
     public static func state(of domain: String) -> State {
         guard let text = try? String(contentsOfFile: "/run/libvirt/qemu/\(domain).pid", encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return .unknown }
-        guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !hasExited(pid) else { return .exited(pid) }
+        guard let cmdline = read("/proc/\(pid)/cmdline"), !cmdline.isEmpty, !hasExited(pid) else { return .exited(pid) }
         let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         // A pid recycled by another program means the QEMU is long gone.
         return args.contains { $0 == "guest=\(domain)" || $0.hasPrefix("guest=\(domain),") } ? .running(pid) : .exited(pid)
@@ -30,10 +30,25 @@ public enum QEMUProcess {
         return nil
     }
 
+    /// A whole /proc file (they report size 0, so read until end of file).
+    static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n <= 0 { return n == 0 ? result : nil }
+            result += buffer[0..<n]
+        }
+    }
+
     /// Gone, or a zombie: it runs no guest code and holds no device open.
     public static func hasExited(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+        guard let bytes = read("/proc/\(pid)/stat") else { return true }
+        let stat = String(decoding: bytes, as: UTF8.self)
+        guard let close = stat.lastIndex(of: ")") else { return true }
         return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
     }
 }

@@ -4,8 +4,8 @@ import Reconciler
 
 /// Checked before every attach: no running domain other than the receiver, on any host, carries
 /// the MAC or has the volume open. A violation stops the move with nothing attached.
-/// The fenced source is not asked: the fence step proved it off (its QEMU is gone), while libvirt
-/// may still be cleaning it up and would make every query about it wait.
+/// Domains whose QEMU has exited on this host are not asked (nor is the fenced source): they cannot
+/// send or write, while libvirt may still be cleaning them up and would make every query wait.
 public enum DeviceGuard {
     public static func check(nics: [InterfaceSpec], disks: [DiskSpec], receiver: String, receiverHost: String,
                              fenced: (name: String, host: String)? = nil, hosts: Hosts) throws {
@@ -25,7 +25,7 @@ public enum DeviceGuard {
             }
             for domain in try connection.domains() {
                 guard !(host == receiverHost && domain.name == receiver), !(host == fenced?.host && domain.name == fenced?.name),
-                      (try? domain.isActive()) == true,
+                      !hasNoLocalQEMU(domain.name, host: host, hosts: hosts), (try? domain.isActive()) == true,
                       let xml = try? domain.xml(), let facts = try? DomainFacts(xml: xml) else { continue }
                 if let nic = facts.nics.first(where: { macs.contains($0.mac) }) {
                     throw FailoverError("MAC \(nic.mac) is carried by running domain \(domain.name) on \(host); it is not given to \(receiver) (one MAC lives on one running processor)")
@@ -35,5 +35,11 @@ public enum DeviceGuard {
                 }
             }
         }
+    }
+
+    private static func hasNoLocalQEMU(_ name: String, host: String, hosts: Hosts) -> Bool {
+        guard let uri = hosts.uri(of: host), !Hosts.isRemote(uri) else { return false }
+        if case .exited = QEMUProcess.state(of: name) { return true }
+        return false
     }
 }
