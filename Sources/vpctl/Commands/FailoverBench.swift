@@ -1,0 +1,231 @@
+import ArgumentParser
+import Failover
+import Foundation
+import Logging
+import PlatformEngine
+import StateStore
+
+/// `vpctl bench failover`: real guests on a platform of its own, the failover service in this
+/// process, QEMU killed (SIGKILL) or hung (SIGSTOP) and the times read from the journal.
+struct FailoverBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failover",
+        abstract: "Measure failure detection and failover on real guests (SIGKILL, SIGSTOP, hot and cold standbys).",
+        discussion: """
+            Brings up a platform of its own (one personality with two NICs and a disk; standbys hot, then cold), \
+            runs the failover service in this process, and repeats: fail the carrier, wait until the personality \
+            answers on the standby, repair the failed processor. Reports median and p99 of kill → declared and \
+            declared → answering. With --saturate-minutes it instead keeps every core busy for that long and \
+            counts false declarations (there must be none). Removes its platform at the end.
+            """)
+
+    @Option(help: "Trials per measurement.") var trials = 20
+    @Option(help: "Instead of trials: minutes of CPU saturation, counting false declarations.") var saturateMinutes: Int?
+    @Option(help: "Directory of the processor image.") var image: String?
+    @OptionGroup var output: OutputOptions
+
+    struct Result: Encodable {
+        var trials: Int
+        var sigkillToDeclaredMs: Timings
+        var sigstopToDeclaredMs: Timings
+        var declaredToAnsweringHotMs: Timings
+        var declaredToAnsweringColdMs: Timings
+        var detectedBy: [String: Int]
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .warning
+            return h
+        }
+        if let minutes = saturateMinutes { try await saturate(minutes: minutes); return }
+        var result = Result(trials: trials, sigkillToDeclaredMs: Timings(samples: []), sigstopToDeclaredMs: Timings(samples: []),
+                            declaredToAnsweringHotMs: Timings(samples: []), declaredToAnsweringColdMs: Timings(samples: []),
+                            detectedBy: [:])
+        try await withPlatform(mode: "hot") { bench in
+            for signal in [SIGKILL, SIGSTOP] {
+                for i in 1...trials {
+                    let t = try await bench.trial(signal: signal)
+                    if signal == SIGKILL { result.sigkillToDeclaredMs.samples.append(t.declaredMs) }
+                    else { result.sigstopToDeclaredMs.samples.append(t.declaredMs) }
+                    result.declaredToAnsweringHotMs.samples.append(t.answeredMs)
+                    result.detectedBy[t.source, default: 0] += 1
+                    Progress.say("\(signal == SIGKILL ? "SIGKILL" : "SIGSTOP") trial \(i): declared \(fmt(t.declaredMs)) ms (\(t.source)), answering on hot standby \(fmt(t.answeredMs)) ms later")
+                    try await bench.repairAndWait(t.failed)
+                }
+            }
+        }
+        try await withPlatform(mode: "cold") { bench in
+            for i in 1...trials {
+                let t = try await bench.trial(signal: SIGKILL)
+                result.declaredToAnsweringColdMs.samples.append(t.answeredMs)
+                Progress.say("cold trial \(i): answering on cold standby \(fmt(t.answeredMs)) ms after declaration")
+                try await bench.repairAndWait(t.failed)
+            }
+        }
+        if output.format == .json { try JSONOutput.print(result); return }
+        print("failover on real guests (TCG), \(trials) trials each; detected by \(result.detectedBy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        var table = Table("MEASURE", "MEDIAN (ms)", "P99 (ms)", "BAR")
+        table.add("QEMU SIGKILL → declared", fmt(result.sigkillToDeclaredMs.median), fmt(result.sigkillToDeclaredMs.p99), "≤ 50 ms")
+        table.add("QEMU SIGSTOP → declared", fmt(result.sigstopToDeclaredMs.median), fmt(result.sigstopToDeclaredMs.p99), "≤ 500 ms")
+        table.add("declared → answering, hot standby", fmt(result.declaredToAnsweringHotMs.median), fmt(result.declaredToAnsweringHotMs.p99), "≤ 1000 ms")
+        table.add("declared → answering, cold standby", fmt(result.declaredToAnsweringColdMs.median), fmt(result.declaredToAnsweringColdMs.p99), "boot + 1000 ms")
+        print(table.render())
+    }
+
+    func fmt(_ v: Double) -> String { String(format: "%.0f", v) }
+
+    /// Every core busy for `minutes` while the service watches a healthy platform; any
+    /// declaration is a false one.
+    func saturate(minutes: Int) async throws {
+        try await withPlatform(mode: "hot") { bench in
+            let burners = try (0..<(ProcessInfo.processInfo.activeProcessorCount * 2)).map { _ in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+                p.arguments = ["/dev/zero"]
+                try p.run()
+                return p
+            }
+            defer { burners.forEach { $0.terminate() } }
+            let before = try bench.store.events(limit: 1).last?.id ?? 0
+            let end = ContinuousClock.now + .seconds(minutes * 60)
+            while ContinuousClock.now < end {
+                try await Task.sleep(for: .seconds(30))
+                let left = Int((end - ContinuousClock.now).components.seconds)
+                Progress.say("saturated, \(left) s left; declarations so far: \(try bench.store.failovers().count)")
+            }
+            let events = try bench.store.events(after: before, limit: 100_000)
+            let declared = events.filter { $0.kind == .detection }.count
+            let adapters = events.filter { $0.kind == .adapterUnreachable }.count
+            print("\(minutes) min with \(burners.count) CPU burners on \(ProcessInfo.processInfo.activeProcessorCount) cores: \(declared) false declarations, \(adapters) adapter-unreachable events")
+            if declared > 0 { throw ValidationError("\(declared) false declarations: \(events.filter { $0.kind == .detection }.map(\.detail))") }
+        }
+    }
+
+    func withPlatform(mode: String, _ body: (BenchPlatform) async throws -> Void) async throws {
+        let bench = try BenchPlatform(mode: mode, image: image)
+        do {
+            try await bench.up()
+            try await body(bench)
+        } catch {
+            await bench.down()
+            throw error
+        }
+        await bench.down()
+    }
+}
+
+/// The benchmark's own platform: personality `svc` (two VLANs, one disk) on b1, standbys b2, b3.
+final class BenchPlatform: @unchecked Sendable {
+    let engine: PlatformEngine
+    let failover: FailoverEngine
+    var store: StateStore { engine.store }
+    private var service: Task<Void, Error>?
+    let name: String
+
+    init(mode: String, image: String?) throws {
+        name = "vpbench\(mode.prefix(1))"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("\(name).yaml").path
+        let subnet = mode == "hot" ? 217 : 218
+        try """
+        platform: \(name)
+        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
+        processors:
+          vcpus: 1
+          memoryMiB: 160
+        \(image.map { "  image: \($0)" } ?? "")
+          members: [{ name: \(name)-1, host: local }, { name: \(name)-2, host: local }, { name: \(name)-3, host: local }]
+        vlans:
+          - { name: front, id: 100, subnet: 10.\(subnet).1.0/24 }
+          - { name: back, id: 200, subnet: 10.\(subnet).2.0/24 }
+        storage:
+          pools: [{ name: \(name)-data, host: local, path: /var/lib/virtualplatform/\(name)/pool, volumes: [{ name: svc, capacity: 16MiB }] }]
+        personalities:
+          - name: svc
+            nics: [{ vlan: front }, { vlan: back }]
+            disks: [{ target: vdb, volume: \(name)-data/svc }]
+        standby: { mode: \(mode), preferSameHost: true }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
+        failover = FailoverEngine(definition: engine.definition, store: engine.store,
+                                  hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
+    }
+
+    func up() async throws {
+        Progress.say("bringing up \(name)")
+        try await engine.apply(cause: "bench failover")
+        let view = try PlatformView(definition: engine.definition, store: store)
+        for address in view.addresses(of: "svc") { try await waitForHeartbeat(address.ip, within: .seconds(120)) }
+        // Standbys must be booted before the first trial.
+        for p in view.processors where view.personality(on: p) == nil { try await waitUntilBooted(p, since: 0) }
+        var logger = Logger(label: "bench.serve")
+        logger.logLevel = .warning
+        let service = FailoverService(engine: failover, logger: logger)
+        self.service = Task { try await service.run() }
+        try await Task.sleep(for: .seconds(2))
+    }
+
+    func down() async {
+        service?.cancel()
+        _ = try? await service?.value
+        _ = try? await engine.destroy(cause: "bench failover")
+    }
+
+    struct Trial { var declaredMs: Double; var answeredMs: Double; var source: String; var failed: String }
+
+    /// Fails svc's carrier with `signal` and waits until svc answers on its new processor.
+    func trial(signal: Int32) async throws -> Trial {
+        guard let carrier = try store.bindings()["svc"] else { throw ValidationError("svc is not placed") }
+        guard let pid = QEMUProcess.pid(of: carrier) else { throw ValidationError("the QEMU of \(carrier) does not run") }
+        let before = try store.failovers().last?.id ?? 0
+        let failedAt = Date()
+        kill(pid, signal)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            if let move = try store.failovers().last, let id = move.id, id > before, move.step >= .answered {
+                let answered = try store.events(limit: 200).last { $0.kind == .step && $0.personality == "svc" && $0.detail.hasPrefix("answered") && $0.time >= move.declaredAt }
+                let answeredAt = answered?.time ?? move.updatedAt
+                while try store.failover(id: id)?.step != .done { try await Task.sleep(for: .milliseconds(20)) }
+                return Trial(declaredMs: move.declaredAt.timeIntervalSince(failedAt) * 1000,
+                             answeredMs: answeredAt.timeIntervalSince(move.declaredAt) * 1000,
+                             source: String(move.reason.prefix { $0 != ":" }), failed: carrier)
+            }
+            guard ContinuousClock.now < deadline else { throw ValidationError("svc was not moved off \(carrier) within 120 s") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Returns the failed processor to the pool and, for a hot standby, waits until its agent runs.
+    func repairAndWait(_ processor: String) async throws {
+        let log = consoleLog(processor)
+        let size = FileManager.default.contents(atPath: log)?.count ?? 0
+        let said = try await Administration(engine: failover).repair(processor, who: "bench")
+        if said.contains("hot standby") { try await waitUntilBooted(processor, since: size) }
+    }
+
+    func consoleLog(_ processor: String) -> String { "/var/lib/virtualplatform/\(name)/console/\(processor).log" }
+
+    /// Until the processor's console shows its agent ready (after byte `since` of the log).
+    func waitUntilBooted(_ processor: String, since: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let data = FileManager.default.contents(atPath: consoleLog(processor)), data.count > since,
+               String(decoding: data[since...], as: UTF8.self).contains("vp-agent: ready") { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("\(processor) did not boot within 60 s")
+    }
+
+    func waitForHeartbeat(_ ip: String, within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try HeartbeatProbe.ping(ip, timeout: .milliseconds(200)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("\(ip) does not answer heartbeats after \(limit)")
+    }
+}
+
