@@ -248,7 +248,8 @@ public final class ServiceLock: Sendable {
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StateStoreError("opening the lock file \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let holder = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
             throw StateStoreError("another vpctl serve (pid \(holder ?? "?")) already serves this platform (lock \(path))")
         }

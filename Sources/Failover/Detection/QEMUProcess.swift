@@ -17,8 +17,12 @@ public enum QEMUProcess {
     }
 
     public static func state(of domain: String) -> State {
-        guard let text = try? String(contentsOfFile: "/run/libvirt/qemu/\(domain).pid", encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return .unknown }
+        // Read with plain read(2): Foundation's String(contentsOfFile:) closes its descriptor
+        // three times (seen with strace), closing whatever another thread opened in between,
+        // such as a pidfd of this watcher.
+        guard let bytes = read("/run/libvirt/qemu/\(domain).pid"),
+              let pid = pid_t(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return .unknown }
         guard let cmdline = read("/proc/\(pid)/cmdline"), !cmdline.isEmpty, !hasExited(pid) else { return .exited(pid) }
         let args = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         // A pid recycled by another program means the QEMU is long gone.
@@ -84,6 +88,9 @@ public final class QEMUProcessWatcher: Sendable {
             }
         }
     }
+
+    /// The domains whose QEMU is watched now.
+    public var watching: [String] { watched.withLock { $0.keys.sorted() } }
 
     public func stop() {
         stopped.withLock { $0 = true }

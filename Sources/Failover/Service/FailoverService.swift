@@ -97,6 +97,8 @@ public final class FailoverService: Sendable {
     }
 
     private func handle(_ d: Detection, monitor: HeartbeatMonitor) throws {
+        logger.debug("detection", metadata: ["subject": "\(d.subject)", "kind": "\(d.kind)", "source": "\(d.source.rawValue)",
+                                             "ageMs": "\(Int(Date().timeIntervalSince(d.at) * 1000))"])
         switch d.kind {
         case .processorFailed(let reason):
             let view = try PlatformView(definition: engine.definition, store: store)
@@ -177,9 +179,11 @@ public final class FailoverService: Sendable {
                 let sources = Set(try store.unfinishedFailovers().map(\.source))
                 let targets = view.heartbeatTargets(excluding: sources)
                 try monitor.update(targets)
-                processes.update(targets.map(\.processor).filter { name in
+                let local = targets.map(\.processor).filter { name in
                     view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
-                })
+                }
+                processes.update(local)
+                logger.debug("watching", metadata: ["heartbeat": "\(targets.map(\.processor))", "qemu": "\(processes.watching)"])
                 lastRefresh = ContinuousClock.now
                 targetsChanged = false
             }

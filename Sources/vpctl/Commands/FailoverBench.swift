@@ -37,7 +37,7 @@ struct FailoverBench: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .warning
+            h.logLevel = ProcessInfo.processInfo.environment["VP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
             return h
         }
         if let minutes = saturateMinutes { try await saturate(minutes: minutes); return }
@@ -161,9 +161,8 @@ final class BenchPlatform: @unchecked Sendable {
         let view = try PlatformView(definition: engine.definition, store: store)
         for address in view.addresses(of: "svc") { try await waitForHeartbeat(address.ip, within: .seconds(120)) }
         // Standbys must be booted before the first trial.
-        for p in view.processors where view.personality(on: p) == nil { try await waitUntilBooted(p, since: 0) }
-        var logger = Logger(label: "bench.serve")
-        logger.logLevel = .warning
+        if view.hotStandbys { for p in view.processors where view.personality(on: p) == nil { try await waitUntilBooted(p, since: 0) } }
+        let logger = Logger(label: "bench.serve")
         let service = FailoverService(engine: failover, logger: logger)
         self.service = Task { try await service.run() }
         try await Task.sleep(for: .seconds(2))
@@ -213,8 +212,11 @@ final class BenchPlatform: @unchecked Sendable {
     func waitUntilBooted(_ processor: String, since: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            if let data = FileManager.default.contents(atPath: consoleLog(processor)), data.count > since,
-               String(decoding: data[since...], as: UTF8.self).contains("vp-agent: ready") { return }
+            // libvirt starts the log afresh at each boot (or appends): read what is new either way.
+            if let data = FileManager.default.contents(atPath: consoleLog(processor)),
+               String(decoding: data.count > since ? data[since...] : data[...], as: UTF8.self).contains("vp-agent: ready") {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("\(processor) did not boot within 60 s")
