@@ -128,7 +128,9 @@ public struct DomainFacts: Equatable, Sendable {
 
     public init(xml: String) throws {
         // Walks the tree rather than evaluating XPath: a no-op apply reads every domain.
-        let root = try XMLDocument(xmlString: xml).rootElement()
+        // libvirt's status files (/run/libvirt/qemu/<name>.xml) wrap the live domain in <domstatus>.
+        let top = try XMLDocument(xmlString: xml).rootElement()
+        let root = top?.name == "domstatus" ? top?.elements(forName: "domain").first : top
         func child(_ e: XMLElement?, _ name: String) -> XMLElement? { e?.elements(forName: name).first }
         func attr(_ e: XMLElement?, _ name: String) -> String? { e?.attribute(forName: name)?.stringValue }
         type = attr(root, "type") ?? ""

@@ -48,8 +48,19 @@ public enum QEMUProcess {
         }
     }
 
-    /// Gone, or a zombie: it runs no guest code and holds no device open.
+    /// Every thread has exited (the leader is a zombie with no threads left, or it is gone):
+    /// no guest code runs and no device is open. What fencing waits for.
     public static func hasExited(_ pid: pid_t) -> Bool {
+        guard leaderExited(pid) else { return false }
+        guard let status = read("/proc/\(pid)/status") else { return true }
+        let threads = String(decoding: status, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix("Threads:") }.flatMap { Int($0.dropFirst(8).trimmingCharacters(in: .whitespaces)) }
+        return (threads ?? 0) <= 1
+    }
+
+    /// The main thread has exited (zombie or gone). After SIGKILL this comes ~4 ms after the
+    /// signal; the last of QEMU's threads goes ~40 ms later, once its memory is torn down.
+    public static func leaderExited(_ pid: pid_t) -> Bool {
         guard let bytes = read("/proc/\(pid)/stat") else { return true }
         let stat = String(decoding: bytes, as: UTF8.self)
         guard let close = stat.lastIndex(of: ")") else { return true }
@@ -57,9 +68,11 @@ public enum QEMUProcess {
     }
 }
 
-/// Watches the QEMU processes of local processors with pidfds: a QEMU that dies is reported
-/// within milliseconds. libvirt reports the same death too, but only after ~1.5 s of clean-up
-/// on these machines, and a hung QEMU never at all (the heartbeats catch that).
+/// Watches the QEMU processes of local processors: a QEMU that dies is reported within
+/// milliseconds. Its main thread is checked every 5 ms (it is a zombie ~4 ms after SIGKILL) and
+/// a pidfd wakes the watcher when the last thread is gone. libvirt reports the same death too,
+/// but only after ~1.5 s of clean-up on these machines, and a hung QEMU never at all (the
+/// heartbeats catch that).
 public final class QEMUProcessWatcher: Sendable {
     private struct Watched { var pid: pid_t; var fd: Int32 }
     private let sink: @Sendable (Detection) -> Void
@@ -101,21 +114,16 @@ public final class QEMUProcessWatcher: Sendable {
         while !stopped.withLock({ $0 }) {
             let current = watched.withLock { $0 }
             var fds = current.map { pollfd(fd: $0.value.fd, events: Int16(POLLIN), revents: 0) }
-            let names = current.map(\.key)
-            // Short timeout: the set of watched processes changes (update) while this waits.
-            guard poll(&fds, nfds_t(fds.count), 10) > 0 else { continue }
-            for (i, fd) in fds.enumerated() where fd.revents & Int16(POLLIN) != 0 {
-                let name = names[i]
-                let pid = current[name]!.pid
-                guard QEMUProcess.hasExited(pid) else { continue }
+            _ = poll(&fds, nfds_t(fds.count), 5)
+            for (name, w) in current where QEMUProcess.leaderExited(w.pid) {
                 let gone = watched.withLock { watched -> Bool in
-                    guard let w = watched[name], w.fd == fd.fd else { return false }
-                    close(w.fd)
+                    guard let now = watched[name], now.fd == w.fd else { return false }
+                    close(now.fd)
                     watched[name] = nil
                     return true
                 }
                 if gone {
-                    sink(Detection(subject: name, kind: .processorFailed(reason: "QEMU process \(pid) exited"), source: .hypervisor))
+                    sink(Detection(subject: name, kind: .processorFailed(reason: "QEMU process \(w.pid) exited"), source: .hypervisor))
                 }
             }
         }
