@@ -91,7 +91,7 @@ public final class PlatformEngine: @unchecked Sendable {
         let moving = try store.unfinishedFailovers()
         guard !moving.isEmpty else { return }
         let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
-        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. Let `vpctl serve` finish, or run `vpctl failover --resume`; `vpctl events` shows why it waits.")
+        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`), one awaiting a fence needs `vpctl fence <processor> --confirm`.")
     }
 
     /// Removes everything the platform created (and nothing else), then forgets its bindings.

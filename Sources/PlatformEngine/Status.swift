@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import PlatformModel
 import PlatformRender
+import StateStore
 
 /// What `vpctl status` shows: the platform as it is now.
 public struct PlatformStatus: Codable, Sendable {
@@ -10,7 +11,7 @@ public struct PlatformStatus: Codable, Sendable {
         public var host: String
         /// libvirt state ("running", "shutoff", …) or "missing".
         public var state: String
-        /// "active", "hot-standby" or "cold-standby".
+        /// "active", "hot-standby", "cold-standby" or "failed" (until `vpctl repair`).
         public var role: String
         public var personality: String?
     }
@@ -40,6 +41,8 @@ public struct PlatformStatus: Codable, Sendable {
     public var memberships: [Membership]
     public var storage: [StorageMapping]
     public var services: [Service]
+    /// Failovers and planned moves not finished yet (`vpctl events` tells their story).
+    public var moving: [FailoverRecord]
 }
 
 extension PlatformEngine {
@@ -74,6 +77,7 @@ extension PlatformEngine {
                                    processors: s.members.compactMap { bindings[$0] })
         }
         return PlatformStatus(platform: p.platform, processors: processors, vlans: p.vlans.map(\.name),
-                              memberships: memberships, storage: storage, services: services)
+                              memberships: memberships, storage: storage, services: services,
+                              moving: try store.unfinishedFailovers())
     }
 }

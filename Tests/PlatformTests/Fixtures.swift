@@ -46,6 +46,9 @@ standby:
   count: 1
 services:
   - { name: web, address: 10.40.9.1, port: 80, protocol: tcp, members: [web] }
+failover:
+  heartbeat: { intervalMs: 100, timeoutMs: 40, threshold: 3 }
+  classOfService: [back, front]
 """
 
 /// The YAML with every occurrence of `old` replaced by `new` (the test fails if `old` is absent).

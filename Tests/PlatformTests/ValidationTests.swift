@@ -37,6 +37,10 @@ import Testing
         ("capacity: 64MiB }\n        - { name: v2", "capacity: lots }\n        - { name: v2", "storage.pools[0].volumes[0].capacity", "not a size"),
         ("{ vlan: back }", "{ vlan: front }", "personalities[0].nics[1].vlan", "already has a NIC on VLAN 'front'"),
         ("    uri: test:///default", "    uri: nonsense", "hosts[0].uri", "not a libvirt URI"),
+        ("classOfService: [back, front]", "classOfService: [back, middle]", "failover.classOfService[1]", "VLAN 'middle' is not defined"),
+        ("timeoutMs: 40", "timeoutMs: 100", "failover.heartbeat.timeoutMs", "shorter than the interval"),
+        ("threshold: 3", "threshold: 0", "failover.heartbeat.threshold", "outside 1…100"),
+        ("intervalMs: 100", "intervalMs: 5", "failover.heartbeat.intervalMs", "outside 10…10000"),
     ]
 
     @Test(arguments: rules.indices)

@@ -13,8 +13,7 @@ public struct HeartbeatSettings: Sendable, Equatable {
     /// Consecutive replies after which an unreachable address is reachable again (hysteresis).
     public var recoverAfter = 2
 
-    public init() {}
-
+    /// The defaults, overridden by the definition's `failover.heartbeat` where set.
     public init(intervalMs: Int?, timeoutMs: Int?, threshold: Int?) {
         if let intervalMs { interval = .milliseconds(intervalMs) }
         if let timeoutMs { minimumTimeout = .milliseconds(timeoutMs) }

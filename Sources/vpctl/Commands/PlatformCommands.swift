@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PlatformEngine
 import Reconciler
+import StateStore
 
 /// Options every platform command takes.
 struct PlatformOptions: ParsableArguments {
@@ -96,6 +97,16 @@ struct StatusCommand: AsyncParsableCommand {
         var procs = Table("NAME", "HOST", "STATE", "ROLE", "PERSONALITY")
         for p in status.processors { procs.add(p.name, p.host, p.state, p.role, p.personality ?? "-") }
         print(procs.render())
+
+        if !status.moving.isEmpty {
+            print("\nMOVES IN PROGRESS")
+            var moves = Table("PERSONALITY", "FROM", "TO", "STEP", "SINCE", "WHY")
+            for m in status.moving {
+                moves.add(m.personality, m.source, m.target ?? "-", m.step.rawValue,
+                          m.declaredAt.formatted(.iso8601.time(includingFractionalSeconds: false)), m.reason)
+            }
+            print(moves.render())
+        }
 
         print("\nVLAN MEMBERSHIP")
         var matrix = Table(header: ["PERSONALITY", "PROCESSOR"] + status.vlans)
