@@ -13,12 +13,16 @@ public enum Fencer {
         case unconfirmed(String)
     }
 
-    /// Stops `name` and confirms it is off. A planned move first asks the guest to shut down.
+    /// Stops `name` and confirms it is off. A planned move first asks the guest to shut down (ACPI)
+    /// and gives it `gracePeriod`; the processor image does not act on ACPI power-off yet, so today
+    /// a planned move ends in the same kill as a failure.
     ///
     /// On this host the QEMU process is killed (SIGKILL) and watched until it is gone: that is
     /// proof no guest code runs and no device is open. libvirt's destroy would wait 10 s before
     /// it SIGKILLs a hung (stopped) QEMU, and answers no query about a dying domain for ~1.5 s.
     /// On a remote host libvirt's destroy and its report of "shut off" are the proof.
+    public static let gracePeriod: Duration = .seconds(5)
+
     public static func fence(_ name: String, on hosts: Hosts, host: String, planned: Bool) async -> Outcome {
         guard let uri = hosts.uri(of: host) else { return .unconfirmed("host \(host) is unknown") }
         if !Hosts.isRemote(uri), case .exited(let pid) = QEMUProcess.state(of: name) {
@@ -27,7 +31,7 @@ public enum Fencer {
         if !Hosts.isRemote(uri), let pid = QEMUProcess.pid(of: name) {
             if planned, let domain = try? hosts.connection(host).domain(named: name) {
                 try? domain.shutdown()
-                if await waitGone(pid, for: .seconds(20)) { return .off("shut down by its guest") }
+                if await waitGone(pid, for: gracePeriod) { return .off("shut down by its guest") }
             }
             if QEMUProcess.hasExited(pid) { return .off("QEMU process \(pid) had exited") }
             kill(pid, SIGKILL)
@@ -39,7 +43,7 @@ public enum Fencer {
             if let status = try? domain.status(), !status.isActive { return .off("already \(status)") }
             if planned {
                 try? domain.shutdown()
-                if await waitOff(domain, for: .seconds(20)) { return .off("shut down by its guest") }
+                if await waitOff(domain, for: gracePeriod) { return .off("shut down by its guest") }
             }
             do { try domain.destroy() } catch let e as LibvirtError where !e.isConnectionFailure {
                 // "not running" races with the guest stopping: the confirmation below decides.
