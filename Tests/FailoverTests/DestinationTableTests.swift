@@ -4,6 +4,14 @@ import Testing
 struct DestinationTableTests {
     var settings: HeartbeatSettings { HeartbeatSettings(intervalMs: 100, timeoutMs: 40, threshold: 3) }
 
+    /// An entry whose addresses have both answered once.
+    func armed() -> DestinationEntry {
+        var e = entry()
+        _ = e.replied(0, after: .milliseconds(2))
+        _ = e.replied(1, after: .milliseconds(2))
+        return e
+    }
+
     func entry() -> DestinationEntry {
         DestinationEntry(processor: "p1", addresses: [.init(vlan: "back", ip: "10.0.2.10"), .init(vlan: "front", ip: "10.0.1.10")],
                          settings: settings)
@@ -16,8 +24,7 @@ struct DestinationTableTests {
     }
 
     @Test func oneAdapterPastItsThresholdIsUnreachableButTheProcessorIsNotFailed() {
-        var e = entry()
-        _ = e.replied(0, after: .milliseconds(2))
+        var e = armed()
         var events: [DestinationEntry.Event] = []
         for _ in 0..<10 {
             events += e.missed(1)
@@ -28,8 +35,7 @@ struct DestinationTableTests {
     }
 
     @Test func everyAddressPastItsThresholdFailsTheProcessorOnce() {
-        var e = entry()
-        _ = e.replied(0, after: .milliseconds(2))
+        var e = armed()
         var events: [DestinationEntry.Event] = []
         for _ in 0..<3 { events += e.missed(0); events += e.missed(1) }
         #expect(events.last == .processorFailed(reason: "no heartbeat reply on any address: 10.0.2.10 (back), 10.0.1.10 (front), 3 misses each"))
@@ -37,10 +43,21 @@ struct DestinationTableTests {
         for _ in 0..<5 { #expect(e.missed(0).isEmpty) }
     }
 
-    @Test func aFlappingProcessorIsNeverDeclared() {
-        // Loses two heartbeats in three on every address, for a long time.
+    @Test func anAddressThatNeverAnsweredIsNotCounted() {
+        // A NIC just hot-plugged may wait for its lease: its silence is not a failure, and the
+        // processor is judged on the addresses that did answer.
         var e = entry()
         _ = e.replied(0, after: .milliseconds(2))
+        for _ in 0..<10 { #expect(e.missed(1).isEmpty) }
+        var events: [DestinationEntry.Event] = []
+        for _ in 0..<3 { events += e.missed(0) }
+        #expect(events == [.adapterUnreachable(vlan: "back", ip: "10.0.2.10", misses: 3),
+                           .processorFailed(reason: "no heartbeat reply on any address: 10.0.2.10 (back), 3 misses each")])
+    }
+
+    @Test func aFlappingProcessorIsNeverDeclared() {
+        // Loses two heartbeats in three on every address, for a long time.
+        var e = armed()
         for round in 0..<300 {
             for i in 0..<2 {
                 let events = round % 3 == 2 ? e.replied(i, after: .milliseconds(3)) : e.missed(i)
@@ -51,8 +68,7 @@ struct DestinationTableTests {
     }
 
     @Test func anUnreachableAdapterComesBackOnlyAfterConsecutiveReplies() {
-        var e = entry()
-        _ = e.replied(0, after: .milliseconds(2))
+        var e = armed()
         for _ in 0..<3 { _ = e.missed(1) }
         #expect(e.addresses[1].status == .unreachable)
         #expect(e.replied(1, after: .milliseconds(2)).isEmpty)

@@ -1,6 +1,7 @@
 /// Heartbeat timing. Defaults measured on these machines (TCG guests, 2 cores): a heartbeat
 /// round trip takes ~2.4 ms (median) and 8 ms at p99 with every core saturated, so 40 ms is a
-/// wide margin; 3 rounds of 100 ms put a hang's declaration at 300–400 ms.
+/// wide margin for one reply; but a busy TCG guest (hot-plug, boot of a neighbour) can go quiet
+/// for ~300 ms, so 4 silent rounds of 100 ms are needed: a hang is declared after 400–500 ms.
 public struct HeartbeatSettings: Sendable, Equatable {
     /// Time between rounds to one processor.
     public var interval: Duration = .milliseconds(100)
@@ -9,7 +10,7 @@ public struct HeartbeatSettings: Sendable, Equatable {
     public var minimumTimeout: Duration = .milliseconds(40)
     public var timeoutFactor = 8
     /// Consecutive misses after which an address (adapter) is unreachable.
-    public var threshold = 3
+    public var threshold = 4
     /// Consecutive replies after which an unreachable address is reachable again (hysteresis).
     public var recoverAfter = 2
 
@@ -32,6 +33,9 @@ public struct DestinationEntry: Sendable, Equatable {
         public var vlan: String
         public var ip: String
         public var status: Status = .reachable
+        /// Answered at least once: only then does its silence count (a NIC just plugged in may
+        /// still be waiting for its DHCP lease).
+        public var armed = false
         /// Consecutive misses (reset by a reply).
         public var failures = 0
         /// Consecutive replies while unreachable (for recovery).
@@ -80,6 +84,7 @@ public struct DestinationEntry: Sendable, Equatable {
         }
         var a = addresses[index]
         a.failures = 0
+        a.armed = true
         if a.status == .unreachable {
             a.replies += 1
             if a.replies >= settings.recoverAfter {
@@ -93,7 +98,7 @@ public struct DestinationEntry: Sendable, Equatable {
     }
 
     public mutating func missed(_ index: Int) -> [Event] {
-        guard addresses.indices.contains(index), isArmed, !declared else { return [] }
+        guard addresses.indices.contains(index), addresses[index].armed, !declared else { return [] }
         var a = addresses[index]
         a.replies = 0
         guard a.status == .reachable else { addresses[index] = a; return [] }
@@ -104,9 +109,9 @@ public struct DestinationEntry: Sendable, Equatable {
             events.append(.adapterUnreachable(vlan: a.vlan, ip: a.ip, misses: a.failures))
         }
         addresses[index] = a
-        if addresses.allSatisfy({ $0.status == .unreachable }) {
+        if addresses.filter(\.armed).allSatisfy({ $0.status == .unreachable }) {
             declared = true
-            let list = addresses.map { "\($0.ip) (\($0.vlan))" }.joined(separator: ", ")
+            let list = addresses.filter(\.armed).map { "\($0.ip) (\($0.vlan))" }.joined(separator: ", ")
             events.append(.processorFailed(reason: "no heartbeat reply on any address: \(list), \(settings.threshold) misses each"))
         }
         return events

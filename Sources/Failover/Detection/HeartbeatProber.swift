@@ -20,7 +20,9 @@ final class HeartbeatProber: @unchecked Sendable {
     private let port: UInt16
     private let token = UInt64.random(in: 1...UInt64.max)
     private let sink: Sink
-    private let fd: Int32
+    /// Replaced when found closed behind our back (see `OwnedDescriptor`).
+    private var socket: OwnedDescriptor
+    private var fd: Int32 { socket.fd }
     private let stopped = Mutex(false)
     private var thread: Thread?
     /// Send times of heartbeats in flight, by sequence number.
@@ -32,12 +34,19 @@ final class HeartbeatProber: @unchecked Sendable {
         self.addresses = entry.addresses
         self.port = port
         self.sink = sink
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw FailoverError("creating a heartbeat socket: \(String(cString: strerror(errno)))") }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        socket = try Self.openSocket()
     }
 
-    deinit { close(fd) }
+    private static func openSocket() throws -> OwnedDescriptor {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard let owned = OwnedDescriptor(fd) else {
+            throw FailoverError("creating a heartbeat socket: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK | O_CLOEXEC)
+        return owned
+    }
+
+    deinit { socket.close() }
 
     func start() {
         let thread = Thread { [self] in run() }
@@ -62,6 +71,13 @@ final class HeartbeatProber: @unchecked Sendable {
             round += 1
             guard late < entry.settings.interval else { drain(until: clock.now); continue }
             if entry.declared { continue }
+            // A socket closed under us says nothing about the guest: open a new one, skip the round.
+            if !socket.isIntact {
+                guard let fresh = try? Self.openSocket() else { continue }
+                socket = fresh
+                inFlight.removeAll()
+                continue
+            }
             inFlight = inFlight.filter { clock.now - $0.value < .seconds(2) }
 
             // Every address gets this round's heartbeat at once, primary first: a dead alternate is
@@ -78,8 +94,9 @@ final class HeartbeatProber: @unchecked Sendable {
                     publish(entry.replied(index, after: reply.rtt))
                 }
             }
-            // A wait that overran by a whole interval is the controller stalling, not the guest.
-            if clock.now - deadline > entry.settings.interval { continue }
+            // A wait that overran by a whole interval is the controller stalling, not the guest;
+            // a socket lost during the round loses its replies too.
+            if clock.now - deadline > entry.settings.interval || !socket.isIntact { continue }
             for index in all where !answered.contains(index) { publish(entry.missed(index)) }
         }
     }

@@ -74,7 +74,7 @@ public enum QEMUProcess {
 /// but only after ~1.5 s of clean-up on these machines, and a hung QEMU never at all (the
 /// heartbeats catch that).
 public final class QEMUProcessWatcher: Sendable {
-    private struct Watched { var pid: pid_t; var fd: Int32 }
+    private struct Watched { var pid: pid_t; var descriptor: OwnedDescriptor; var fd: Int32 { descriptor.fd } }
     private let sink: @Sendable (Detection) -> Void
     private let watched = Mutex<[String: Watched]>([:])
     private let stopped = Mutex(false)
@@ -92,12 +92,11 @@ public final class QEMUProcessWatcher: Sendable {
         let pids = Dictionary(domains.compactMap { name in QEMUProcess.pid(of: name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
         watched.withLock { watched in
             for (name, w) in watched where pids[name] != w.pid {
-                close(w.fd)
+                w.descriptor.close()
                 watched[name] = nil
             }
             for (name, pid) in pids where watched[name] == nil {
-                let fd = vp_pidfd_open(pid)
-                if fd >= 0 { watched[name] = Watched(pid: pid, fd: fd) }
+                if let pidfd = OwnedDescriptor(vp_pidfd_open(pid)) { watched[name] = Watched(pid: pid, descriptor: pidfd) }
             }
         }
     }
@@ -113,12 +112,13 @@ public final class QEMUProcessWatcher: Sendable {
     private func run() {
         while !stopped.withLock({ $0 }) {
             let current = watched.withLock { $0 }
-            var fds = current.map { pollfd(fd: $0.value.fd, events: Int16(POLLIN), revents: 0) }
+            // A pidfd closed behind our back only costs its wake-up: the main-thread check below decides.
+            var fds = current.values.filter(\.descriptor.isIntact).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             _ = poll(&fds, nfds_t(fds.count), 5)
             for (name, w) in current where QEMUProcess.leaderExited(w.pid) {
                 let gone = watched.withLock { watched -> Bool in
                     guard let now = watched[name], now.fd == w.fd else { return false }
-                    close(now.fd)
+                    now.descriptor.close()
                     watched[name] = nil
                     return true
                 }
