@@ -45,6 +45,16 @@ public enum HeartbeatProbe {
         return nil
     }
 
+    /// Waits until `address` answers a heartbeat (a processor booting, a NIC getting its lease).
+    public static func waitForReply(_ address: String, port: UInt16 = AgentPorts.heartbeat, within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try ping(address, port: port, timeout: .milliseconds(200)) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ProbeError("\(address) does not answer heartbeats after \(limit)")
+    }
+
     public struct ProbeError: Error, CustomStringConvertible, Sendable {
         public let description: String
         init(_ description: String) { self.description = description }

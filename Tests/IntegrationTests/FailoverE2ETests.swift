@@ -74,7 +74,7 @@ final class FailoverPlatform: @unchecked Sendable {
     func bringUp() async throws {
         try await engine.apply(cause: "failover e2e")
         for person in ["web", "db"] {
-            for ip in try addresses(person) { try await waitForHeartbeat(ip, within: .seconds(90)) }
+            for ip in try addresses(person) { try await HeartbeatProbe.waitForReply(ip, within: .seconds(90)) }
             let disk = try await agent(person).writeMarker(disk: "vdb", text: "\(person) before the failure")
             #expect(disk.marker == "\(person) before the failure")
         }
@@ -132,15 +132,6 @@ final class FailoverPlatform: @unchecked Sendable {
             .joined(separator: "\n")
     }
 
-    func waitForHeartbeat(_ ip: String, within limit: Duration) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try HeartbeatProbe.ping(ip, timeout: .milliseconds(200)) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw FailoverError("\(ip) does not answer heartbeats after \(limit)")
-    }
-
     /// Running domains (any, on this host) whose live definition carries `mac`.
     func runningCarriers(of mac: String) throws -> [String] {
         try conn.domains().filter { (try? $0.isActive()) == true }.filter { dom in
@@ -175,6 +166,13 @@ final class FailoverPlatform: @unchecked Sendable {
         #expect(try await self.agent(peer).probe(back), "\(peer) reaches \(person) on VLAN back")
     }
 
+    /// Runs `scenario` on a fresh platform and removes the platform afterwards, pass or fail.
+    static func with(name: String, subnet: Int, _ scenario: (FailoverPlatform) async throws -> Void) async throws {
+        let platform = try FailoverPlatform(name: name, subnet: subnet)
+        do { try await scenario(platform) } catch { await platform.destroy(); throw error }
+        await platform.destroy()
+    }
+
     func destroy() async {
         await stopService()
         _ = try? await engine.destroy(cause: "failover e2e cleanup")
@@ -186,9 +184,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
     /// one. Then the last carrier dies with no standby left (web is down, nothing is touched), and
     /// a repair brings a processor back for web to move to.
     @Test func sigkillOfTwoProcessorsMovesBothThenNoStandbyThenRepair() async throws {
-        let platform = try FailoverPlatform(name: "foa", subnet: 61)
-        do { try await sigkillScenario(platform) } catch { await platform.destroy(); throw error }
-        await platform.destroy()
+        try await FailoverPlatform.with(name: "foa", subnet: 61, sigkillScenario)
     }
 
     func sigkillScenario(_ t: FailoverPlatform) async throws {
@@ -232,9 +228,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
 
     /// (c) One adapter's link going down is an adapter event, not a failover; it comes back.
     @Test func adapterDownIsNotAFailure() async throws {
-        let platform = try FailoverPlatform(name: "foc", subnet: 64)
-        do { try await adapterScenario(platform) } catch { await platform.destroy(); throw error }
-        await platform.destroy()
+        try await FailoverPlatform.with(name: "foc", subnet: 64, adapterScenario)
     }
 
     func adapterScenario(_ t: FailoverPlatform) async throws {
@@ -266,9 +260,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
 
     /// (b) SIGSTOP, a hang libvirt does not report, is caught by the heartbeats.
     @Test func aHungProcessorIsDeclaredByHeartbeatsAndReplaced() async throws {
-        let platform = try FailoverPlatform(name: "fob", subnet: 62)
-        do { try await hangScenario(platform) } catch { await platform.destroy(); throw error }
-        await platform.destroy()
+        try await FailoverPlatform.with(name: "fob", subnet: 62, hangScenario)
     }
 
     func hangScenario(_ t: FailoverPlatform) async throws {
@@ -289,9 +281,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
 
     /// (d) `vpctl serve` killed in the middle of a move: the next one finishes it, attaching nothing twice.
     @Test func serveKilledMidFailoverFinishesOnRestart() async throws {
-        let platform = try FailoverPlatform(name: "fod", subnet: 63)
-        do { try await restartScenario(platform) } catch { await platform.destroy(); throw error }
-        await platform.destroy()
+        try await FailoverPlatform.with(name: "fod", subnet: 63, restartScenario)
     }
 
     func restartScenario(_ t: FailoverPlatform) async throws {

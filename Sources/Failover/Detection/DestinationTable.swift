@@ -48,8 +48,6 @@ public struct DestinationEntry: Sendable, Equatable {
         case adapterReachable(vlan: String, ip: String)
         /// Every address failed: the processor is declared failed.
         case processorFailed(reason: String)
-        /// The first reply: from now on silence counts.
-        case armed(responseTime: Duration)
     }
 
     public var processor: String
@@ -64,9 +62,6 @@ public struct DestinationEntry: Sendable, Equatable {
         self.processor = processor; self.addresses = addresses; self.settings = settings
     }
 
-    /// A processor is only judged after it answered once (it may still be booting).
-    public var isArmed: Bool { normalResponseTime != nil }
-
     /// How long to wait for a reply this round.
     public var timeout: Duration {
         let learned = (normalResponseTime ?? .zero) * settings.timeoutFactor
@@ -76,12 +71,7 @@ public struct DestinationEntry: Sendable, Equatable {
     public mutating func replied(_ index: Int, after rtt: Duration) -> [Event] {
         guard addresses.indices.contains(index), !declared else { return [] }
         var events: [Event] = []
-        if let normal = normalResponseTime {
-            normalResponseTime = normal * 0.875 + rtt * 0.125
-        } else {
-            normalResponseTime = rtt
-            events.append(.armed(responseTime: rtt))
-        }
+        normalResponseTime = normalResponseTime.map { $0 * 0.875 + rtt * 0.125 } ?? rtt
         var a = addresses[index]
         a.failures = 0
         a.armed = true

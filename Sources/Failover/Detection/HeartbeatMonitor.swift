@@ -44,8 +44,6 @@ public final class HeartbeatMonitor: Sendable {
                             sink(Detection(subject: processor, kind: .adapterUnreachable(vlan: vlan, ip: ip), source: .heartbeat, at: at))
                         case .adapterReachable(let vlan, let ip):
                             sink(Detection(subject: processor, kind: .adapterReachable(vlan: vlan, ip: ip), source: .heartbeat, at: at))
-                        case .armed:
-                            break
                         }
                     }
                 }

@@ -56,19 +56,18 @@ public enum Fencer {
     }
 
     private static func waitGone(_ pid: pid_t, for limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if QEMUProcess.hasExited(pid) { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return false
+        await poll(every: .milliseconds(5), for: limit) { QEMUProcess.hasExited(pid) }
     }
 
     private static func waitOff(_ domain: Domain, for limit: Duration) async -> Bool {
+        await poll(every: .milliseconds(20), for: limit) { (try? domain.status()).map { !$0.isActive } ?? false }
+    }
+
+    private static func poll(every step: Duration, for limit: Duration, _ done: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            if let status = try? domain.status(), !status.isActive { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            if done() { return true }
+            try? await Task.sleep(for: step)
         }
         return false
     }

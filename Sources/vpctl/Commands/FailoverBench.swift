@@ -159,7 +159,7 @@ final class BenchPlatform: @unchecked Sendable {
         Progress.say("bringing up \(name)")
         try await engine.apply(cause: "bench failover")
         let view = try PlatformView(definition: engine.definition, store: store)
-        for address in view.addresses(of: "svc") { try await waitForHeartbeat(address.ip, within: .seconds(120)) }
+        for address in view.addresses(of: "svc") { try await HeartbeatProbe.waitForReply(address.ip, within: .seconds(120)) }
         // Standbys must be booted before the first trial.
         if view.hotStandbys { for p in view.processors where view.personality(on: p) == nil { try await waitUntilBooted(p, since: 0) } }
         let logger = Logger(label: "bench.serve")
@@ -220,15 +220,6 @@ final class BenchPlatform: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("\(processor) did not boot within 60 s")
-    }
-
-    func waitForHeartbeat(_ ip: String, within limit: Duration) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try HeartbeatProbe.ping(ip, timeout: .milliseconds(200)) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ValidationError("\(ip) does not answer heartbeats after \(limit)")
     }
 }
 
