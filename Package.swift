@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "PlatformEngine",
             dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
-                           "ProcessorImage"]
+                           "ProcessorImage", "ServiceControl"]
         ),
         // pidfd_open(2) for watching QEMU processes exit.
         .target(name: "CProcessWatch"),
@@ -69,7 +69,19 @@ let package = Package(
         .target(
             name: "Failover",
             dependencies: ["AgentProtocol", "CProcessWatch", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
-                           "Reconciler", "StateStore", .product(name: "Logging", package: "swift-log")]
+                           "Reconciler", "StateStore", "ServiceControl", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Service IPs, pure: Maglev lookup tables and per-client ordered address lists (reference 003).
+        .target(name: "ServiceBalancing"),
+        // The host's nftables through libnftables' JSON interface (loaded at run time).
+        .target(name: "NFTables"),
+        // The kernel data plane of service IPs: the platform's nftables table, conntrack.
+        .target(name: "ServiceDataPlane", dependencies: ["NFTables"]),
+        // Service IPs of a platform: members, health, Maglev tables, ordered address lists, and
+        // keeping the data plane in step with them.
+        .target(
+            name: "ServiceControl",
+            dependencies: ["PlatformModel", "PlatformRender", "StateStore", "ServiceBalancing", "ServiceDataPlane"]
         ),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
@@ -82,6 +94,7 @@ let package = Package(
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -97,10 +110,14 @@ let package = Package(
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender"]),
+        // Pure service-IP logic: Maglev tables, address ordering.
+        .testTarget(name: "ServiceTests", dependencies: ["ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NFTables",
+                                                        "PlatformModel", "StateStore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
+                           "ServiceControl", "ServiceDataPlane",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -19,6 +19,9 @@ public struct NetworkSpec: Sendable, Equatable {
         case routed
         /// NAT to the host's uplinks.
         case nat
+        /// Routed by the host with no firewall rules from libvirt: the platform's own nftables
+        /// table decides what crosses (only service-IP connections). DHCP offers the host as router.
+        case open
     }
     public var name: String
     public var uuid: String?
@@ -51,6 +54,7 @@ public struct NetworkSpec: Sendable, Equatable {
             case .isolated: []
             case .routed: XMLTree("forward", ["mode": "route"])
             case .nat: XMLTree("forward", ["mode": "nat"])
+            case .open: XMLTree("forward", ["mode": "open"])
             }
             XMLTree("bridge", ["name": bridge, "stp": "off", "delay": "0"])
             if openVSwitch {

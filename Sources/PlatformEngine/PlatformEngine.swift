@@ -5,6 +5,7 @@ import PlatformModel
 import PlatformRender
 import ProcessorImage
 import Reconciler
+import ServiceControl
 import StateStore
 
 /// A loaded, validated platform with its state store and host connections: what `plan`,
@@ -71,9 +72,20 @@ public final class PlatformEngine: @unchecked Sendable {
     public func apply(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
             try refuseDuringFailover()
+            // Fails here, before anything changes, when the host has no nftables.
+            let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
             let (state, bindings, allocation) = try await desired()
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
             let plan = try reconciler.plan(state)
+            // The service table first: it also keeps everything but service flows off the VLANs
+            // the host routes for services, before those networks come up.
+            if let services {
+                try services.programAll()
+                try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "program",
+                                              detail: (definition.services ?? []).map { "\($0.name) \($0.address):\($0.port)/\($0.protocolName)" }.joined(separator: ", ")))
+            } else {
+                try removeServiceTable(cause: cause)
+            }
             // Processors this apply stops or restarts: `vpctl serve` must not take that for a failure.
             try store.clearMaintenance()
             try store.setMaintenance(plan.stoppedProcessors, reason: cause)
@@ -99,6 +111,7 @@ public final class PlatformEngine: @unchecked Sendable {
     public func destroy(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
             let plan = try reconciler.destroyPlan()
+            try removeServiceTable(cause: cause)
             try reconciler.apply(plan, progress: progress) { change in
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
                                               action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
@@ -106,6 +119,18 @@ public final class PlatformEngine: @unchecked Sendable {
             try store.forgetPlatform(actor: actor, cause: cause)
             return plan
         }
+    }
+}
+
+extension PlatformEngine {
+    /// Removes the platform's nftables table if there is one. A host without nftables has none.
+    func removeServiceTable(cause: String) throws {
+        let services: ServiceController
+        do { services = try ServiceController(definition: definition, store: store) } catch { return }
+        guard try services.isInstalled() else { return }
+        try services.remove()
+        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "delete",
+                                      detail: "service IPs removed"))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceControl
 import Libvirt
 import PlatformModel
 import PlatformRender
@@ -28,19 +29,14 @@ public struct PlatformStatus: Codable, Sendable {
         public var target: String
         public var volume: String
     }
-    public struct Service: Codable, Sendable {
-        public var name: String
-        public var endpoint: String
-        public var members: [String]
-        /// Processors currently carrying the member personalities.
-        public var processors: [String]
-    }
     public var platform: String
     public var processors: [Processor]
     public var vlans: [String]
     public var memberships: [Membership]
     public var storage: [StorageMapping]
-    public var services: [Service]
+    public var services: [ServiceReport]
+    /// Reference 003: each service's addresses in the order each processor should try them.
+    public var addressLists: [AddressList]
     /// Failovers and planned moves not finished yet (`vpctl events` tells their story).
     public var moving: [FailoverRecord]
 }
@@ -72,12 +68,32 @@ extension PlatformEngine {
                 storage.append(.init(personality: person.name, processor: bindings[person.name], target: disk.target, volume: disk.volume))
             }
         }
-        let services = (p.services ?? []).map { s in
-            PlatformStatus.Service(name: s.name, endpoint: "\(s.address):\(s.port)/\(s.protocolName)", members: s.members,
-                                   processors: s.members.compactMap { bindings[$0] })
-        }
+        let (services, addressLists) = try serviceStatus(allocations: allocation.nics)
         return PlatformStatus(platform: p.platform, processors: processors, vlans: p.vlans.map(\.name),
-                              memberships: memberships, storage: storage, services: services,
+                              memberships: memberships, storage: storage, services: services, addressLists: addressLists,
                               moving: try store.unfinishedFailovers())
+    }
+}
+
+extension PlatformEngine {
+    /// Services with their members' health and shares (from the kernel when it can be read), and
+    /// every processor's ordered address list for each service.
+    public func serviceStatus(allocations: [String: NICAllocation]? = nil) throws -> ([ServiceReport], [AddressList]) {
+        let p = definition
+        guard let defs = p.services, !defs.isEmpty else { return ([], []) }
+        let allocations = try allocations ?? store.allocations()
+        let catalog = try ServiceCatalog(definition: p, allocations: allocations)
+        let health = try ServiceHealth.read(definition: p, store: store)
+        var kernel: [String: [String: Int]?]?
+        var note: String?
+        do { kernel = try ServiceController(definition: p, store: store).installedShares() }
+        catch { note = "cannot read the kernel's table: \(error)" }
+        let reports = try ServiceReport.make(catalog: catalog, health: health, kernel: kernel, kernelNote: note)
+        let lists = try defs.flatMap { s in
+            try p.processors.members.map {
+                try AddressLists.list(service: s, client: $0.name, definition: p, allocations: allocations, health: health)
+            }
+        }
+        return (reports, lists)
     }
 }

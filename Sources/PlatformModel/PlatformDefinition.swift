@@ -124,6 +124,9 @@ public struct FailoverDef: Codable, Sendable, Equatable {
     public var classOfService: [String]?
     /// How long a standby may take to answer on every address after the move.
     public var confirmTimeoutSeconds: Int?
+    /// How long a planned move waits for established service-IP connections to its source to
+    /// finish before stopping it (default 10).
+    public var drainTimeoutSeconds: Int?
 }
 
 public struct HeartbeatDef: Codable, Sendable, Equatable {
@@ -143,6 +146,23 @@ public struct ServiceIPDef: Codable, Sendable, Equatable {
     public var protocolName: String
     /// Personalities that serve it.
     public var members: [String]
+    /// The VLAN on which the host reaches the members (their address there is the backend);
+    /// default: the first VLAN, in the first member's NIC order, that every member is on.
+    public var vlan: String?
+    /// Choose the processor from the source port as well as the source address (default false:
+    /// one client address always reaches one processor).
+    public var hashSourcePort: Bool?
+    /// Maglev lookup table size; a prime (default 65537).
+    public var tableSize: Int?
+    /// Relative share per member personality (default 1 each).
+    public var weights: [String: Int]?
+    /// Administrator priority of each VLAN for this service, highest first (reference 003): orders
+    /// the per-client address lists. Without it the lists are ordered by hop distance.
+    public var networkPriority: [String: Int]?
 
-    enum CodingKeys: String, CodingKey { case name, address, port, protocolName = "protocol", members }
+    public static let defaultTableSize = 65537
+
+    enum CodingKeys: String, CodingKey {
+        case name, address, port, protocolName = "protocol", members, vlan, hashSourcePort, tableSize, weights, networkPriority
+    }
 }

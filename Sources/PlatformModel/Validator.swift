@@ -193,6 +193,7 @@ public enum Validator {
                 }
             }
             if let v = failover.confirmTimeoutSeconds, v < 1 { issue("failover.confirmTimeoutSeconds", "must be at least 1") }
+            if let v = failover.drainTimeoutSeconds, !(0...3600).contains(v) { issue("failover.drainTimeoutSeconds", "must be between 0 and 3600") }
         }
         if let standby = p.standby {
             if let mode = standby.mode, !["hot", "cold"].contains(mode) { issue("standby.mode", "'\(mode)' is not one of hot, cold") }
@@ -207,6 +208,8 @@ public enum Validator {
         let services = p.services ?? []
         checkUnique(services.map(\.name), { "services[\($0)].name" }, "service")
         var endpoints: Set<String> = []
+        var serviceVLANOf: [String: [(String, String)]] = [:]
+        let vlanNames = Set(p.vlans.map(\.name))
         for (i, service) in services.enumerated() {
             let base = "services[\(i)]"
             checkName("\(base).name", service.name, "service")
@@ -220,9 +223,47 @@ public enum Validator {
             for (j, member) in service.members.enumerated() where !p.personalities.contains(where: { $0.name == member }) {
                 issue("\(base).members[\(j)]", "unknown personality '\(member)'")
             }
+            checkUnique(service.members, { "\(base).members[\($0)]" }, "member")
+            if let address = IPv4Address(service.address), let vlan = subnets.first(where: { $0.value.network.value == address.value & IPv4Subnet.mask($0.value.prefix) }) {
+                issue("\(base).address", "\(service.address) lies in the subnet of VLAN '\(vlan.key)'; a service IP must be an address of its own")
+            }
+            let known = service.members.filter { m in p.personalities.contains { $0.name == m } }
+            if let vlan = service.vlan {
+                if !vlanNames.contains(vlan) { issue("\(base).vlan", "VLAN '\(vlan)' is not defined") }
+                for m in known where !(p.personalities.first { $0.name == m }!.nics.contains { $0.vlan == vlan }) {
+                    issue("\(base).vlan", "member '\(m)' has no NIC on VLAN '\(vlan)', so the host cannot reach it there")
+                }
+            } else if !known.isEmpty, known.count == service.members.count, service.backendVLAN(in: p) == nil {
+                issue("\(base).members", "the members share no VLAN; give them a NIC on a common VLAN and name it in \(base).vlan")
+            }
+            if let size = service.tableSize, !(size >= 3 && size <= 1_000_003 && isPrime(size)) {
+                issue("\(base).tableSize", "\(size) is not a prime between 3 and 1000003 (Maglev needs a prime table size; default \(ServiceIPDef.defaultTableSize))")
+            }
+            for (member, weight) in (service.weights ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if !service.members.contains(member) { issue("\(base).weights.\(member)", "'\(member)' is not a member of service '\(service.name)'") }
+                if !(1...1000).contains(weight) { issue("\(base).weights.\(member)", "weight \(weight) is outside 1–1000") }
+            }
+            for (vlan, _) in (service.networkPriority ?? [:]).sorted(by: { $0.key < $1.key }) where !vlanNames.contains(vlan) {
+                issue("\(base).networkPriority.\(vlan)", "VLAN '\(vlan)' is not defined")
+            }
+            if let vlan = service.backendVLAN(in: p) {
+                for m in known { serviceVLANOf[m, default: []].append((vlan, base)) }
+            }
+        }
+        // A member's replies leave through one default route: the host on its service VLAN.
+        for (member, uses) in serviceVLANOf.sorted(by: { $0.key < $1.key }) where Set(uses.map(\.0)).count > 1 {
+            let list = uses.map { "\($0.1) on \($0.0)" }.joined(separator: ", ")
+            issue(uses[1].1 + ".vlan", "personality '\(member)' would serve services on different VLANs (\(list)); its replies can leave through only one")
         }
 
         return issues.sorted { ($0.line ?? 0, $0.field) < ($1.line ?? 0, $1.field) }
+    }
+
+    static func isPrime(_ n: Int) -> Bool {
+        guard n >= 2 else { return false }
+        var d = 2
+        while d * d <= n { if n % d == 0 { return false }; d += 1 }
+        return true
     }
 
     static func isValidTarget(_ target: String) -> Bool {

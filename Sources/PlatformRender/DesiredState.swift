@@ -60,6 +60,7 @@ public enum Renderer {
 
         // Every host gets every VLAN: a personality may move to a standby on any host.
         var networks: [DesiredState.Network] = []
+        let serviceRouted = p.serviceRoutedVLANs
         for host in p.hosts {
             for vlan in p.vlans {
                 guard let subnet = IPv4Subnet(vlan.subnet) else { continue }
@@ -73,7 +74,7 @@ public enum Renderer {
                 }
                 let spec = NetworkSpec(name: name, uuid: StableUUID.make("network", p.platform, host.name, name),
                                        bridge: Naming.bridge(platform: p.platform, vlan: vlan),
-                                       mode: vlan.mode == "routed" ? .routed : .isolated,
+                                       mode: vlan.mode == "routed" ? .routed : serviceRouted.contains(vlan.name) ? .open : .isolated,
                                        address: gateway, prefix: subnet.prefix, hosts: hosts,
                                        vlanTag: vlan.id, openVSwitch: host.isOpenVSwitch)
                 networks.append(.init(host: host.name, vlan: vlan.name, spec: spec))

@@ -213,6 +213,7 @@ enum Planner {
         case .isolated: return nil
         case .routed: return "route"
         case .nat: return "nat"
+        case .open: return "open"
         }
     }
 

@@ -7,7 +7,7 @@ struct VPCtl: AsyncParsableCommand {
         abstract: "Controller for VirtualPlatform: processors, virtual LANs, storage, failover, service IPs.",
         subcommands: [
             PlanCommand.self, ApplyCommand.self, StatusCommand.self, DestroyCommand.self,
-            ServeCommand.self, FailoverCommand.self, FenceCommand.self, RepairCommand.self, EventsCommand.self,
+            ServiceCommand.self, ServeCommand.self, FailoverCommand.self, FenceCommand.self, RepairCommand.self, EventsCommand.self,
             DoctorCommand.self, ImageCommand.self, BenchCommand.self,
         ]
     )

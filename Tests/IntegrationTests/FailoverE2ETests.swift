@@ -64,7 +64,7 @@ final class FailoverPlatform: @unchecked Sendable {
         """.write(toFile: file, atomically: true, encoding: .utf8)
         engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
         conn = try #require(engine.connections["local"])
-        failover = FailoverEngine(definition: engine.definition, store: engine.store,
+        failover = try FailoverEngine(definition: engine.definition, store: engine.store,
                                   hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
     }
 

@@ -5,6 +5,7 @@ import LibvirtXML
 import PlatformModel
 import PlatformRender
 import Reconciler
+import ServiceControl
 import StateStore
 
 /// Moves a personality from one processor to another as a journaled state machine. Every call
@@ -28,11 +29,28 @@ public final class FailoverEngine: Sendable {
     /// A pause after each step: slow motion for demonstrations and for tests that interrupt a move.
     public let stepDelay: Duration
 
+    /// Keeps the service IPs' kernel tables in step with each move (nil: the platform has none).
+    public let services: ServiceController?
+    /// How long a planned move waits for established service connections to finish.
+    public let drainTimeout: Duration
+
+    /// Fails when the platform has service IPs and this host has no nftables.
     public init(definition: PlatformDefinition, store: StateStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
-                stepDelay: Duration = .zero) {
+                stepDelay: Duration = .zero) throws {
         self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
         self.stepDelay = stepDelay
         confirmTimeout = .seconds(definition.failover?.confirmTimeoutSeconds ?? 60)
+        drainTimeout = .seconds(definition.failover?.drainTimeoutSeconds ?? 10)
+        services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
+    }
+
+    /// Brings the service tables up to date with the journal; a failure is recorded as an alert
+    /// (the service loop retries every second) rather than failing the move.
+    public func syncServices() {
+        guard let services else { return }
+        do { try services.sync() } catch {
+            try? store.record(PlatformEvent(kind: .alert, detail: "service IP tables not updated: \(error); retrying"))
+        }
     }
 
     /// Advances the move until it finishes or has to wait.
@@ -57,6 +75,8 @@ public final class FailoverEngine: Sendable {
                 try store.advance(r, to: step, event: PlatformEvent(kind: .step, processor: r.source, personality: r.personality,
                                                                       detail: "\(step.rawValue): \(detail)", durationMs: ms),
                                   rebind: rebind)
+                // A declared or planned move takes the personality out of its services; `answered` brings it back.
+                if step == .answered || step == .standbyChosen || step == .down { syncServices() }
                 return step == .done ? .finished : .advanced(step)
             }
             let view = try PlatformView(definition: definition, store: store)
@@ -67,6 +87,7 @@ public final class FailoverEngine: Sendable {
             case .declared, .down:
                 return try chooseTarget(record, view: view, done: done)
             case .standbyChosen, .awaitingFence:
+                if record.planned, record.step == .standbyChosen, let waiting = try drain(record) { return waiting }
                 switch await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned) {
                 case .off(let how):
                     return try done(.fenced, "\(record.source) is off (\(how))")
@@ -111,6 +132,17 @@ public final class FailoverEngine: Sendable {
                 return .finished
             }
         }
+    }
+
+    /// A planned move stops its source only once the service connections to it have finished (it
+    /// left the services' tables when the move began), or the drain time is up.
+    private func drain(_ record: FailoverRecord) throws -> Progress? {
+        guard let services, services.serves(record.personality) else { return nil }
+        syncServices()
+        let open = try services.establishedFlows(of: record.personality)
+        let waited = Date().timeIntervalSince(record.declaredAt)
+        guard open > 0, waited < Double(drainTimeout.components.seconds) else { return nil }
+        return .waiting("draining: \(open) service connection\(open == 1 ? "" : "s") to \(record.personality) still open (\(Int(waited)) s of \(drainTimeout.components.seconds) s)")
     }
 
     private func chooseTarget(_ record: FailoverRecord, view: PlatformView,

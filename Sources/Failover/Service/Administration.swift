@@ -34,12 +34,15 @@ public struct Administration: Sendable {
               let id = declared.id else {
             throw FailoverError("personality '\(personality)' or processor '\(source)' is already being moved; see vpctl events")
         }
+        // New service connections go elsewhere from now on; established ones drain before the stop.
+        engine.syncServices()
         return try await follow(id, progress: progress)
     }
 
     /// Runs move `id` to its end, reporting each step.
     public func follow(_ id: Int64, progress: @Sendable (String) -> Void) async throws -> FailoverRecord {
         var last: FailoverStep?
+        var lastWait = ""
         while true {
             let result = try await engine.advance(id)
             guard let record = try store.failover(id: id) else { throw FailoverError("failover #\(id) vanished") }
@@ -49,6 +52,7 @@ public struct Administration: Sendable {
             case .advanced: continue
             case .waiting(let why):
                 if record.step == .down || record.step == .awaitingFence { throw FailoverError("\(why); the move stays recorded and resumes under vpctl serve") }
+                if why != lastWait { progress("\(record.personality): \(why)"); lastWait = why }
                 try await Task.sleep(for: .milliseconds(50))
             }
         }

@@ -122,6 +122,8 @@ public final class FailoverService: Sendable {
                                       detail: "\(d.subject) declared failed (\(d.source.rawValue)): \(reason)",
                                       durationMs: Date().timeIntervalSince(d.at) * 1000)
             guard let declared = try store.declare(record, event: event) else { return }
+            // Out of its services before anything else: new flows go to healthy members at once.
+            engine.syncServices()
             logger.warning("processor declared failed", metadata: ["processor": "\(d.subject)", "personality": "\(personality)",
                                                                    "source": "\(d.source.rawValue)", "reason": "\(reason)"])
             onDeclared(declared)
@@ -183,6 +185,7 @@ public final class FailoverService: Sendable {
                     view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
                 }
                 processes.update(local)
+                engine.syncServices()
                 logger.debug("watching", metadata: ["heartbeat": "\(targets.map(\.processor))", "qemu": "\(processes.watching)"])
                 lastRefresh = ContinuousClock.now
                 targetsChanged = false

@@ -151,7 +151,7 @@ final class BenchPlatform: @unchecked Sendable {
         standby: { mode: \(mode), preferSameHost: true }
         """.write(toFile: file, atomically: true, encoding: .utf8)
         engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
-        failover = FailoverEngine(definition: engine.definition, store: engine.store,
+        failover = try FailoverEngine(definition: engine.definition, store: engine.store,
                                   hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
     }
 

@@ -12,7 +12,7 @@ extension PlatformOptions {
         let platform = try engine()
         let hosts = Hosts(uris: Dictionary(platform.definition.hosts.map { ($0.name, $0.uri) }, uniquingKeysWith: { a, _ in a }),
                           connections: platform.connections)
-        return (platform, FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay))
+        return (platform, try FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay))
     }
 }
 

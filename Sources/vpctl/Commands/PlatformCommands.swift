@@ -123,8 +123,6 @@ struct StatusCommand: AsyncParsableCommand {
         print(disks.render())
 
         print("\nSERVICE IPS")
-        var services = Table("NAME", "ENDPOINT", "MEMBERS", "PROCESSORS")
-        for s in status.services { services.add(s.name, s.endpoint, s.members.joined(separator: ","), s.processors.joined(separator: ",")) }
-        print(services.render())
+        print(serviceTable(status.services).render())
     }
 }

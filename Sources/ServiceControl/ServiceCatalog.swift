@@ -1,0 +1,83 @@
+import PlatformModel
+import ServiceBalancing
+import ServiceDataPlane
+
+/// The platform's services as the definition and the remembered addresses make them: who the
+/// members are and at which address the host reaches each. Pure; turns a set of healthy
+/// personalities into the ruleset the kernel should hold.
+public struct ServiceCatalog: Sendable {
+    public struct Member: Sendable, Equatable {
+        public var personality: String
+        /// The member's address on the service VLAN: where the kernel sends its flows.
+        public var backend: String
+        public var weight: Int
+    }
+
+    public struct Entry: Sendable {
+        public var definition: ServiceIPDef
+        public var vlan: String
+        public var members: [Member]
+        public var chain: String
+        public var seed: UInt32
+        /// Maglev table over every member: the shares when all are healthy.
+        public var table: MaglevTable
+
+        public var name: String { definition.name }
+        public var tableSize: Int { definition.tableSize ?? ServiceIPDef.defaultTableSize }
+    }
+
+    public let platform: String
+    public let table: String
+    public let routedBridges: [String]
+    public let entries: [Entry]
+
+    /// - Parameter allocations: the remembered NIC allocations ("personality/vlan" → MAC, IP).
+    public init(definition p: PlatformDefinition, allocations: [String: NICAllocation]) throws {
+        platform = p.platform
+        table = ServiceRuleset.tableName(platform: p.platform)
+        let routed = p.serviceRoutedVLANs
+        routedBridges = p.vlans.filter { routed.contains($0.name) }.map { Naming.bridge(platform: p.platform, vlan: $0) }.sorted()
+        var chains: Set<String> = []
+        entries = try (p.services ?? []).map { s in
+            guard let vlan = s.backendVLAN(in: p) else { throw ServiceError("service '\(s.name)': its members share no VLAN") }
+            let members = try s.members.map { person -> Member in
+                guard let ip = allocations[NICAllocation.key(personality: person, vlan: vlan)]?.ip else {
+                    throw ServiceError("service '\(s.name)': member '\(person)' has no address on VLAN '\(vlan)' yet (run vpctl apply)")
+                }
+                return Member(personality: person, backend: ip, weight: s.weights?[person] ?? 1)
+            }
+            var chain = ServiceRuleset.identifier("svc_", s.name)
+            while !chains.insert(chain).inserted { chain += "_" }
+            let table = try MaglevTable(backends: members.map { MaglevBackend(name: $0.personality, weight: $0.weight) },
+                                        size: s.tableSize ?? ServiceIPDef.defaultTableSize)
+            return Entry(definition: s, vlan: vlan, members: members, chain: chain,
+                         seed: UInt32(truncatingIfNeeded: Naming.stableHash("\(p.platform)/\(s.name)")), table: table)
+        }
+    }
+
+    public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+
+    /// The kernel's view of one service when only `healthy` personalities may take flows: slots of
+    /// the others go to the Maglev table of the healthy ones, every other slot stays put.
+    public func rules(for e: Entry, healthy: Set<String>) throws -> ServiceRuleset.Service {
+        let up = Set(e.members.map(\.personality)).intersection(healthy)
+        let lookup = up.count == e.members.count ? e.table : e.table.restricted(to: up)
+        // The table's backend order → the members' order (the order of `backends` in the rules).
+        let memberIndex = Dictionary(uniqueKeysWithValues: e.members.enumerated().map { ($0.element.personality, Int32($0.offset)) })
+        let translate = lookup.backends.map { memberIndex[$0.name] ?? -1 }
+        let slots = lookup.entries.map { $0 >= 0 ? translate[Int($0)] : -1 }
+        return ServiceRuleset.Service(
+            name: e.name, chain: e.chain, address: e.definition.address, port: e.definition.port,
+            l4: e.definition.protocolName == "udp" ? .udp : .tcp, hashSourcePort: e.definition.hashSourcePort ?? false,
+            seed: e.seed, backends: e.members.map(\.backend), slots: slots)
+    }
+
+    public func ruleset(healthy: Set<String>) throws -> ServiceRuleset {
+        ServiceRuleset(table: table, routedBridges: routedBridges, services: try entries.map { try rules(for: $0, healthy: healthy) })
+    }
+}
+
+public struct ServiceError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

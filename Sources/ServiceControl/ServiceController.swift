@@ -1,0 +1,113 @@
+import Foundation
+import PlatformModel
+import ServiceDataPlane
+import StateStore
+
+/// Keeps the platform's nftables table in step with its services and their health. One per
+/// process that changes health (`vpctl apply`, `vpctl serve`, a planned move).
+public final class ServiceController: @unchecked Sendable {
+    public let definition: PlatformDefinition
+    public let store: StateStore
+    private let dataPlane: DataPlane
+    private let lock = NSLock()
+    /// What this controller last put in the kernel, per service name.
+    private var installed: [String: ServiceRuleset.Service] = [:]
+    private var catalog: ServiceCatalog?
+
+    /// Fails with a clear error when nftables is not on this host.
+    public init(definition: PlatformDefinition, store: StateStore) throws {
+        self.definition = definition
+        self.store = store
+        dataPlane = try DataPlane()
+    }
+
+    public var table: String { ServiceRuleset.tableName(platform: definition.platform) }
+
+    public func currentCatalog() throws -> ServiceCatalog {
+        try lock.withLock {
+            if let catalog { return catalog }
+            let c = try ServiceCatalog(definition: definition, allocations: try store.allocations())
+            catalog = c
+            return c
+        }
+    }
+
+    /// Writes the whole table from the current health, in one transaction.
+    public func programAll() throws {
+        let catalog = try currentCatalog()
+        let health = try ServiceHealth.read(definition: definition, store: store)
+        let ruleset = try catalog.ruleset(healthy: health.healthy)
+        try lock.withLock {
+            try dataPlane.program(ruleset)
+            installed = Dictionary(uniqueKeysWithValues: ruleset.services.map { ($0.name, $0) })
+        }
+    }
+
+    /// Brings each service whose healthy members changed up to date: its lookup table is swapped in
+    /// one transaction, then the flows of backends that left are forgotten so their clients'
+    /// next packets reach a healthy backend. Returns the services changed.
+    @discardableResult
+    public func sync() throws -> [String] {
+        let catalog = try currentCatalog()
+        guard !catalog.entries.isEmpty else { return [] }
+        let health = try ServiceHealth.read(definition: definition, store: store)
+        if lock.withLock({ installed.isEmpty }) { try programAll(); return catalog.entries.map(\.name) }
+        var changed: [String] = []
+        for entry in catalog.entries {
+            let rules = try catalog.rules(for: entry, healthy: health.healthy)
+            let before = lock.withLock { installed[entry.name] }
+            guard before != rules else { continue }
+            try lock.withLock {
+                try dataPlane.update(table: catalog.table, service: rules)
+                installed[entry.name] = rules
+            }
+            changed.append(entry.name)
+            let left = Set(before?.shares.filter { $0.value > 0 }.map(\.key) ?? []).subtracting(rules.shares.filter { $0.value > 0 }.map(\.key))
+            for backend in left.sorted() {
+                try Conntrack.forget(flow(entry, backend))
+            }
+        }
+        return changed
+    }
+
+    /// Established connections to a personality's backends across every service it serves.
+    public func establishedFlows(of personality: String) throws -> Int {
+        let catalog = try currentCatalog()
+        var total = 0
+        for entry in catalog.entries {
+            for m in entry.members where m.personality == personality {
+                total += try Conntrack.established(flow(entry, m.backend))
+            }
+        }
+        return total
+    }
+
+    public func serves(_ personality: String) -> Bool {
+        (definition.services ?? []).contains { $0.members.contains(personality) }
+    }
+
+    public func isInstalled() throws -> Bool { try dataPlane.hasTable(table) }
+
+    /// Removes the platform's table (and with it every service IP).
+    public func remove() throws {
+        try lock.withLock {
+            try dataPlane.remove(table: table)
+            installed = [:]
+        }
+    }
+
+    /// Slots per backend address in the kernel, per service (nil: not installed).
+    public func installedShares() throws -> [String: [String: Int]?] {
+        let catalog = try currentCatalog()
+        var result: [String: [String: Int]?] = [:]
+        for entry in catalog.entries {
+            result[entry.name] = try dataPlane.installedShares(table: catalog.table, chain: entry.chain)
+        }
+        return result
+    }
+
+    private func flow(_ entry: ServiceCatalog.Entry, _ backend: String) -> Conntrack.Flow {
+        Conntrack.Flow(service: entry.definition.address, port: entry.definition.port, l4: entry.definition.protocolName,
+                       backend: backend)
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import PlatformEngine
+import ServiceControl
+
+struct ServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service",
+        abstract: "Service IPs: members, health, shares of the lookup table, per-client address lists.",
+        discussion: """
+            A service IP's connections and datagrams are sent by the host kernel (nftables) to one healthy member, \
+            chosen from the source by a Maglev lookup table. `vpctl serve` keeps the table in step with failures and moves.
+            """,
+        subcommands: [ServiceList.self, ServiceShow.self, ServiceAddresses.self])
+}
+
+func serviceTable(_ services: [ServiceReport]) -> Table {
+    var table = Table("NAME", "ENDPOINT", "VLAN", "MEMBERS", "HEALTHY", "IN KERNEL")
+    for s in services {
+        table.add(s.name, s.endpoint, s.vlan, s.members.map(\.personality).joined(separator: ","),
+                  "\(s.members.filter(\.healthy).count)/\(s.members.count)",
+                  s.installed.map { $0 ? "yes" : "no" } ?? "?")
+    }
+    return table
+}
+
+struct ServiceList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Every service IP of the platform.")
+    @OptionGroup var platform: PlatformOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (services, _) = try platform.engine().serviceStatus()
+        if output.format == .json { try JSONOutput.print(services); return }
+        if services.isEmpty { print("the platform defines no service IPs"); return }
+        print(serviceTable(services).render())
+        for s in services { if let note = s.note { print("\(s.name): \(note)") } }
+    }
+}
+
+struct ServiceShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "One service: each member's processor, backend address, health and share of the table.")
+    @OptionGroup var platform: PlatformOptions
+    @Argument(help: "Service name.") var service: String
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (services, _) = try platform.engine().serviceStatus()
+        guard let s = services.first(where: { $0.name == service }) else {
+            throw ValidationError("no service '\(service)' in the platform (services: \(services.map(\.name).joined(separator: ", ")))")
+        }
+        if output.format == .json { try JSONOutput.print(s); return }
+        print("\(s.name): \(s.endpoint), members reached on VLAN \(s.vlan); source \(s.hashSourcePort ? "address and port" : "address") hashed into \(s.tableSize) slots")
+        if let note = s.note { print("note: \(note)") }
+        var table = Table("MEMBER", "PROCESSOR", "BACKEND", "WEIGHT", "HEALTH", "SLOTS", "SHARE")
+        for m in s.members {
+            table.add(m.personality, m.processor ?? "-", m.backend, String(m.weight), m.healthy ? "healthy" : (m.reason ?? "unhealthy"),
+                      String(m.slots), String(format: "%.1f%%", m.share * 100))
+        }
+        print(table.render())
+    }
+}
+
+struct ServiceAddresses: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "addresses",
+        abstract: "A service's addresses in the order one processor should try them (reference 003).",
+        discussion: "Its own addresses first; then by the service's networkPriority (highest first) when set, else by hop distance; equally good addresses are sorted and rotated by the processor's node number so clients spread over them.")
+    @OptionGroup var platform: PlatformOptions
+    @Argument(help: "Service name.") var service: String
+    @Option(name: .customLong("for"), help: "The client processor.") var processor: String
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let engine = try platform.engine()
+        guard engine.definition.services?.contains(where: { $0.name == service }) == true else {
+            throw ValidationError("no service '\(service)' in the platform")
+        }
+        guard engine.definition.processors.members.contains(where: { $0.name == processor }) else {
+            throw ValidationError("no processor '\(processor)' in the platform")
+        }
+        let (_, lists) = try engine.serviceStatus()
+        guard let list = lists.first(where: { $0.service == service && $0.client == processor }) else { return }
+        if output.format == .json { try JSONOutput.print(list); return }
+        print("\(service) for \(processor) (node \(list.node)):")
+        var table = Table("#", "ADDRESS", "VLAN", "MEMBER", "PROCESSOR", "WHY HERE")
+        for (i, a) in list.addresses.enumerated() {
+            let why = a.local ? "local" : a.priority.map { "network priority \($0)" } ?? "\(a.hops) hop\(a.hops == 1 ? "" : "s")"
+            table.add(String(i + 1), a.address, a.vlan, a.personality, a.processor ?? "-", why)
+        }
+        print(table.render())
+        for (address, why) in list.excluded.sorted(by: { $0.key < $1.key }) { print("left out \(address): \(why)") }
+    }
+}
