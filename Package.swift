@@ -83,6 +83,9 @@ let package = Package(
             name: "ServiceControl",
             dependencies: ["PlatformModel", "PlatformRender", "StateStore", "ServiceBalancing", "ServiceDataPlane"]
         ),
+        // Test networks: client namespaces routed through the host, and a load client that sends
+        // requests from many source addresses (end-to-end tests and benchmarks).
+        .target(name: "NetLab"),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",
@@ -94,7 +97,7 @@ let package = Package(
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -117,7 +120,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane",
+                           "ServiceControl", "ServiceDataPlane", "NetLab",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -2,8 +2,10 @@
 # Takes a fresh Debian 12 machine to a working libvirt/QEMU host for VirtualPlatform.
 # Idempotent: run it as often as you like; it says what it did and skips what is already done.
 #
-# - installs the Debian packages the platform needs (libvirt, QEMU, dnsmasq, nftables, the guest
-#   kernel and busybox for the processor image);
+# - installs the Debian packages the platform needs (libvirt, QEMU, dnsmasq, nftables and conntrack,
+#   the guest kernel and busybox for the processor image) and the benchmarks' peers (wrk, HAProxy,
+#   nginx);
+# - turns on IPv4 forwarding (service IPs are routed by the host);
 # - without systemd, creates what the packages leave out (users, groups, directories) and starts
 #   virtlogd and libvirtd itself; with systemd, asks the service manager instead;
 # - waits until the libvirt socket answers.
@@ -17,7 +19,8 @@ die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 PACKAGES=(
   libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
-  nftables libnftables-dev
+  nftables libnftables-dev conntrack
+  wrk haproxy nginx-light
   linux-image-amd64 busybox-static e2fsprogs xz-utils binutils
   pkg-config curl libsqlite3-dev
 )
@@ -68,6 +71,12 @@ for _ in $(seq 1 100); do
 done
 virsh -q -c qemu:///system version >/dev/null 2>&1 || die "libvirtd did not answer on $socket (see /var/log/libvirt/libvirtd.log)"
 say "libvirt answers at qemu:///system ($(virsh -c qemu:///system version 2>/dev/null | sed -n 's/^Running hypervisor: //p'))"
+
+# Service IPs: the host routes their connections to the processors.
+if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != "1" ]; then
+  echo 1 > /proc/sys/net/ipv4/ip_forward
+  say "enabled IPv4 forwarding (service IPs are routed by this host)"
+fi
 
 mkdir -p /var/lib/virtualplatform
 say "host ready"

@@ -5,6 +5,9 @@ public enum AgentPorts {
     public static let http: UInt16 = 7700
     /// UDP port answering controller heartbeats on every interface.
     public static let heartbeat: UInt16 = 7701
+    /// The demo workload behind service IPs, on TCP (HTTP) and UDP: answers
+    /// `<processor-name> <client-ip>:<client-port>`.
+    public static let whoami: UInt16 = 80
 }
 
 /// What a processor carries, as reported by its agent at `GET /v1/report`.

@@ -74,6 +74,7 @@ public final class PlatformEngine: @unchecked Sendable {
             try refuseDuringFailover()
             // Fails here, before anything changes, when the host has no nftables.
             let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
+            if services != nil { try ServiceController.checkHost() }
             let (state, bindings, allocation) = try await desired()
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
             let plan = try reconciler.plan(state)

@@ -49,11 +49,21 @@ public enum GuestScripts {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The udhcpc event script: puts the leased address on the interface and nothing else. It
-    /// never adds routes: a virtual LAN is an isolated bridge without a gateway.
+    /// The udhcpc event script: puts the leased address on the interface and, when the DHCP server
+    /// offers a router, makes it the default route. No DNS.
+    ///
+    /// Isolated virtual LANs are served without a router (libvirt's dnsmasq sends an empty option 3
+    /// on them), so they still get no route. Only the LANs that carry a service IP (rendered as
+    /// libvirt networks with forward mode 'open') offer the host as router: the host DNATs service
+    /// traffic to a processor without touching the client's address, so the processor's replies to
+    /// clients outside the LAN must go back through the host, which un-NATs them. The route is
+    /// (re)applied on every bound and renew, after the address is set, even when the address was
+    /// already there (a renew restores a default route that was lost). On deconfig, flushing the
+    /// address removes the route with it.
     public static let udhcpcScript = """
         #!/bin/sh
-        # udhcpc event script of a VirtualPlatform processor: address only, no routes, no DNS.
+        # udhcpc event script of a VirtualPlatform processor: address, and a default route only
+        # when the DHCP server offers a router (service LANs; isolated LANs offer none). No DNS.
         [ -n "$1" ] && [ -n "$interface" ] || exit 1
         case "$1" in
             deconfig)
@@ -69,6 +79,15 @@ public enum GuestScripts {
                     # Gratuitous ARP: neighbours that gave up on this address while it moved
                     # (a failover) learn at once that it is back, instead of on their next retry.
                     arping -U -c 2 -w 1 -I "$interface" "$ip" >/dev/null 2>&1 &
+                fi
+                # $router may list several routers, space-separated: the first one is used.
+                first_router="${router%% *}"
+                if [ -n "$first_router" ]; then
+                    if ip route replace default via "$first_router" dev "$interface"; then
+                        [ "$1" = renew ] || echo "udhcpc: $interface default route via $first_router"
+                    else
+                        echo "udhcpc: $interface: cannot route via $first_router"
+                    fi
                 fi
                 ;;
             leasefail|nak)

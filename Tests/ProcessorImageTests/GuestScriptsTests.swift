@@ -39,11 +39,27 @@ import Testing
         #expect(!script.contains("exec /bin/vp-agent"))   // PID 1 must outlive the agent
     }
 
-    @Test func udhcpcScriptAssignsAddressesAndNeverRoutes() {
+    @Test func udhcpcScriptAssignsAddressesAndRoutesOnlyThroughAnOfferedRouter() {
         let script = GuestScripts.udhcpcScript
         #expect(script.contains("ip addr add \"$ip/$prefix\""))
-        #expect(!script.contains("ip route") && !script.contains("route add") && !script.contains("$router"))
+        #expect(script.contains("first_router=\"${router%% *}\""))
+        #expect(script.contains("if [ -n \"$first_router\" ]; then"))
+        #expect(!script.contains("route add"))
         #expect(!script.contains("resolv.conf"))
+    }
+
+    /// The default route is set after the address (its gateway must be on-link by then), and
+    /// outside the "address is new" branch, so that a renew re-applies it.
+    @Test func udhcpcScriptSetsTheDefaultRouteAfterTheAddress() throws {
+        let lines = GuestScripts.udhcpcScript.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let route = try #require(lines.firstIndex {
+            $0.contains("ip route replace default via \"$first_router\" dev \"$interface\"")
+        })
+        let add = try #require(lines.firstIndex { $0.hasPrefix("ip addr add ") })
+        let endOfAddressBranch = try #require(lines[add...].firstIndex(of: "fi"))
+        let endOfCase = try #require(lines[add...].firstIndex(of: ";;"))
+        #expect(add < endOfAddressBranch && endOfAddressBranch < route && route < endOfCase)
+        #expect(lines.filter { $0.contains("ip route") }.count == 1)
     }
 
     @Test func scriptsAreValidShell() throws {
@@ -63,23 +79,76 @@ import Testing
     }
 
     /// The udhcpc script, run for real with `ip` replaced by a recorder: what would it do?
-    @Test func udhcpcScriptBoundRecordsTheAddress() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+    /// `addressPresent`: what `ip -4 addr show` answers.
+    private func runUdhcpcScript(_ event: String, router: String?, addressPresent: String = "") throws -> [String] {
         let dir = try temporaryDirectory()
         try GuestScripts.udhcpcScript.write(toFile: dir + "/script", atomically: true, encoding: .utf8)
-        try "#!/bin/sh\necho \"ip $*\" >> \(dir)/calls\n".write(toFile: dir + "/ip", atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/ip")
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        try """
+            #!/bin/sh
+            echo "ip $*" >> \(dir)/calls
+            [ "$*" = "-4 addr show dev eth1" ] && echo "    inet \(addressPresent) brd 10.1.2.255 scope global eth1"
+            exit 0
+
+            """.write(toFile: dir + "/bin/ip", atomically: true, encoding: .utf8)
+        // The gratuitous ARP must not go out from the test host.
+        try "#!/bin/sh\nexit 0\n".write(toFile: dir + "/bin/arping", atomically: true, encoding: .utf8)
+        for tool in ["ip", "arping"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/bin/" + tool)
+        }
+        var environment = ["PATH": "\(dir)/bin:/usr/bin:/bin", "interface": "eth1", "ip": "10.1.2.3",
+                           "mask": "24", "broadcast": "10.1.2.255"]
+        environment["router"] = router
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [dir + "/script", "bound"]
-        process.environment = ["PATH": "\(dir):/usr/bin:/bin", "interface": "eth1", "ip": "10.1.2.3",
-                               "mask": "24", "broadcast": "10.1.2.255", "router": "10.1.2.1"]
+        process.arguments = [dir + "/script", event]
+        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let calls = try String(contentsOfFile: dir + "/calls", encoding: .utf8).split(separator: "\n")
-        #expect(calls == ["ip -4 addr show dev eth1", "ip -4 addr flush dev eth1",
-                          "ip addr add 10.1.2.3/24 broadcast 10.1.2.255 dev eth1"])
+        let calls = (try? String(contentsOfFile: dir + "/calls", encoding: .utf8)) ?? ""
+        return calls.split(separator: "\n").map(String.init)
+    }
+
+    @Test func udhcpcScriptBoundSetsTheAddressThenTheRoute() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+        #expect(try runUdhcpcScript("bound", router: "10.1.2.1") == [
+            "ip -4 addr show dev eth1", "ip -4 addr flush dev eth1",
+            "ip addr add 10.1.2.3/24 broadcast 10.1.2.255 dev eth1",
+            "ip route replace default via 10.1.2.1 dev eth1",
+        ])
+    }
+
+    @Test func udhcpcScriptUsesTheFirstOfSeveralRouters() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+        let calls = try runUdhcpcScript("bound", router: "10.1.2.1 10.1.2.254")
+        #expect(calls.last == "ip route replace default via 10.1.2.1 dev eth1")
+    }
+
+    /// Isolated LANs: no router offered (unset, or an empty option 3), no route.
+    @Test func udhcpcScriptAddsNoRouteWithoutARouter() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+        for router in [nil, ""] as [String?] {
+            #expect(try runUdhcpcScript("bound", router: router) == [
+                "ip -4 addr show dev eth1", "ip -4 addr flush dev eth1",
+                "ip addr add 10.1.2.3/24 broadcast 10.1.2.255 dev eth1",
+            ])
+        }
+    }
+
+    /// A renew with the address already in place leaves it alone but re-applies the route.
+    @Test func udhcpcScriptRenewKeepsTheAddressAndReappliesTheRoute() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+        #expect(try runUdhcpcScript("renew", router: "10.1.2.1", addressPresent: "10.1.2.3/24") == [
+            "ip -4 addr show dev eth1", "ip route replace default via 10.1.2.1 dev eth1",
+        ])
+    }
+
+    @Test func udhcpcScriptDeconfigOnlyFlushes() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+        #expect(try runUdhcpcScript("deconfig", router: "10.1.2.1") == [
+            "ip link set dev eth1 up", "ip -4 addr flush dev eth1",
+        ])
     }
 }
