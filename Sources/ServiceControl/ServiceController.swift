@@ -63,6 +63,7 @@ public final class ServiceController: @unchecked Sendable {
         if lock.withLock({ installed.isEmpty }) { try programAll(); return catalog.entries.map(\.name) }
         var changed: [String] = []
         for entry in catalog.entries {
+            let started = ContinuousClock.now
             let rules = try catalog.rules(for: entry, healthy: health.healthy)
             let before = lock.withLock { installed[entry.name] }
             guard before != rules else { continue }
@@ -70,11 +71,21 @@ public final class ServiceController: @unchecked Sendable {
                 try dataPlane.update(table: catalog.table, service: rules)
                 installed[entry.name] = rules
             }
+            let swapped = ContinuousClock.now - started
             changed.append(entry.name)
-            let left = Set(before?.shares.filter { $0.value > 0 }.map(\.key) ?? []).subtracting(rules.shares.filter { $0.value > 0 }.map(\.key))
+            let serving = { (r: ServiceRuleset.Service?) in Set(r?.shares.filter { $0.value > 0 }.map(\.key) ?? []) }
+            let left = serving(before).subtracting(serving(rules)), joined = serving(rules).subtracting(serving(before))
             for backend in left.sorted() {
                 try Conntrack.forget(flow(entry, backend))
             }
+            let names = { (backends: Set<String>) in
+                entry.members.filter { backends.contains($0.backend) }.map { "\($0.personality) (\($0.backend))" }.joined(separator: ", ")
+            }
+            var what: [String] = []
+            if !left.isEmpty { what.append("\(names(left)) out") }
+            if !joined.isEmpty { what.append("\(names(joined)) in") }
+            try store.record(PlatformEvent(kind: .serviceTable, detail: "\(entry.name): \(what.isEmpty ? "table rewritten" : what.joined(separator: "; ")); \(rules.slots.count) slots swapped in one transaction",
+                                           durationMs: Double(swapped.components.attoseconds) / 1e15 + Double(swapped.components.seconds) * 1000))
         }
         return changed
     }

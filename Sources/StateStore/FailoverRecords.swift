@@ -84,6 +84,8 @@ public struct PlatformEvent: Codable, Sendable, Equatable, FetchableRecord, Muta
     public enum Kind: String, Codable, Sendable {
         case detection, adapterUnreachable = "adapter-unreachable", adapterReachable = "adapter-reachable"
         case hostLost = "host-lost", hostBack = "host-back", step, alert, repair, service
+        /// A service IP's lookup table changed in the kernel.
+        case serviceTable = "service-table"
     }
     public var id: Int64?
     public var time: Date

@@ -6,7 +6,8 @@ import Glibc
 /// Brings up every NIC, including hot-plugged ones: polls /sys/class/net every 25 ms (a failover
 /// waits for this), and for each
 /// new network device sets the link up and runs a supervised `udhcpc` on it (restarted if it exits,
-/// stopped when the NIC goes away). The udhcpc script only assigns the address: no routes.
+/// stopped when the NIC goes away). The udhcpc script assigns the address, and a default route
+/// only where the DHCP server offers a router (the VLANs that carry a service IP).
 ///
 /// All state lives on `queue`.
 final class NetworkWatcher: @unchecked Sendable {

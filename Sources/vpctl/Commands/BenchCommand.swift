@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the platform against its bars.",
-        subcommands: [BootBench.self, ControlPlaneBench.self, FailoverBench.self])
+        subcommands: [BootBench.self, ControlPlaneBench.self, FailoverBench.self, ServiceThroughputBench.self, MaglevBench.self, ServiceFailoverBench.self])
 }
 
 /// Statistics of repeated timings.

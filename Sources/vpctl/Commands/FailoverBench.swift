@@ -206,14 +206,23 @@ final class BenchPlatform: @unchecked Sendable {
         if said.contains("hot standby") { try await waitUntilBooted(processor, since: size) }
     }
 
-    func consoleLog(_ processor: String) -> String { "/var/lib/virtualplatform/\(name)/console/\(processor).log" }
+    func consoleLog(_ processor: String) -> String { Console.log(platform: name, processor: processor) }
+
+    func waitUntilBooted(_ processor: String, since: Int) async throws {
+        try await Console.waitUntilBooted(platform: name, processor: processor, since: since)
+    }
+}
+
+/// A processor's serial console as libvirt logs it.
+enum Console {
+    static func log(platform: String, processor: String) -> String { "/var/lib/virtualplatform/\(platform)/console/\(processor).log" }
 
     /// Until the processor's console shows its agent ready (after byte `since` of the log).
-    func waitUntilBooted(_ processor: String, since: Int) async throws {
+    static func waitUntilBooted(platform: String, processor: String, since: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             // libvirt starts the log afresh at each boot (or appends): read what is new either way.
-            if let data = FileManager.default.contents(atPath: consoleLog(processor)),
+            if let data = FileManager.default.contents(atPath: log(platform: platform, processor: processor)),
                String(decoding: data.count > since ? data[since...] : data[...], as: UTF8.self).contains("vp-agent: ready") {
                 return
             }
