@@ -67,6 +67,7 @@ public final class ServiceController: @unchecked Sendable {
             let rules = try catalog.rules(for: entry, healthy: health.healthy)
             let before = lock.withLock { installed[entry.name] }
             guard before != rules else { continue }
+            let computed = ContinuousClock.now - started
             try lock.withLock {
                 try dataPlane.update(table: catalog.table, service: rules)
                 installed[entry.name] = rules
@@ -84,8 +85,8 @@ public final class ServiceController: @unchecked Sendable {
             var what: [String] = []
             if !left.isEmpty { what.append("\(names(left)) out") }
             if !joined.isEmpty { what.append("\(names(joined)) in") }
-            try store.record(PlatformEvent(kind: .serviceTable, detail: "\(entry.name): \(what.isEmpty ? "table rewritten" : what.joined(separator: "; ")); \(rules.slots.count) slots swapped in one transaction",
-                                           durationMs: Double(swapped.components.attoseconds) / 1e15 + Double(swapped.components.seconds) * 1000))
+            try store.record(PlatformEvent(kind: .serviceTable, detail: "\(entry.name): \(what.isEmpty ? "table rewritten" : what.joined(separator: "; ")); \(rules.slots.count) slots swapped in one transaction (computed in \(Int(Self.ms(computed))) ms)",
+                                           durationMs: Self.ms(swapped)))
         }
         return changed
     }
@@ -125,6 +126,8 @@ public final class ServiceController: @unchecked Sendable {
         }
         return result
     }
+
+    static func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
     private func flow(_ entry: ServiceCatalog.Entry, _ backend: String) -> Conntrack.Flow {
         Conntrack.Flow(service: entry.definition.address, port: entry.definition.port, l4: entry.definition.protocolName,
