@@ -88,7 +88,7 @@ extension PlatformEngine {
         var note: String?
         do { kernel = try ServiceController(definition: p, store: store).installedShares() }
         catch { note = "cannot read the kernel's table: \(error)" }
-        let reports = try ServiceReport.make(catalog: catalog, health: health, kernel: kernel, kernelNote: note)
+        let reports = ServiceReport.make(catalog: catalog, health: health, kernel: kernel, kernelNote: note)
         let lists = try defs.flatMap { s in
             try p.processors.members.map {
                 try AddressLists.list(service: s, client: $0.name, definition: p, allocations: allocations, health: health)

@@ -57,23 +57,42 @@ public struct ServiceCatalog: Sendable {
 
     public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 
-    /// The kernel's view of one service when only `healthy` personalities may take flows: slots of
-    /// the others go to the Maglev table of the healthy ones, every other slot stays put.
-    public func rules(for e: Entry, healthy: Set<String>) throws -> ServiceRuleset.Service {
-        let up = Set(e.members.map(\.personality)).intersection(healthy)
-        let lookup = up.count == e.members.count ? e.table : e.table.restricted(to: up)
+    /// The kernel's view of one service when only `healthy` personalities may take flows: each
+    /// slot keeps its member while that member is in; the slots of a member that is out go to the
+    /// Maglev table of the healthy ones. Each healthy member's fallback is prepared for it being
+    /// the next to leave (the table of the others), so that leaving is a one-rule change.
+    public func rules(for e: Entry, healthy: Set<String>) -> ServiceRuleset.Service {
+        let names = e.members.map(\.personality)
+        let up = Set(names).intersection(healthy)
         // The table's backend order → the members' order (the order of `backends` in the rules).
-        let memberIndex = Dictionary(uniqueKeysWithValues: e.members.enumerated().map { ($0.element.personality, Int32($0.offset)) })
-        let translate = lookup.backends.map { memberIndex[$0.name] ?? -1 }
-        let slots = lookup.entries.map { $0 >= 0 ? translate[Int($0)] : -1 }
+        let memberIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($0.element, Int32($0.offset)) })
+        func translated(_ t: MaglevTable) -> [Int32] {
+            let map = t.backends.map { memberIndex[$0.name] ?? -1 }
+            return t.entries.map { $0 >= 0 ? map[Int($0)] : -1 }
+        }
+        let primary = translated(e.table)
+        var slotsOf = [[Int32]](repeating: [], count: names.count)
+        for (slot, m) in primary.enumerated() where m >= 0 { slotsOf[Int(m)].append(Int32(slot)) }
+        var cache: [Set<String>: [Int32]] = [:]
+        func restricted(_ set: Set<String>) -> [Int32] {
+            if let t = cache[set] { return t }
+            let t = translated(e.table.restricted(to: set))
+            cache[set] = t
+            return t
+        }
+        let fallback = names.enumerated().map { i, name in
+            let table = restricted(up.contains(name) ? up.subtracting([name]) : up)
+            return slotsOf[i].map { ServiceRuleset.SlotTarget(slot: $0, backend: table[Int($0)]) }
+        }
         return ServiceRuleset.Service(
             name: e.name, chain: e.chain, address: e.definition.address, port: e.definition.port,
             l4: e.definition.protocolName == "udp" ? .udp : .tcp, hashSourcePort: e.definition.hashSourcePort ?? false,
-            seed: e.seed, backends: e.members.map(\.backend), slots: slots)
+            seed: e.seed, backends: e.members.map(\.backend), primary: primary, healthy: names.map { up.contains($0) },
+            fallback: fallback)
     }
 
     public func ruleset(healthy: Set<String>) throws -> ServiceRuleset {
-        ServiceRuleset(table: table, routedBridges: routedBridges, services: try entries.map { try rules(for: $0, healthy: healthy) })
+        ServiceRuleset(table: table, routedBridges: routedBridges, services: entries.map { rules(for: $0, healthy: healthy) })
     }
 }
 

@@ -64,17 +64,17 @@ public final class ServiceController: @unchecked Sendable {
         var changed: [String] = []
         for entry in catalog.entries {
             let started = ContinuousClock.now
-            let rules = try catalog.rules(for: entry, healthy: health.healthy)
+            let rules = catalog.rules(for: entry, healthy: health.healthy)
             let before = lock.withLock { installed[entry.name] }
             guard before != rules else { continue }
             let computed = ContinuousClock.now - started
-            try lock.withLock {
-                try dataPlane.update(table: catalog.table, service: rules)
-                installed[entry.name] = rules
+            guard let before, before.sameLayout(as: rules) else { try programAll(); return catalog.entries.map(\.name) }
+            let times = try lock.withLock {
+                defer { installed[entry.name] = rules }
+                return try dataPlane.update(table: catalog.table, from: before, to: rules)
             }
-            let swapped = ContinuousClock.now - started
             changed.append(entry.name)
-            let serving = { (r: ServiceRuleset.Service?) in Set(r?.shares.filter { $0.value > 0 }.map(\.key) ?? []) }
+            let serving = { (r: ServiceRuleset.Service) in Set(r.shares.filter { $0.value > 0 }.map(\.key)) }
             let left = serving(before).subtracting(serving(rules)), joined = serving(rules).subtracting(serving(before))
             for backend in left.sorted() {
                 try Conntrack.forget(flow(entry, backend))
@@ -85,8 +85,11 @@ public final class ServiceController: @unchecked Sendable {
             var what: [String] = []
             if !left.isEmpty { what.append("\(names(left)) out") }
             if !joined.isEmpty { what.append("\(names(joined)) in") }
-            try store.record(PlatformEvent(kind: .serviceTable, detail: "\(entry.name): \(what.isEmpty ? "table rewritten" : what.joined(separator: "; ")); \(rules.slots.count) slots swapped in one transaction (computed in \(Int(Self.ms(computed))) ms)",
-                                           durationMs: Self.ms(swapped)))
+            // The event's time is when the members' switch was in the kernel.
+            try store.record(PlatformEvent(
+                time: Date().addingTimeInterval(-(Self.ms(times.fallbacks) - Self.ms(times.members)) / 1000), kind: .serviceTable,
+                detail: "\(entry.name): \(what.isEmpty ? "fallbacks refreshed" : what.joined(separator: "; ")); computed in \(Int(Self.ms(computed))) ms, members switched in \(Int(Self.ms(times.members))) ms, fallbacks refreshed \(Int(Self.ms(times.fallbacks))) ms after",
+                durationMs: Self.ms(computed) + Self.ms(times.members)))
         }
         return changed
     }

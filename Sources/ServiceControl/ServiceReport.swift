@@ -37,9 +37,9 @@ public struct ServiceReport: Sendable, Codable, Equatable {
     /// - Parameter kernel: slots per backend as the kernel holds them per service (from
     ///   `ServiceController.installedShares()`), or nil when the kernel could not be read.
     public static func make(catalog: ServiceCatalog, health: ServiceHealth, kernel: [String: [String: Int]?]?,
-                            kernelNote: String? = nil) throws -> [ServiceReport] {
-        try catalog.entries.map { e in
-            let desired = try catalog.rules(for: e, healthy: health.healthy).shares
+                            kernelNote: String? = nil) -> [ServiceReport] {
+        catalog.entries.map { e in
+            let desired = catalog.rules(for: e, healthy: health.healthy).shares
             let installed: [String: Int]?? = kernel.map { $0[e.name] ?? nil }
             let counts: [String: Int] = (installed ?? nil) ?? desired
             let members = e.members.map { m in

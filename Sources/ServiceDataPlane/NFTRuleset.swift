@@ -5,10 +5,14 @@ import NFTables
 /// Layout of the table (one per platform, family ip):
 /// - `dnat_prerouting` / `dnat_output` (nat, dstnat): `ip daddr VIP <l4> dport P jump svc_<name>`;
 ///   output covers clients on the host itself.
-/// - `svc_<name>`: `dnat to jhash ip saddr [. sport] mod M seed S map { slot : backend, … }`.
-///   The map is anonymous because nftables 1.0.6 can neither declare a named map keyed by a hash
-///   in JSON nor list one declared in its own syntax (it crashes); replacing the chain's one rule
-///   swaps the whole map in one transaction.
+/// - `svc_<name>`: `jhash ip saddr [. sport] mod M seed S vmap { slot : goto svc_<name>_m<i>, … }`,
+///   the Maglev table over every member.
+/// - `svc_<name>_m<i>`: `dnat to <member i>` while it is in; `goto svc_<name>_f<i>` while it is out.
+/// - `svc_<name>_f<i>`: `dnat to jhash … map { slot : backend, … }` for member i's slots.
+///   A health change rewrites only the one-rule member chains (a few hundred bytes, one
+///   transaction); the fallbacks are refreshed afterwards. The maps are anonymous because
+///   nftables 1.0.6 can neither declare a named map keyed by a hash in JSON nor list one declared
+///   in its own syntax (it crashes).
 /// - `conntrack_prerouting` / `conntrack_output` (raw): TCP service flows get a conntrack timeout
 ///   policy with a short TIME_WAIT, so a client opening a connection per request does not fill
 ///   conntrack with closed flows (seen here: 130 k entries and a collapsed DNAT rate).
@@ -43,8 +47,7 @@ public enum NFTRuleset {
         c.append(baseChain(r.table, "refuse_output", type: "filter", hook: "output", priority: 0))
 
         for s in r.services {
-            c.append(add("chain", obj(r.table, ["name": .string(s.chain)])))
-            c += serviceRules(r.table, s)
+            c += serviceChains(r.table, s)
             for chain in ["dnat_prerouting", "dnat_output"] {
                 c.append(rule(r.table, chain, matchService(s) + [["jump": ["target": .string(s.chain)]]]))
             }
@@ -71,10 +74,23 @@ public enum NFTRuleset {
         return c
     }
 
-    /// Swaps one service's lookup table in one transaction (a health change).
-    public static func replaceService(table: String, _ s: ServiceRuleset.Service) -> [JSONValue] {
-        [["flush": ["chain": ["family": .string(family), "table": .string(table), "name": .string(s.chain)]]]]
-            + serviceRules(table, s)
+    /// The fast half of a health change: members that left go to their fallback chain, members
+    /// that came back send to themselves again. Tiny, one transaction.
+    public static func healthChanges(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) -> [JSONValue] {
+        new.healthy.indices.filter { old.healthy[$0] != new.healthy[$0] }.flatMap { i in
+            [flush(table, new.memberChain(i)), memberRule(table, new, i)]
+        }
+    }
+
+    /// The slow half: fallbacks that no longer match the health of the other members.
+    public static func fallbackChanges(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) -> [JSONValue] {
+        new.fallback.indices.filter { old.fallback[$0] != new.fallback[$0] }.flatMap { i in
+            [flush(table, new.fallbackChain(i))] + fallbackRule(table, new, i)
+        }
+    }
+
+    public static func listTable(_ table: String) -> [JSONValue] {
+        [["list": ["table": ["family": .string(family), "name": .string(table)]]]]
     }
 
     public static func deleteTable(_ table: String) -> [JSONValue] {
@@ -88,20 +104,50 @@ public enum NFTRuleset {
 
     // MARK: Pieces
 
-    /// The service's DNAT rule; none when no backend is in the table (the isolation chain then
-    /// refuses its packets).
-    static func serviceRules(_ table: String, _ s: ServiceRuleset.Service) -> [JSONValue] {
-        guard s.slots.contains(where: { $0 >= 0 }) else { return [] }
-        var pairs: [JSONValue] = []
-        pairs.reserveCapacity(s.slots.count)
+    static func serviceChains(_ table: String, _ s: ServiceRuleset.Service) -> [JSONValue] {
+        var c: [JSONValue] = [add("chain", obj(table, ["name": .string(s.chain)]))]
+        for i in s.backends.indices {
+            c.append(add("chain", obj(table, ["name": .string(s.memberChain(i))])))
+            c.append(add("chain", obj(table, ["name": .string(s.fallbackChain(i))])))
+        }
+        if s.primary.contains(where: { $0 >= 0 }) {
+            let chains = s.backends.indices.map { JSONValue.object([("goto", ["target": .string(s.memberChain($0))])]) }
+            var pairs: [JSONValue] = []
+            pairs.reserveCapacity(s.primary.count)
+            for (slot, m) in s.primary.enumerated() where m >= 0 { pairs.append(.array([.int(slot), chains[Int(m)]])) }
+            c.append(rule(table, s.chain, [["vmap": ["key": hash(s), "data": ["set": .array(pairs)]]]]))
+        }
+        for i in s.backends.indices {
+            c.append(memberRule(table, s, i))
+            c += fallbackRule(table, s, i)
+        }
+        return c
+    }
+
+    static func memberRule(_ table: String, _ s: ServiceRuleset.Service, _ i: Int) -> JSONValue {
+        s.healthy[i]
+            ? rule(table, s.memberChain(i), [["dnat": ["addr": .string(s.backends[i])]]])
+            : rule(table, s.memberChain(i), [["goto": ["target": .string(s.fallbackChain(i))]]])
+    }
+
+    /// None when no backend can take the member's slots (the isolation chain then refuses them).
+    static func fallbackRule(_ table: String, _ s: ServiceRuleset.Service, _ i: Int) -> [JSONValue] {
         let backends = s.backends.map { JSONValue.string($0) }
-        for (slot, b) in s.slots.enumerated() where b >= 0 { pairs.append(.array([.int(slot), backends[Int(b)]])) }
+        let pairs = s.fallback[i].filter { $0.backend >= 0 }.map { JSONValue.array([.int(Int($0.slot)), backends[Int($0.backend)]]) }
+        guard !pairs.isEmpty else { return [] }
+        return [rule(table, s.fallbackChain(i), [["dnat": ["addr": ["map": ["key": hash(s), "data": ["set": .array(pairs)]]]]]])]
+    }
+
+    static func hash(_ s: ServiceRuleset.Service) -> JSONValue {
         let saddr: JSONValue = ["payload": ["protocol": "ip", "field": "saddr"]]
         let key: JSONValue = s.hashSourcePort
             ? ["concat": [saddr, ["payload": ["protocol": .string(s.l4.rawValue), "field": "sport"]]]]
             : saddr
-        let hash: JSONValue = ["jhash": ["mod": .int(s.slots.count), "seed": .int(Int(s.seed)), "expr": key]]
-        return [rule(table, s.chain, [["dnat": ["addr": ["map": ["key": hash, "data": ["set": .array(pairs)]]]]]])]
+        return ["jhash": ["mod": .int(s.primary.count), "seed": .int(Int(s.seed)), "expr": key]]
+    }
+
+    static func flush(_ table: String, _ chain: String) -> JSONValue {
+        ["flush": ["chain": ["family": .string(family), "table": .string(table), "name": .string(chain)]]]
     }
 
     static func matchService(_ s: ServiceRuleset.Service) -> [JSONValue] {

@@ -7,35 +7,47 @@ import Testing
 /// removed at the end.
 @Suite(.serialized) struct DataPlaneTests {
     let table = "vp_test_\(getpid())"
+    static let backends = ["10.249.1.10", "10.249.1.11", "10.249.1.12"]
 
-    func service(_ backends: [String], slots: [Int32], l4: ServiceRuleset.Service.L4 = .tcp) -> ServiceRuleset.Service {
-        ServiceRuleset.Service(name: "web", chain: "svc_web", address: "10.249.9.1", port: 80, l4: l4, hashSourcePort: false,
-                               seed: 7, backends: backends, slots: slots)
+    /// Slot s belongs to member s mod 3; a member's slots fall back alternately to the other two.
+    func web(healthy: [Bool] = [true, true, true], size: Int = 65537, backends: [String] = backends) -> ServiceRuleset.Service {
+        let primary = (0..<size).map { Int32($0 % 3) }
+        let fallback = (0..<3).map { m in
+            stride(from: m, to: size, by: 3).enumerated().map { k, slot in
+                let others = (0..<3).filter { $0 != m && healthy[$0] }
+                return ServiceRuleset.SlotTarget(slot: Int32(slot), backend: others.isEmpty ? -1 : Int32(others[k % others.count]))
+            }
+        }
+        return ServiceRuleset.Service(name: "web", chain: "svc_web", address: "10.249.9.1", port: 80, l4: .tcp, hashSourcePort: false,
+                                      seed: 7, backends: backends, primary: primary, healthy: healthy, fallback: fallback)
     }
 
-    @Test func programReadBackSwapAndRemove() throws {
+    @Test func programReadBackSwitchAndRemove() throws {
         let plane = try DataPlane()
         defer { try? plane.remove(table: table) }
-        let slots: [Int32] = (0..<65537).map { Int32($0 % 3) }
-        let ruleset = ServiceRuleset(table: table, routedBridges: ["vptest0"],
-                                     services: [service(["10.249.1.10", "10.249.1.11", "10.249.1.12"], slots: slots),
-                                                ServiceRuleset.Service(name: "dns", chain: "svc_dns", address: "10.249.9.2", port: 53,
-                                                                       l4: .udp, hashSourcePort: true, seed: 9,
-                                                                       backends: ["10.249.1.10"], slots: [0, 0, 0, 0, 0])])
-        try plane.program(ruleset)
+        let dns = ServiceRuleset.Service(name: "dns", chain: "svc_dns", address: "10.249.9.2", port: 53, l4: .udp, hashSourcePort: true,
+                                         seed: 9, backends: ["10.249.1.10"], primary: [0, 0, 0, 0, 0], healthy: [true],
+                                         fallback: [(0..<5).map { .init(slot: Int32($0), backend: -1) }])
+        try plane.program(ServiceRuleset(table: table, routedBridges: ["vptest0"], services: [web(), dns]))
         #expect(try plane.hasTable(table))
         #expect(try plane.installedShares(table: table, chain: "svc_web") == ["10.249.1.10": 21846, "10.249.1.11": 21846, "10.249.1.12": 21845])
         #expect(try plane.installedShares(table: table, chain: "svc_dns") == ["10.249.1.10": 5])
 
-        // Backend 1 leaves: its slots go to the others, in one swap.
-        let without: [Int32] = slots.map { $0 == 1 ? ($0 + 1) % 3 == 0 ? 0 : 2 : $0 }
-        try plane.update(table: table, service: service(["10.249.1.10", "10.249.1.11", "10.249.1.12"], slots: without))
+        // Member 1 leaves: one small transaction sends its slots to its fallback chain.
+        let without1 = web(healthy: [true, false, true])
+        #expect(NFTRuleset.healthChanges(table: table, from: web(), to: without1).count == 2, "flush + one rule")
+        try plane.update(table: table, from: web(), to: without1)
         let shares = try #require(try plane.installedShares(table: table, chain: "svc_web"))
-        #expect(shares["10.249.1.11"] == nil && shares.values.reduce(0, +) == 65537)
+        #expect(shares == without1.shares && shares["10.249.1.11"] == nil && shares.values.reduce(0, +) == 65537)
 
-        // No backend at all: the chain is empty (the isolation chain refuses the service's packets).
-        try plane.update(table: table, service: service(["10.249.1.10"], slots: [-1, -1, -1]))
+        // Nobody left: no slot reaches a backend (the isolation chain refuses the service's packets).
+        let none = web(healthy: [false, false, false])
+        try plane.update(table: table, from: without1, to: none)
         #expect(try plane.installedShares(table: table, chain: "svc_web") == [:])
+
+        // Everyone back: the original table.
+        try plane.update(table: table, from: none, to: web())
+        #expect(try plane.installedShares(table: table, chain: "svc_web") == web().shares)
 
         try plane.remove(table: table)
         #expect(try !plane.hasTable(table))
@@ -45,12 +57,14 @@ import Testing
     @Test func aRefusedBatchChangesNothing() throws {
         let plane = try DataPlane()
         defer { try? plane.remove(table: table) }
-        try plane.program(ServiceRuleset(table: table, routedBridges: [], services: [service(["10.249.1.10"], slots: [0, 0, 0])]))
-        // An address nftables cannot parse: the whole batch (flush + add) is refused.
+        try plane.program(ServiceRuleset(table: table, routedBridges: [], services: [web(size: 7)]))
+        let before = try plane.installedShares(table: table, chain: "svc_web")
+        // An address nftables cannot parse: the whole batch (delete table + build it again) is refused.
         #expect(throws: NFTablesError.self) {
-            try plane.update(table: table, service: service(["10.249.1.999"], slots: [0, 0, 0]))
+            try plane.program(ServiceRuleset(table: table, routedBridges: [], services: [web(size: 7, backends: ["10.249.1.999", "10.249.1.11", "10.249.1.12"])]))
         }
-        #expect(try plane.installedShares(table: table, chain: "svc_web") == ["10.249.1.10": 3])
+        #expect(try plane.installedShares(table: table, chain: "svc_web") == before)
+        #expect(before == ["10.249.1.10": 3, "10.249.1.11": 2, "10.249.1.12": 2])
     }
 
     @Test func tableNamesAreNFTablesIdentifiers() {

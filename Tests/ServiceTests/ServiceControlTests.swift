@@ -54,17 +54,21 @@ struct ServiceControlTests {
     @Test func weightsShapeTheSharesAndAFailureMovesOnlyTheFailedMembersSlots() throws {
         let catalog = try ServiceCatalog(definition: definition, allocations: allocations)
         let web = try #require(catalog.entry(named: "web"))
-        let all = try catalog.rules(for: web, healthy: ["a", "b", "c"])
+        let all = catalog.rules(for: web, healthy: ["a", "b", "c"])
         let shares = all.shares
         #expect(abs(Double(shares["10.70.1.12"]!) / Double(shares["10.70.1.10"]!) - 2) < 0.1, "weight 2 gets twice the share: \(shares)")
 
-        let withoutB = try catalog.rules(for: web, healthy: ["a", "c"])
-        let moved = zip(all.slots, withoutB.slots).filter { $0 != $1 }
-        #expect(moved.allSatisfy { $0.0 == 1 }, "only b's slots change")
+        let withoutB = catalog.rules(for: web, healthy: ["a", "c"])
+        #expect(withoutB.sameLayout(as: all) && withoutB.healthy == [true, false, true])
+        let moved = zip(all.effectiveSlots, withoutB.effectiveSlots).filter { $0 != $1 }
+        #expect(moved.allSatisfy { $0.0 == 1 && $0.1 >= 0 }, "only b's slots change, and they all find a member")
         #expect(moved.count == shares["10.70.1.11"], "all of b's slots change")
         #expect(withoutB.shares["10.70.1.11"] ?? 0 == 0)
-        #expect(try catalog.rules(for: web, healthy: ["a", "b", "c"]) == all, "b back: the original table")
-        #expect(try catalog.rules(for: web, healthy: []).slots.allSatisfy { $0 < 0 }, "no healthy member: no backend")
+        // b's fallback was ready before it left: leaving changes b's member chain and nothing else
+        // that new flows of a, c or b's old clients depend on.
+        #expect(all.fallback[1] == withoutB.fallback[1])
+        #expect(catalog.rules(for: web, healthy: ["a", "b", "c"]) == all, "b back: the original table")
+        #expect(catalog.rules(for: web, healthy: []).effectiveSlots.allSatisfy { $0 < 0 }, "no healthy member: no backend")
     }
 
     @Test func healthFollowsTheJournal() throws {
@@ -116,9 +120,13 @@ struct ServiceControlTests {
 
     @Test func theRulesetSwapsOneServiceInOneTransaction() throws {
         let catalog = try ServiceCatalog(definition: definition, allocations: allocations)
-        let rules = try catalog.rules(for: try #require(catalog.entry(named: "web")), healthy: ["a"])
-        let commands = NFTRuleset.replaceService(table: catalog.table, rules).map { $0.serialized() }
-        #expect(commands.count == 2 && commands[0].hasPrefix(#"{"flush":{"chain""#))
-        #expect(commands[1].contains(#""jhash":{"mod":65537"#) && !commands[1].contains("10.70.1.11"))
+        let web = try #require(catalog.entry(named: "web"))
+        let all = catalog.rules(for: web, healthy: ["a", "b", "c"]), onlyA = catalog.rules(for: web, healthy: ["a"])
+        let flips = NFTRuleset.healthChanges(table: catalog.table, from: all, to: onlyA).map { $0.serialized() }
+        #expect(flips.count == 4, "b and c: flush and one rule each")
+        #expect(flips.allSatisfy { $0.count < 300 }, "a health change is a few hundred bytes")
+        #expect(flips[1].contains(#""goto":{"target":"svc_web_f1"}"#))
+        let refresh = NFTRuleset.fallbackChanges(table: catalog.table, from: all, to: onlyA).map { $0.serialized() }
+        #expect(refresh.contains { $0.contains(#""jhash":{"mod":65537"#) } && !refresh.joined().contains("10.70.1.11"))
     }
 }

@@ -509,8 +509,17 @@ final class ServiceBenchLab: @unchecked Sendable {
         let index = Dictionary(uniqueKeysWithValues: backendNames.enumerated().map { ($0.element, Int32($0.offset)) })
         let translate = table.backends.map { index[$0.name]! }
         let slots = table.entries.map { $0 >= 0 ? translate[Int($0)] : -1 }
+        // Every backend in, each with its fallback ready, as the controller programs it.
+        let fallback = backendNames.enumerated().map { i, name in
+            let without = table.restricted(to: Set(backendNames).subtracting([name]))
+            let map = without.backends.map { index[$0.name]! }
+            return slots.enumerated().filter { $0.element == Int32(i) }.map {
+                ServiceRuleset.SlotTarget(slot: Int32($0.offset), backend: without.entries[$0.offset] >= 0 ? map[Int(without.entries[$0.offset])] : -1)
+            }
+        }
         let service = ServiceRuleset.Service(name: "bench", chain: "svc_bench", address: Self.serviceIP, port: 80, l4: .tcp,
-                                             hashSourcePort: false, seed: 0x7670_6263, backends: backendAddresses, slots: slots)
+                                             hashSourcePort: false, seed: 0x7670_6263, backends: backendAddresses, primary: slots,
+                                             healthy: backendNames.map { _ in true }, fallback: fallback)
         return ServiceRuleset(table: Self.table, routedBridges: routedBridges, services: [service])
     }
 
