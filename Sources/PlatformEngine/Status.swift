@@ -81,7 +81,8 @@ extension PlatformEngine {
     public func serviceStatus(allocations: [String: NICAllocation]? = nil) throws -> ([ServiceReport], [AddressList]) {
         let p = definition
         guard let defs = p.services, !defs.isEmpty else { return ([], []) }
-        let allocations = try allocations ?? store.allocations()
+        // Before the first apply the addresses are what apply would give.
+        let allocations = try allocations ?? Allocator.allocate(p, remembered: try store.allocations()).nics
         let catalog = try ServiceCatalog(definition: p, allocations: allocations)
         let health = try ServiceHealth.read(definition: p, store: store)
         var kernel: [String: [String: Int]?]?

@@ -35,7 +35,9 @@ public final class ServiceController: @unchecked Sendable {
     public func currentCatalog() throws -> ServiceCatalog {
         try lock.withLock {
             if let catalog { return catalog }
-            let c = try ServiceCatalog(definition: definition, allocations: try store.allocations())
+            // The remembered addresses, and for NICs not applied yet the ones apply would give.
+            let allocations = try Allocator.allocate(definition, remembered: try store.allocations()).nics
+            let c = try ServiceCatalog(definition: definition, allocations: allocations)
             catalog = c
             return c
         }
@@ -59,26 +61,34 @@ public final class ServiceController: @unchecked Sendable {
     public func sync() throws -> [String] {
         let catalog = try currentCatalog()
         guard !catalog.entries.isEmpty else { return [] }
+        let started = ContinuousClock.now
         let health = try ServiceHealth.read(definition: definition, store: store)
         if lock.withLock({ installed.isEmpty }) { try programAll(); return catalog.entries.map(\.name) }
         var changed: [String] = []
         for entry in catalog.entries {
-            let started = ContinuousClock.now
             let rules = catalog.rules(for: entry, healthy: health.healthy)
             let before = lock.withLock { installed[entry.name] }
             guard before != rules else { continue }
-            let computed = ContinuousClock.now - started
             guard let before, before.sameLayout(as: rules) else { try programAll(); return catalog.entries.map(\.name) }
-            let times = try lock.withLock {
-                defer { installed[entry.name] = rules }
-                return try dataPlane.update(table: catalog.table, from: before, to: rules)
+            // Members first (a one-rule change each), then their old flows are forgotten, then the
+            // fallbacks are refreshed: the first step is what new flows depend on.
+            let switched = try lock.withLock {
+                try dataPlane.switchMembers(table: catalog.table, from: before, to: rules)
+                return Date()
             }
-            changed.append(entry.name)
+            let switchMs = Self.ms(ContinuousClock.now - started)
             let serving = { (r: ServiceRuleset.Service) in Set(r.shares.filter { $0.value > 0 }.map(\.key)) }
             let left = serving(before).subtracting(serving(rules)), joined = serving(rules).subtracting(serving(before))
             for backend in left.sorted() {
                 try Conntrack.forget(flow(entry, backend))
             }
+            let refreshStart = ContinuousClock.now
+            try lock.withLock {
+                defer { installed[entry.name] = rules }
+                try dataPlane.refreshFallbacks(table: catalog.table, from: before, to: rules)
+            }
+            let refreshMs = Self.ms(ContinuousClock.now - refreshStart)
+            changed.append(entry.name)
             let names = { (backends: Set<String>) in
                 entry.members.filter { backends.contains($0.backend) }.map { "\($0.personality) (\($0.backend))" }.joined(separator: ", ")
             }
@@ -87,9 +97,9 @@ public final class ServiceController: @unchecked Sendable {
             if !joined.isEmpty { what.append("\(names(joined)) in") }
             // The event's time is when the members' switch was in the kernel.
             try store.record(PlatformEvent(
-                time: Date().addingTimeInterval(-(Self.ms(times.fallbacks) - Self.ms(times.members)) / 1000), kind: .serviceTable,
-                detail: "\(entry.name): \(what.isEmpty ? "fallbacks refreshed" : what.joined(separator: "; ")); computed in \(Int(Self.ms(computed))) ms, members switched in \(Int(Self.ms(times.members))) ms, fallbacks refreshed \(Int(Self.ms(times.fallbacks))) ms after",
-                durationMs: Self.ms(computed) + Self.ms(times.members)))
+                time: switched, kind: .serviceTable,
+                detail: "\(entry.name): \(what.isEmpty ? "fallbacks refreshed" : what.joined(separator: "; ")); members switched \(Int(switchMs)) ms after the health change was seen (one transaction), fallbacks refreshed in \(Int(refreshMs)) ms",
+                durationMs: switchMs))
         }
         return changed
     }

@@ -13,22 +13,27 @@ public final class DataPlane: Sendable {
         try nft.apply(NFTRuleset.replaceTable(ruleset))
     }
 
-    /// A health change of one service: first the members' one-rule chains (tiny, so the change
-    /// is in the kernel within a few milliseconds), then the fallbacks that no longer fit. Each is
-    /// one transaction; established connections keep their backend (conntrack holds their NAT
-    /// binding). The services must have the same layout (`sameLayout`); otherwise program the table.
-    /// Returns when each half was in the kernel, measured from the call.
-    @discardableResult
-    public func update(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) throws
-        -> (members: Duration, fallbacks: Duration) {
+    /// The fast half of a health change: members that left go to their fallback chain, members
+    /// that came back send to themselves again: one transaction of a few hundred bytes, so the
+    /// change is in the kernel within milliseconds. Established connections keep their backend
+    /// (conntrack holds their NAT binding). Both services must have the same layout (`sameLayout`);
+    /// otherwise program the table.
+    public func switchMembers(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) throws {
         precondition(old.sameLayout(as: new), "a changed layout needs program(_:)")
-        let start = ContinuousClock.now
         let flips = NFTRuleset.healthChanges(table: table, from: old, to: new)
         if !flips.isEmpty { try nft.apply(flips) }
-        let members = ContinuousClock.now - start
+    }
+
+    /// The slow half: fallback chains that no longer fit the health of the others, one transaction.
+    public func refreshFallbacks(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) throws {
         let refresh = NFTRuleset.fallbackChanges(table: table, from: old, to: new)
         if !refresh.isEmpty { try nft.apply(refresh) }
-        return (members, ContinuousClock.now - start)
+    }
+
+    /// Both halves.
+    public func update(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) throws {
+        try switchMembers(table: table, from: old, to: new)
+        try refreshFallbacks(table: table, from: old, to: new)
     }
 
     public func remove(table: String) throws {
