@@ -32,30 +32,45 @@ struct ServiceThroughputBench: ParsableCommand {
     @Option(help: "Backends (nginx, one worker each, in namespaces of their own).") var backends = 2
     @Flag(name: .customLong("close"), help: "A new connection per request (Connection: close): the conntrack churn case.")
     var closeConnections = false
-    @Flag(help: "Also measure diagnostic paths: direct with the bench's nftables table removed, and the service IP through a bare DNAT rule instead of the data plane's table.")
+    @Flag(help: "Also measure diagnostic paths: direct and service with the table's isolation chain deleted, direct with the table removed, and the service IP through a bare DNAT rule instead of the data plane's table.")
     var diagnose = false
+    @Option(help: ArgumentHelp("Paths to measure, comma-separated, from: \(Path.allCases.map(\.rawValue).joined(separator: ", ")). The bars need service, direct and haproxy.", valueName: "paths"))
+    var paths = "service,direct,haproxy"
+    @Flag(help: "Give each path its own client address (service 10.219.1.10, direct 10.219.1.11, HAProxy 10.219.1.12, chosen by routes in the client namespace), so that the paths never share a connection tuple in conntrack or in the backends' TIME_WAIT sockets. On with --close.")
+    var separateSources = false
+    @Flag(help: "Set net.ipv4.tcp_tw_reuse=1 in the client namespace, so that a client that closes first (as wrk does through HAProxy with --close) does not run out of ports to TIME_WAIT sockets. On with --close.")
+    var clientTwReuse = false
     @OptionGroup var output: OutputOptions
 
-    func validate() throws {
+    mutating func validate() throws {
+        // With a new connection per request, paths that share a client address collide in conntrack
+        // and in the backends' TIME_WAIT sockets, and a client that closes first runs out of ports:
+        // both would measure the test set-up, not the paths.
+        if closeConnections { separateSources = true; clientTwReuse = true }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1 (got \(rounds))") }
         guard seconds >= 1 else { throw ValidationError("--seconds must be at least 1 (got \(seconds))") }
         // HAProxy's maxconn is 8000 (it needs two descriptors per connection; the hard limit here is 20000).
         guard (1...8000).contains(connections) else { throw ValidationError("--connections must be between 1 and 8000 (got \(connections))") }
         guard (1...50).contains(backends) else { throw ValidationError("--backends must be between 1 and 50 (got \(backends))") }
+        _ = try selectedPaths()
     }
 
     enum Path: String, Encodable, CaseIterable {
         case service, direct, haproxy
+        case directNoIsolation = "direct-no-isolation"
         case directNoTable = "direct-no-table"
+        case serviceNoIsolation = "service-no-isolation"
         case serviceBareDNAT = "service-bare-dnat"
 
-        var isDiagnostic: Bool { self == .directNoTable || self == .serviceBareDNAT }
+        static let diagnostics: [Path] = [.directNoIsolation, .directNoTable, .serviceNoIsolation, .serviceBareDNAT]
         var explanation: String {
             switch self {
             case .service: return "service IP through the vp_bench table (DNAT + isolation + conntrack timeout policy)"
             case .direct: return "directly to backend b1; vp_bench table loaded with no routed bridges (isolation chain runs, lets it cross)"
             case .haproxy: return "HAProxy mode tcp, balance source, on the host end of the client link"
+            case .directNoIsolation: return "diagnostic: as direct, with the isolation chain deleted from the table"
             case .directNoTable: return "diagnostic: directly to backend b1 with the vp_bench table removed"
+            case .serviceNoIsolation: return "diagnostic: as service, with the isolation chain deleted from the table"
             case .serviceBareDNAT: return "diagnostic: service IP through one bare `dnat to` rule (no vp_bench table) to the backend the service picks"
             }
         }
@@ -64,6 +79,8 @@ struct ServiceThroughputBench: ParsableCommand {
     struct PathSummary: Encodable {
         var path: Path
         var target: String
+        /// The client address the path's connections come from.
+        var source: String
         var description: String
         /// The backend that answered the sanity request (the body nginx returns).
         var answeredBy: String?
@@ -74,6 +91,12 @@ struct ServiceThroughputBench: ParsableCommand {
         var non2xx: Int
         var socketErrors: Int
         var ratioToDirect: Double?
+        /// Median over rounds of this path's req/s over direct's req/s in the same round (pairs
+        /// runs that saw the same background load).
+        var pairedRatioToDirect: Double?
+        var medianCPUMicrosecondsPerRequest: Double?
+        var medianClientCPUMicrosecondsPerRequest: Double?
+        var medianServerCPUMicrosecondsPerRequest: Double?
     }
 
     struct Bars: Encodable {
@@ -82,12 +105,15 @@ struct ServiceThroughputBench: ParsableCommand {
         var serviceOverDirectMet: Bool
         var haproxyOverDirect: Double
         var serviceAheadOfHAProxy: Bool
+        var serviceRequestsPerSecond: Double
+        var haproxyRequestsPerSecond: Double
     }
 
     struct Result: Encodable {
         var rounds: Int, seconds: Int, connections: Int, backends: Int
         var connectionPerRequest: Bool
-        var clientAddress: String
+        var separateSources: Bool
+        var clientTWReuse: Bool
         var note: String
         var ipForwardEnabledForRun: Bool
         /// With the service's table loaded, a request straight to a backend is refused (the
@@ -98,16 +124,33 @@ struct ServiceThroughputBench: ParsableCommand {
         var loadAverageBefore: String?
         var loadAverageAfter: String?
         var paths: [PathSummary]
-        var bars: Bars
+        /// Nil when --paths left out service, direct or haproxy.
+        var bars: Bars?
     }
 
     struct ConntrackInfo: Encodable { var max: Int?; var timeWaitSeconds: Int?; var entriesAtEnd: Int? }
 
-    static let note = "One client address: the source hash sends all its connections to one backend on the service and HAProxy paths, so direct to one backend is the fair baseline."
+    var note: String {
+        (separateSources ? "One client address per path (service 10.219.1.10, direct 10.219.1.11, HAProxy 10.219.1.12)" : "One client address (10.219.1.10) for every path")
+            + ": the source hash sends all of a path's connections to one backend on the service and HAProxy paths, so direct to one backend is the fair baseline."
+    }
+
+    func selectedPaths() throws -> [Path] {
+        var selected: [Path] = []
+        for name in paths.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let path = Path(rawValue: name) else {
+                throw ValidationError("--paths: unknown path '\(name)' (known: \(Path.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if !selected.contains(path) { selected.append(path) }
+        }
+        if diagnose { selected += Path.diagnostics.filter { !selected.contains($0) } }
+        guard !selected.isEmpty else { throw ValidationError("--paths: no path given") }
+        return selected
+    }
 
     func run() throws {
         let tools = try ServiceBenchLab.Tools.locate()
-        let lab = try ServiceBenchLab(backendCount: backends, tools: tools)
+        let lab = try ServiceBenchLab(backendCount: backends, tools: tools, separateSources: separateSources, clientTWReuse: clientTwReuse)
         lab.installSignalHandlers()
         defer { lab.teardown() }
 
@@ -117,27 +160,23 @@ struct ServiceThroughputBench: ParsableCommand {
         Progress.say("building the topology: bridge \(ServiceBenchLab.bridge), \(backends) backend namespace(s) with nginx, client namespace \(ServiceBenchLab.clientNamespace), HAProxy")
         try lab.build()
 
-        var paths: [Path] = [.service, .direct, .haproxy]
-        if diagnose { paths += [.directNoTable, .serviceBareDNAT] }
+        let paths = try selectedPaths()
 
-        // Sanity: one request through each path must answer.
+        // Sanity: one request through each path must answer (the service first: the bare DNAT
+        // diagnostic goes to the backend it picks).
         var answeredBy: [Path: String] = [:]
-        for path in [Path.service, .direct, .haproxy] {
+        for path in [Path.service] + paths.filter({ $0 != .service }) {
+            if path == .serviceBareDNAT {
+                lab.bareDNATTarget = answeredBy[.service].flatMap { lab.backendAddress(named: $0) } ?? lab.backendAddresses[0]
+            }
             try lab.prepare(path)
             answeredBy[path] = try lab.sanity(path)
-            Progress.say("sanity: \(path.rawValue) (\(lab.url(path))) answered by \(answeredBy[path] ?? "?")")
+            Progress.say("sanity: \(path.rawValue) (\(lab.url(path)) from \(lab.source(path))) answered by \(answeredBy[path] ?? "?")")
         }
         try lab.prepare(.service)
         let isolation = lab.isolationRefusesDirect()
         Progress.say("isolation: with the service table loaded, a request straight to 10.219.0.10 is \(isolation == true ? "refused (as it should be)" : isolation == false ? "ANSWERED (isolation not effective)" : "not checked (no curl)")")
-        if diagnose {
-            let picked = answeredBy[.service].flatMap { lab.backendAddress(named: $0) } ?? lab.backendAddresses[0]
-            lab.bareDNATTarget = picked
-            try lab.prepare(.serviceBareDNAT)
-            answeredBy[.serviceBareDNAT] = try lab.sanity(.serviceBareDNAT)
-            try lab.prepare(.directNoTable)
-            answeredBy[.directNoTable] = try lab.sanity(.directNoTable)
-        }
+        if !paths.contains(.service) { answeredBy[.service] = nil }
 
         let loadBefore = Self.loadAverage()
         var runs: [Path: [WrkRun]] = [:]
@@ -147,7 +186,7 @@ struct ServiceThroughputBench: ParsableCommand {
                 try lab.prepare(path)
                 let run = try lab.wrk(path, connections: connections, seconds: seconds, closeConnections: closeConnections)
                 runs[path, default: []].append(run)
-                Progress.say("round \(round + 1)/\(rounds) \(path.rawValue): \(Self.f0(run.requestsPerSecond)) req/s, p50 \(Self.f2(run.p50Ms)) ms, p99 \(Self.f2(run.p99Ms)) ms, \(run.requests) requests, non-2xx \(run.non2xx), socket errors \(run.socketErrors), conntrack entries \(run.conntrackEntriesAfter.map(String.init) ?? "?")")
+                Progress.say("round \(round + 1)/\(rounds) \(path.rawValue): \(Self.f0(run.requestsPerSecond)) req/s, p50 \(Self.f2(run.p50Ms)) ms, p99 \(Self.f2(run.p99Ms)) ms, \(run.requests) requests, CPU \(run.cpuMicrosecondsPerRequest.map { String(format: "%.1f", $0) } ?? "?") µs/req, non-2xx \(run.non2xx), socket errors \(run.socketErrors), conntrack entries \(run.conntrackEntriesAfter.map(String.init) ?? "?")")
             }
         }
         let conntrackAtEnd = ServiceBenchLab.conntrackCount()
@@ -157,19 +196,30 @@ struct ServiceThroughputBench: ParsableCommand {
         func median(_ xs: [Double]) -> Double { Timings(samples: xs).median }
         var summaries = paths.map { path -> PathSummary in
             let r = runs[path] ?? []
-            return PathSummary(path: path, target: lab.url(path), description: path.explanation, answeredBy: answeredBy[path], runs: r,
+            return PathSummary(path: path, target: lab.url(path), source: lab.source(path), description: path.explanation, answeredBy: answeredBy[path], runs: r,
                                medianRequestsPerSecond: median(r.map(\.requestsPerSecond)), medianP50Ms: median(r.map(\.p50Ms)),
                                worstP99Ms: r.map(\.p99Ms).max() ?? 0, non2xx: r.reduce(0) { $0 + $1.non2xx },
-                               socketErrors: r.reduce(0) { $0 + $1.socketErrors }, ratioToDirect: nil)
+                               socketErrors: r.reduce(0) { $0 + $1.socketErrors }, ratioToDirect: nil, pairedRatioToDirect: nil,
+                               medianCPUMicrosecondsPerRequest: r.contains { $0.cpuMicrosecondsPerRequest == nil } ? nil : median(r.compactMap(\.cpuMicrosecondsPerRequest)),
+                               medianClientCPUMicrosecondsPerRequest: r.contains { $0.clientCPUMicrosecondsPerRequest == nil } ? nil : median(r.compactMap(\.clientCPUMicrosecondsPerRequest)),
+                               medianServerCPUMicrosecondsPerRequest: r.contains { $0.serverCPUMicrosecondsPerRequest == nil } ? nil : median(r.compactMap(\.serverCPUMicrosecondsPerRequest)))
         }
-        let direct = summaries.first { $0.path == .direct }!.medianRequestsPerSecond
-        for i in summaries.indices { summaries[i].ratioToDirect = direct > 0 ? summaries[i].medianRequestsPerSecond / direct : nil }
-        let service = summaries.first { $0.path == .service }!, haproxy = summaries.first { $0.path == .haproxy }!
-        let bars = Bars(serviceOverDirect: service.ratioToDirect ?? 0, serviceOverDirectBar: 0.95,
+        let direct = summaries.first { $0.path == .direct }?.medianRequestsPerSecond ?? 0
+        let directRuns = runs[.direct] ?? []
+        for i in summaries.indices {
+            summaries[i].ratioToDirect = direct > 0 ? summaries[i].medianRequestsPerSecond / direct : nil
+            let pairs = zip(summaries[i].runs, directRuns).filter { $0.1.requestsPerSecond > 0 }.map { $0.0.requestsPerSecond / $0.1.requestsPerSecond }
+            summaries[i].pairedRatioToDirect = pairs.isEmpty ? nil : median(pairs)
+        }
+        var bars: Bars?
+        if let service = summaries.first(where: { $0.path == .service }), let haproxy = summaries.first(where: { $0.path == .haproxy }), direct > 0 {
+            bars = Bars(serviceOverDirect: service.ratioToDirect ?? 0, serviceOverDirectBar: 0.95,
                         serviceOverDirectMet: (service.ratioToDirect ?? 0) >= 0.95, haproxyOverDirect: haproxy.ratioToDirect ?? 0,
-                        serviceAheadOfHAProxy: service.medianRequestsPerSecond > haproxy.medianRequestsPerSecond)
+                        serviceAheadOfHAProxy: service.medianRequestsPerSecond > haproxy.medianRequestsPerSecond,
+                        serviceRequestsPerSecond: service.medianRequestsPerSecond, haproxyRequestsPerSecond: haproxy.medianRequestsPerSecond)
+        }
         let result = Result(rounds: rounds, seconds: seconds, connections: connections, backends: backends,
-                            connectionPerRequest: closeConnections, clientAddress: ServiceBenchLab.clientAddress, note: Self.note,
+                            connectionPerRequest: closeConnections, separateSources: separateSources, clientTWReuse: clientTwReuse, note: note,
                             ipForwardEnabledForRun: lab.forwardingWasEnabled, isolationRefusesDirect: isolation,
                             conntrack: ConntrackInfo(max: ServiceBenchLab.sysctlInt("net/netfilter/nf_conntrack_max"),
                                                      timeWaitSeconds: ServiceBenchLab.sysctlInt("net/netfilter/nf_conntrack_tcp_timeout_time_wait"),
@@ -177,26 +227,37 @@ struct ServiceThroughputBench: ParsableCommand {
                             loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, paths: summaries, bars: bars)
         if output.format == .json { try JSONOutput.print(result); return }
 
-        print("service throughput: wrk -t1 -c\(connections) -d\(seconds)s --latency\(closeConnections ? " -H 'Connection: close' (new connection per request)" : " (keep-alive)"), \(rounds) round(s), \(backends) nginx backend(s), client \(ServiceBenchLab.clientAddress)")
-        print("note: \(Self.note)")
+        print("service throughput: wrk -t1 -c\(connections) -d\(seconds)s --latency\(closeConnections ? " -H 'Connection: close' (new connection per request)" : " (keep-alive)"), \(rounds) round(s), \(backends) nginx backend(s)")
+        print("note: \(note)")
+        if clientTwReuse { print("note: net.ipv4.tcp_tw_reuse=1 in the client namespace") }
         if lab.forwardingWasEnabled { print("note: net.ipv4.ip_forward was 0; set to 1 for the run and restored") }
-        var table = Table("PATH", "TARGET", "ANSWERED BY", "REQ/S (median)", "P50 ms (median)", "P99 ms (worst)", "NON-2XX", "SOCKET ERR", "× DIRECT")
+        var table = Table("PATH", "TARGET", "FROM", "ANSWERED BY", "REQ/S (median)", "P50 ms (median)", "P99 ms (worst)", "NON-2XX", "SOCKET ERR",
+                          "× DIRECT", "× DIRECT (paired)", "CPU µs/req client+server")
         for s in summaries {
-            table.add(s.path.rawValue, s.target, s.answeredBy ?? "?", Self.f0(s.medianRequestsPerSecond), Self.f2(s.medianP50Ms),
-                      Self.f2(s.worstP99Ms), String(s.non2xx), String(s.socketErrors), s.ratioToDirect.map { String(format: "%.3f", $0) } ?? "-")
+            let cpu = s.medianCPUMicrosecondsPerRequest.map { c in
+                String(format: "%.1f (%.1f+%.1f)", c, s.medianClientCPUMicrosecondsPerRequest ?? 0, s.medianServerCPUMicrosecondsPerRequest ?? 0)
+            } ?? "-"
+            table.add(s.path.rawValue, s.target, s.source, s.answeredBy ?? "?", Self.f0(s.medianRequestsPerSecond), Self.f2(s.medianP50Ms),
+                      Self.f2(s.worstP99Ms), String(s.non2xx), String(s.socketErrors), s.ratioToDirect.map { String(format: "%.3f", $0) } ?? "-",
+                      s.pairedRatioToDirect.map { String(format: "%.3f", $0) } ?? "-", cpu)
         }
         print(table.render())
         print("")
-        var barTable = Table("BAR", "MEASURED", "MET")
-        barTable.add("service ≥ 0.95 × direct", String(format: "%.3f × direct", bars.serviceOverDirect), bars.serviceOverDirectMet ? "yes" : "NO")
-        barTable.add("service ahead of HAProxy", "\(Self.f0(service.medianRequestsPerSecond)) vs \(Self.f0(haproxy.medianRequestsPerSecond)) req/s (HAProxy \(String(format: "%.3f", bars.haproxyOverDirect)) × direct)",
-                     bars.serviceAheadOfHAProxy ? "yes" : "NO")
-        print(barTable.render())
+        if let bars {
+            var barTable = Table("BAR", "MEASURED", "MET")
+            barTable.add("service ≥ 0.95 × direct", String(format: "%.3f × direct", bars.serviceOverDirect), bars.serviceOverDirectMet ? "yes" : "NO")
+            barTable.add("service ahead of HAProxy", "\(Self.f0(bars.serviceRequestsPerSecond)) vs \(Self.f0(bars.haproxyRequestsPerSecond)) req/s (HAProxy \(String(format: "%.3f", bars.haproxyOverDirect)) × direct)",
+                         bars.serviceAheadOfHAProxy ? "yes" : "NO")
+            print(barTable.render())
+        } else {
+            print("bars: not evaluated (they need the service, direct and haproxy paths)")
+        }
         print("")
         for s in summaries { print("\(s.path.rawValue): \(s.description)") }
         print("isolation check (service table loaded, straight to a backend): \(isolation == true ? "refused" : isolation == false ? "answered — isolation NOT effective" : "not checked")")
         print("conntrack: \(conntrackAtEnd.map(String.init) ?? "?") entries at the end (max \(result.conntrack.max.map(String.init) ?? "?"), default TCP TIME_WAIT \(result.conntrack.timeWaitSeconds.map(String.init) ?? "?") s; the service's flows get 2 s)")
         print("load average (1/5/15 min) before: \(loadBefore ?? "?"), after: \(loadAfter ?? "?") (\(ProcessInfo.processInfo.activeProcessorCount) CPUs; other work on the machine skews the numbers)")
+        print("× DIRECT (paired): median over rounds of req/s ÷ direct's req/s in the same round. CPU µs/req: user+system time of wrk (client) and of nginx + HAProxy (server) per request, median over rounds; it includes the kernel's forwarding/NAT/nftables work done in their context and is less sensitive to other load than req/s.")
         print("per-round runs (req/s): " + summaries.map { "\($0.path.rawValue) " + $0.runs.map { Self.f0($0.requestsPerSecond) }.joined(separator: "/") }.joined(separator: "; "))
     }
 
@@ -218,6 +279,32 @@ struct WrkRun: Encodable {
     var socketErrors: Int
     var socketErrorDetail: String?
     var conntrackEntriesAfter: Int?
+    /// CPU time (user + system, which here includes the softirq work of forwarding, NAT and
+    /// nftables done while the process ran) of wrk, per request.
+    var clientCPUMicrosecondsPerRequest: Double?
+    /// The same for the servers: every nginx process and HAProxy (idle ones add almost nothing).
+    var serverCPUMicrosecondsPerRequest: Double?
+    /// Sum of both: the path's cost per request, far less sensitive to other load on the machine
+    /// than requests/s.
+    var cpuMicrosecondsPerRequest: Double? {
+        guard let c = clientCPUMicrosecondsPerRequest, let s = serverCPUMicrosecondsPerRequest else { return nil }
+        return c + s
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requestsPerSecond, p50Ms, p99Ms, requests, non2xx, socketErrors, socketErrorDetail, conntrackEntriesAfter,
+             clientCPUMicrosecondsPerRequest, serverCPUMicrosecondsPerRequest, cpuMicrosecondsPerRequest
+    }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(requestsPerSecond, forKey: .requestsPerSecond); try c.encode(p50Ms, forKey: .p50Ms)
+        try c.encode(p99Ms, forKey: .p99Ms); try c.encode(requests, forKey: .requests); try c.encode(non2xx, forKey: .non2xx)
+        try c.encode(socketErrors, forKey: .socketErrors); try c.encodeIfPresent(socketErrorDetail, forKey: .socketErrorDetail)
+        try c.encodeIfPresent(conntrackEntriesAfter, forKey: .conntrackEntriesAfter)
+        try c.encodeIfPresent(clientCPUMicrosecondsPerRequest, forKey: .clientCPUMicrosecondsPerRequest)
+        try c.encodeIfPresent(serverCPUMicrosecondsPerRequest, forKey: .serverCPUMicrosecondsPerRequest)
+        try c.encodeIfPresent(cpuMicrosecondsPerRequest, forKey: .cpuMicrosecondsPerRequest)
+    }
 
     /// Parses `wrk --latency` output.
     static func parse(_ text: String) throws -> WrkRun {
@@ -296,7 +383,12 @@ final class ServiceBenchLab: @unchecked Sendable {
     private var signalSources: [any DispatchSourceSignal] = []
     private(set) var forwardingWasEnabled = false
 
-    init(backendCount: Int, tools: Tools) throws {
+    let separateSources: Bool
+    let clientTWReuse: Bool
+
+    init(backendCount: Int, tools: Tools, separateSources: Bool, clientTWReuse: Bool) throws {
+        self.separateSources = separateSources
+        self.clientTWReuse = clientTWReuse
         guard geteuid() == 0 else { throw ServiceBenchError("the service-throughput bench needs root (namespaces, nftables, ip_forward)") }
         self.backendCount = backendCount
         self.tools = tools
@@ -307,10 +399,20 @@ final class ServiceBenchLab: @unchecked Sendable {
         backendNames.firstIndex(of: name).map { backendAddresses[$0] }
     }
 
+    /// The client address a path's connections come from (the client namespace's routes pick it).
+    func source(_ path: ServiceThroughputBench.Path) -> String {
+        guard separateSources else { return Self.clientAddress }
+        switch path {
+        case .service, .serviceNoIsolation, .serviceBareDNAT: return "10.219.1.10"
+        case .direct, .directNoIsolation, .directNoTable: return "10.219.1.11"
+        case .haproxy: return "10.219.1.12"
+        }
+    }
+
     func url(_ path: ServiceThroughputBench.Path) -> String {
         switch path {
-        case .service, .serviceBareDNAT: return "http://\(Self.serviceIP)/"
-        case .direct, .directNoTable: return "http://\(backendAddresses[0])/"
+        case .service, .serviceNoIsolation, .serviceBareDNAT: return "http://\(Self.serviceIP)/"
+        case .direct, .directNoIsolation, .directNoTable: return "http://\(backendAddresses[0])/"
         case .haproxy: return "http://\(Self.haproxyAddress)/"
         }
     }
@@ -393,6 +495,11 @@ final class ServiceBenchLab: @unchecked Sendable {
             else { _ = try? Command.run("ip", ["netns", "del", ns], allowFailure: true) }
         }
         _ = try? Command.run("ip", ["link", "del", bridge], allowFailure: true)
+        // Connection tracking entries of the bench's addresses (TIME_WAIT lasts 120 s by default):
+        // a later run must not start with this run's state.
+        for selector in ["--orig-src", "--orig-dst"] {
+            _ = try? Command.run("conntrack", ["-D", selector, "10.219.0.0/16"], allowFailure: true)
+        }
         try? fm.removeItem(at: directory)
     }
 
@@ -433,8 +540,16 @@ final class ServiceBenchLab: @unchecked Sendable {
             try nginxConfig(name: backendNames[i]).write(toFile: conf, atomically: true, encoding: .utf8)
             try start("ip", ["netns", "exec", ns, tools.nginx, "-c", conf], log: "nginx-\(backendNames[i]).out")
         }
-        let client = try ClientNetwork.create(name: Self.clientNamespace, subnet: "10.219.1", clients: 1)
-        precondition(client.clients == [Self.clientAddress])
+        let client = try ClientNetwork.create(name: Self.clientNamespace, subnet: "10.219.1", clients: separateSources ? 3 : 1)
+        precondition(client.clients.first == Self.clientAddress)
+        if clientTWReuse { try client.exec("sysctl", ["-q", "-w", "net.ipv4.tcp_tw_reuse=1"]) }
+        if separateSources {
+            // The source address of a connection is the route's preferred source: one per path.
+            let dev = "\(Self.clientNamespace)-c"
+            try client.exec("ip", ["route", "replace", "default", "via", client.hostAddress, "src", source(.service)])
+            try client.exec("ip", ["route", "replace", "10.219.0.0/24", "via", client.hostAddress, "src", source(.direct)])
+            try client.exec("ip", ["route", "replace", "\(client.hostAddress)/32", "dev", dev, "src", source(.haproxy)])
+        }
 
         let haproxyConf = Self.directory.appendingPathComponent("haproxy.cfg").path
         try haproxyConfig().write(toFile: haproxyConf, atomically: true, encoding: .utf8)
@@ -536,6 +651,10 @@ final class ServiceBenchLab: @unchecked Sendable {
             // forwarded packet (the same set lookups as on the service path) but lets the direct
             // flow cross, so both paths do comparable per-packet work in nftables.
             try dataPlane.program(try ruleset(routedBridges: []))
+        case .directNoIsolation, .serviceNoIsolation:
+            try dataPlane.program(try ruleset(routedBridges: path == .serviceNoIsolation ? [Self.bridge] : []))
+            try Command.run("nft", ["flush", "chain", "ip", Self.table, "isolation"])
+            try Command.run("nft", ["delete", "chain", "ip", Self.table, "isolation"])
         case .directNoTable:
             try dataPlane.remove(table: Self.table)
         case .serviceBareDNAT:
@@ -600,16 +719,57 @@ final class ServiceBenchLab: @unchecked Sendable {
         var args = ["netns", "exec", Self.clientNamespace, tools.wrk, "-t1", "-c\(connections)", "-d\(seconds)s", "--latency"]
         if closeConnections { args += ["-H", "Connection: close"] }
         args.append(url(path))
+        let serversBefore = serverCPUSeconds()
+        let clientBefore = Self.childrenCPUSeconds()
         let p = try Command.start("ip", args, output: handle)
         track(p)
         p.waitUntilExit()
         untrack(p)
+        // wrk was reaped by this process: its CPU time is now in RUSAGE_CHILDREN (`ip netns exec`
+        // execs wrk in place, so the child is wrk).
+        let clientCPU = Self.childrenCPUSeconds() - clientBefore
+        let serverCPU = serverCPUSeconds() - serversBefore
         try? handle.close()
         let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         guard p.terminationStatus == 0 else { throw ServiceBenchError("wrk for \(path.rawValue) failed (\(p.terminationStatus)): \(text)") }
         var run = try WrkRun.parse(text)
         run.conntrackEntriesAfter = Self.conntrackCount()
+        if run.requests > 0 {
+            run.clientCPUMicrosecondsPerRequest = clientCPU / Double(run.requests) * 1e6
+            run.serverCPUMicrosecondsPerRequest = serverCPU / Double(run.requests) * 1e6
+        }
         return run
+    }
+
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        _ = getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// User + system seconds of the server processes (nginx masters, their workers, HAProxy).
+    func serverCPUSeconds() -> Double {
+        let roots = processesSnapshot().map(\.processIdentifier)
+        var pids = roots
+        for pid in roots {
+            let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+            pids += children.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return pids.reduce(0.0) { total, pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return total }
+            // Fields after "(comm)": state is field 3, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return total }
+            return total + (u + s) / ticks
+        }
+    }
+
+    private func processesSnapshot() -> [Process] {
+        lock.lock(); defer { lock.unlock() }
+        return processes.filter(\.isRunning)
     }
 
     static func conntrackCount() -> Int? { sysctlInt("net/netfilter/nf_conntrack_count") }
