@@ -92,7 +92,6 @@ public enum LoadClient {
         let started = Date().timeIntervalSince1970
         let clock = ContinuousClock.now
         var outcome = RequestOutcome(source: source, startedAt: started, milliseconds: 0)
-        defer { }
         do {
             let reply = try exchange(from: source, to: target, port: port, l4: l4, timeoutMs: Int32(timeout.components.seconds * 1000
                 + timeout.components.attoseconds / 1_000_000_000_000_000))

@@ -10,6 +10,8 @@ public final class ServiceController: @unchecked Sendable {
     public let store: StateStore
     private let dataPlane: DataPlane
     private let lock = NSLock()
+    /// One sync at a time: a declaration and the move's first step both ask for one at once.
+    private let syncing = NSLock()
     /// What this controller last put in the kernel, per service name.
     private var installed: [String: ServiceRuleset.Service] = [:]
     private var catalog: ServiceCatalog?
@@ -59,6 +61,8 @@ public final class ServiceController: @unchecked Sendable {
     /// next packets reach a healthy backend. Returns the services changed.
     @discardableResult
     public func sync() throws -> [String] {
+        syncing.lock()
+        defer { syncing.unlock() }
         let catalog = try currentCatalog()
         guard !catalog.entries.isEmpty else { return [] }
         let started = ContinuousClock.now

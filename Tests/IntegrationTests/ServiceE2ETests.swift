@@ -138,6 +138,19 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
         }
         let (healed, _) = try engine.serviceStatus()
         #expect(try #require(healed.first { $0.name == "web" }).members.allSatisfy { $0.healthy })
+
+        // A planned move drains first: its member leaves the table before its processor is stopped.
+        _ = try await Administration(engine: failover).repair(victim, who: "e2e")
+        try await Task.sleep(for: .seconds(8))   // the repaired processor boots as the hot standby
+        let planned = try await Administration(engine: failover).move("w3", to: victim) { _ in }
+        #expect(planned.step == .done)
+        let events = try store.events(limit: 200).filter { $0.time >= planned.declaredAt }
+        let out = try #require(events.firstIndex { $0.kind == .serviceTable && $0.detail.contains("w3") && $0.detail.contains(" out") },
+                               "w3 left the table: \(events.map(\.detail))")
+        let fenced = try #require(events.firstIndex { $0.kind == .step && $0.detail.hasPrefix("fenced") })
+        #expect(out < fenced, "the member left the table before its processor was stopped")
+        let moved = try LoadClient.once(namespace: clients.namespace, sources: clients.clients, target: Self.vip, port: 80)
+        #expect(moved.allSatisfy { $0.ok }, "\(moved.filter { !$0.ok })")
     }
 
     func waitForMove(_ store: StateStore, from source: String) async throws -> FailoverRecord {
