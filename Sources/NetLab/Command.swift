@@ -17,11 +17,11 @@ public enum Command {
         try process.run()
         // Read both pipes concurrently so neither can fill up and stall the child.
         nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        let errRead = DispatchSemaphore(value: 0)
+        Thread { errData = err.fileHandleForReading.readDataToEndOfFile(); errRead.signal() }.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
+        errRead.wait()
         if process.terminationStatus != 0 && !allowFailure {
             throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
         }

@@ -56,9 +56,10 @@ public final class ServiceController: @unchecked Sendable {
         }
     }
 
-    /// Brings each service whose healthy members changed up to date: its lookup table is swapped in
-    /// one transaction, then the flows of backends that left are forgotten so their clients'
-    /// next packets reach a healthy backend. Returns the services changed.
+    /// Brings each service whose healthy members changed up to date: the members' chains are
+    /// switched in one small transaction, the flows of backends that left are forgotten so their
+    /// clients' next packets reach a healthy backend, and the fallbacks are refreshed. Returns the
+    /// services changed.
     @discardableResult
     public func sync() throws -> [String] {
         syncing.lock()
@@ -88,8 +89,9 @@ public final class ServiceController: @unchecked Sendable {
             }
             let refreshStart = ContinuousClock.now
             try lock.withLock {
-                defer { installed[entry.name] = rules }
                 try dataPlane.refreshFallbacks(table: catalog.table, from: before, to: rules)
+                // Only now: had anything above failed, the next sync does it all again (every step repeats safely).
+                installed[entry.name] = rules
             }
             let refreshMs = Self.ms(ContinuousClock.now - refreshStart)
             changed.append(entry.name)
