@@ -7,8 +7,6 @@ extension ServiceIPDef {
         guard let first = members.first, let firstPerson = p.personalities.first(where: { $0.name == first }) else { return nil }
         return firstPerson.nics.map(\.vlan).first { vlan in members.allSatisfy { nicsOf($0).contains(vlan) } }
     }
-
-    public var l4: String { protocolName }
 }
 
 extension PlatformDefinition {

@@ -53,16 +53,6 @@ public struct MaglevTable: Sendable, Equatable {
         return index < 0 ? nil : backends[Int(index)].name
     }
 
-    /// The slot a flow whose source hashes to `flowHash` falls into.
-    public func slot(forFlowHash flowHash: UInt64) -> Int {
-        Int(flowHash % UInt64(size))
-    }
-
-    /// The backend a flow whose source hashes to `flowHash` goes to, or nil when there is none.
-    public func backend(forFlowHash flowHash: UInt64) -> String? {
-        self[slot: slot(forFlowHash: flowHash)]
-    }
-
     /// How many slots each backend owns. Every backend of the table is present, with 0 when it
     /// owns none (e.g. an unhealthy backend in a `restricted(to:)` table).
     public func shares() -> [String: Int] {

@@ -71,10 +71,13 @@ public final class ServiceController: @unchecked Sendable {
         if lock.withLock({ installed.isEmpty }) { try programAll(); return catalog.entries.map(\.name) }
         var changed: [String] = []
         for entry in catalog.entries {
-            let rules = catalog.rules(for: entry, healthy: health.healthy)
             let before = lock.withLock { installed[entry.name] }
-            guard before != rules else { continue }
+            // The rules follow from the members' health alone: unchanged health, nothing to do
+            // (this runs every second in `serve`; the rules cost a Maglev table per member).
+            if let before, before.healthy == entry.members.map({ health.healthy.contains($0.personality) }) { continue }
+            let rules = catalog.rules(for: entry, healthy: health.healthy)
             guard let before, before.sameLayout(as: rules) else { try programAll(); return catalog.entries.map(\.name) }
+            guard before != rules else { continue }
             // Members first (a one-rule change each), then their old flows are forgotten, then the
             // fallbacks are refreshed: the first step is what new flows depend on.
             let switched = try lock.withLock {

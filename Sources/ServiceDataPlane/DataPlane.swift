@@ -30,12 +30,6 @@ public final class DataPlane: Sendable {
         if !refresh.isEmpty { try nft.apply(refresh) }
     }
 
-    /// Both halves.
-    public func update(table: String, from old: ServiceRuleset.Service, to new: ServiceRuleset.Service) throws {
-        try switchMembers(table: table, from: old, to: new)
-        try refreshFallbacks(table: table, from: old, to: new)
-    }
-
     public func remove(table: String) throws {
         try nft.apply(NFTRuleset.deleteTable(table))
     }

@@ -102,10 +102,6 @@ public enum NFTRuleset {
          ["delete": ["table": ["family": .string(family), "name": .string(table)]]]]
     }
 
-    public static func listChain(table: String, chain: String) -> [JSONValue] {
-        [["list": ["chain": ["family": .string(family), "table": .string(table), "name": .string(chain)]]]]
-    }
-
     // MARK: Pieces
 
     static func serviceChains(_ table: String, _ s: ServiceRuleset.Service) -> [JSONValue] {

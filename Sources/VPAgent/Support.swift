@@ -126,6 +126,30 @@ enum Command {
 
 func errnoText() -> String { String(cString: strerror(errno)) }
 
+/// A socket of `type` bound to 0.0.0.0:`port` for one of the agent's responders: close-on-exec
+/// (a udhcpc started by the agent must not hold the port) and SO_REUSEADDR (an agent restarted by
+/// init rebinds at once despite connections in TIME_WAIT).
+func boundSocket(_ type: __socket_type, port: UInt16, for purpose: String) throws -> Int32 {
+    let kind = type == SOCK_STREAM ? "TCP" : "UDP"
+    let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw AgentError("\(purpose): \(kind) socket: \(errnoText())") }
+    var yes: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = INADDR_ANY
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else {
+        let cause = errnoText()
+        close(fd)
+        throw AgentError("\(purpose): binding \(kind) :\(port): \(cause)")
+    }
+    return fd
+}
+
 func trimmed(_ text: some StringProtocol) -> String {
     String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
 }

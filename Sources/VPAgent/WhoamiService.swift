@@ -35,9 +35,9 @@ final class WhoamiService: @unchecked Sendable {
     init(name: String, port: UInt16) throws {
         self.name = name
         self.port = port
-        tcp = try Self.boundSocket(type: SOCK_STREAM, port: port)
+        tcp = try boundSocket(SOCK_STREAM, port: port, for: "whoami")
         do {
-            udp = try Self.boundSocket(type: SOCK_DGRAM, port: port)
+            udp = try boundSocket(SOCK_DGRAM, port: port, for: "whoami")
         } catch {
             close(tcp)
             throw error
@@ -49,28 +49,6 @@ final class WhoamiService: @unchecked Sendable {
         }
     }
 
-    /// Close-on-exec (a udhcpc started by the agent must not hold the port), SO_REUSEADDR (an agent
-    /// restarted by init rebinds at once despite connections in TIME_WAIT), bound to 0.0.0.0.
-    private static func boundSocket(type: __socket_type, port: UInt16) throws -> Int32 {
-        let kind = type == SOCK_STREAM ? "TCP" : "UDP"
-        let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw AgentError("whoami: \(kind) socket: \(errnoText())") }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = INADDR_ANY
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else {
-            let cause = errnoText()
-            close(fd)
-            throw AgentError("whoami: binding \(kind) :\(port): \(cause)")
-        }
-        return fd
-    }
 
     func start() {
         if !Self.spawn({ self.answerDatagrams() }) { log("whoami: cannot start the UDP thread") }

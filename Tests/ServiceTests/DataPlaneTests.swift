@@ -36,17 +36,20 @@ import Testing
         // Member 1 leaves: one small transaction sends its slots to its fallback chain.
         let without1 = web(healthy: [true, false, true])
         #expect(NFTRuleset.healthChanges(table: table, from: web(), to: without1).count == 2, "flush + one rule")
-        try plane.update(table: table, from: web(), to: without1)
+        try plane.switchMembers(table: table, from: web(), to: without1)
+        try plane.refreshFallbacks(table: table, from: web(), to: without1)
         let shares = try #require(try plane.installedShares(table: table, chain: "svc_web"))
         #expect(shares == without1.shares.filter { $0.value > 0 } && shares["10.249.1.11"] == nil && shares.values.reduce(0, +) == 65537)
 
         // Nobody left: no slot reaches a backend (the isolation chain refuses the service's packets).
         let none = web(healthy: [false, false, false])
-        try plane.update(table: table, from: without1, to: none)
+        try plane.switchMembers(table: table, from: without1, to: none)
+        try plane.refreshFallbacks(table: table, from: without1, to: none)
         #expect(try plane.installedShares(table: table, chain: "svc_web") == [:])
 
         // Everyone back: the original table.
-        try plane.update(table: table, from: none, to: web())
+        try plane.switchMembers(table: table, from: none, to: web())
+        try plane.refreshFallbacks(table: table, from: none, to: web())
         #expect(try plane.installedShares(table: table, chain: "svc_web") == web().shares.filter { $0.value > 0 })
 
         try plane.remove(table: table)

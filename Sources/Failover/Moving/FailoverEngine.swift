@@ -75,8 +75,8 @@ public final class FailoverEngine: Sendable {
                 try store.advance(r, to: step, event: PlatformEvent(kind: .step, processor: r.source, personality: r.personality,
                                                                       detail: "\(step.rawValue): \(detail)", durationMs: ms),
                                   rebind: rebind)
-                // A declared or planned move takes the personality out of its services; `answered` brings it back.
-                if step == .answered || step == .standbyChosen || step == .down { syncServices() }
+                // Health follows the journal (out from `declared`, back at `answered`); unchanged health costs nothing.
+                syncServices()
                 return step == .done ? .finished : .advanced(step)
             }
             let view = try PlatformView(definition: definition, store: store)

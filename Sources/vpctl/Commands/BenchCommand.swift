@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Libvirt
+import Logging
 import PlatformEngine
 import ProcessorImage
 import TrialProcessor
@@ -10,6 +11,18 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure the platform against its bars.",
         subcommands: [BootBench.self, ControlPlaneBench.self, FailoverBench.self, ServiceThroughputBench.self, MaglevBench.self, ServiceFailoverBench.self])
+}
+
+/// Logs of a failover service run inside a benchmark go to stderr at VP_LOG_LEVEL (default
+/// warning), so that the benchmark's own output stays readable.
+enum BenchLogging {
+    static func bootstrap() {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = ProcessInfo.processInfo.environment["VP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            return h
+        }
+    }
 }
 
 /// Statistics of repeated timings.

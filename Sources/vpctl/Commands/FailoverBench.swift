@@ -35,11 +35,7 @@ struct FailoverBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = ProcessInfo.processInfo.environment["VP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-            return h
-        }
+        BenchLogging.bootstrap()
         if let minutes = saturateMinutes { try await saturate(minutes: minutes); return }
         var result = Result(trials: trials, sigkillToDeclaredMs: Timings(samples: []), sigstopToDeclaredMs: Timings(samples: []),
                             declaredToAnsweringHotMs: Timings(samples: []), declaredToAnsweringColdMs: Timings(samples: []),

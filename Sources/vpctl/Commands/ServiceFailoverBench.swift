@@ -56,11 +56,7 @@ struct ServiceFailoverBench: AsyncParsableCommand {
     static let vip = "10.216.9.1"
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = ProcessInfo.processInfo.environment["VP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-            return h
-        }
+        BenchLogging.bootstrap()
         guard ClientNetwork.hostForwards() else { throw ValidationError("IPv4 forwarding is off: sysctl -w net.ipv4.ip_forward=1") }
         let name = "vpbenchs"
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
