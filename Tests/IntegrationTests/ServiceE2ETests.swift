@@ -80,6 +80,9 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
             let ip = try #require(allocations["\(person)/front"]?.ip)
             try await HeartbeatProbe.waitForReply(ip, within: .seconds(90))
         }
+        // The hot standby must have booted: NICs hot-plugged into a guest still booting can be
+        // lost (seen in CI: the move then waits for an answer that never comes).
+        try await waitUntilBooted(platform: engine.definition.platform, "\(engine.definition.platform)-p4")
         let bindings = try store.bindings()
         let members = Set(["w1", "w2", "w3"].compactMap { bindings[$0] })
         #expect(members.count == 3)
@@ -141,7 +144,7 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
 
         // A planned move drains first: its member leaves the table before its processor is stopped.
         _ = try await Administration(engine: failover).repair(victim, who: "e2e")
-        try await Task.sleep(for: .seconds(8))   // the repaired processor boots as the hot standby
+        try await waitUntilBooted(platform: engine.definition.platform, victim)   // the repaired processor boots as the hot standby
         let planned = try await Administration(engine: failover).move("w3", to: victim) { _ in }
         #expect(planned.step == .done)
         let events = try store.events(limit: 200).filter { $0.time >= planned.declaredAt }
@@ -151,6 +154,16 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
         #expect(out < fenced, "the member left the table before its processor was stopped")
         let moved = try LoadClient.once(namespace: clients.namespace, sources: clients.clients, target: Self.vip, port: 80)
         #expect(moved.allSatisfy { $0.ok }, "\(moved.filter { !$0.ok })")
+    }
+
+    /// Until the processor's console (started afresh at each boot) shows its agent ready.
+    func waitUntilBooted(platform: String, _ processor: String) async throws {
+        let console = "/var/lib/virtualplatform/\(platform)/console/\(processor).log"
+        let deadline = ContinuousClock.now + .seconds(90)
+        while !(FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self).contains("vp-agent: ready") } ?? false) {
+            guard ContinuousClock.now < deadline else { throw FailoverError("\(processor) did not boot in 90 s") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     func waitForMove(_ store: StateStore, from source: String) async throws -> FailoverRecord {
