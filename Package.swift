@@ -102,7 +102,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
+        // Shared by the test targets: deadlines for every wait.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML", "TestSupport"]),
         // Pure logic of the image builder: cpio writer, module order, ldd parsing, guest scripts.
         .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage"]),
         .testTarget(
@@ -120,7 +122,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NetLab",
+                           "ServiceControl", "ServiceDataPlane", "NetLab", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]
