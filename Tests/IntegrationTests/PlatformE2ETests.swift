@@ -42,6 +42,18 @@ extension RealDaemon { @Suite struct PlatformE2ETests {
             }
         }
         var description: String { "domains \(domains), networks \(networks), pools \(pools)" }
+
+        /// What differs from `earlier`, one line per object.
+        func changes(since earlier: Snapshot) -> [String] {
+            func diff<V: Equatable>(_ kind: String, _ now: [String: V], _ then: [String: V]) -> [String] {
+                Set(now.keys).union(then.keys).sorted().compactMap { name in
+                    now[name] == then[name] ? nil
+                        : "\(kind) \(name): \(then[name].map { "\($0)" } ?? "absent") → \(now[name].map { "\($0)" } ?? "absent")"
+                }
+            }
+            return diff("domain", domains, earlier.domains) + diff("network", networks, earlier.networks)
+                + diff("pool", pools, earlier.pools)
+        }
     }
 
     @Test func demoComesUpIsolatedWithItsDisksAndGoesAway() async throws {
@@ -54,7 +66,8 @@ extension RealDaemon { @Suite struct PlatformE2ETests {
         do {
             try await exercise(engine, conn)
             // Whatever else runs on this host (the administrator's demo, other platforms) is untouched.
-            #expect(try Snapshot(conn, excluding: ours) == others)
+            let changed = try Snapshot(conn, excluding: ours).changes(since: others)
+            #expect(changed.isEmpty, "objects this test did not create changed: \(changed)")
         } catch {
             // Leave the host clean for the tests after this one, then report the failure.
             _ = try? await engine.destroy(cause: "e2e cleanup")
@@ -62,7 +75,8 @@ extension RealDaemon { @Suite struct PlatformE2ETests {
         }
         // Destroy leaves libvirt as it was.
         try await engine.destroy(cause: "e2e")
-        #expect(try Snapshot(conn) == before)
+        let left = try Snapshot(conn).changes(since: before)
+        #expect(left.isEmpty, "destroy left libvirt different from before the test: \(left)")
     }
 
     func exercise(_ engine: PlatformEngine, _ conn: Connection) async throws {
