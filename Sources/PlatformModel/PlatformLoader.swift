@@ -29,6 +29,7 @@ public struct LoadedPlatform: Sendable {
     public var definition: PlatformDefinition
     public var file: String
     let lines: [String: Int]
+    public var nodeCount: Int { 0 }
 
     /// The line of a field path like "vlans[0].id" (or of its nearest parent that has one).
     public func line(of field: String) -> Int? {
@@ -46,6 +47,8 @@ public struct LoadedPlatform: Sendable {
 }
 
 public enum PlatformLoader {
+    public enum Limits { public static let maxFileBytes = 4 << 20; public static let maxNodes = 250_000; public static let maxDepth = 32 }
+    public static func parse(_ data: Data, file: String) throws -> LoadedPlatform { try parse(String(decoding: data, as: UTF8.self), file: file) }
     /// Reads and decodes a definition file; throws `ConfigErrors` for syntax and type errors.
     public static func load(path: String) throws -> LoadedPlatform {
         let text: String

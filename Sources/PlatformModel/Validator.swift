@@ -10,6 +10,7 @@ public enum Validator {
     }
 
     static let maxBridgeName = 15 // IFNAMSIZ - 1
+    public static let maxMemoryMiB = 16 << 20
 
     public static func validate(_ loaded: LoadedPlatform) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
