@@ -10,6 +10,8 @@ public enum Validator {
     }
 
     static let maxBridgeName = 15 // IFNAMSIZ - 1
+    /// Memory of one processor: 16 TiB, beyond any host this runs on (the host's own memory is checked
+    /// at plan time), and small enough that its KiB and bytes (2^44) fit Int and UInt64 with room.
     public static let maxMemoryMiB = 16 << 20
 
     public static func validate(_ loaded: LoadedPlatform) -> [ConfigIssue] {
@@ -63,6 +65,7 @@ public enum Validator {
         let pool = p.processors
         if pool.vcpus < 1 || pool.vcpus > 64 { issue("processors.vcpus", "\(pool.vcpus) is outside 1–64") }
         if pool.memoryMiB < 64 { issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too small (at least 64)") }
+        if pool.memoryMiB > maxMemoryMiB { issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too large: at most \(maxMemoryMiB) MiB (16 TiB)") }
         checkUnique(pool.members.map(\.name), { "processors.members[\($0)].name" }, "processor")
         for (i, proc) in pool.members.enumerated() {
             checkName("processors.members[\(i)].name", proc.name, "processor")
@@ -112,27 +115,7 @@ public enum Validator {
             }
         }
 
-        // Storage.
-        var volumes: Set<String> = []
-        let pools = p.storage?.pools ?? []
-        checkUnique(pools.map(\.name), { "storage.pools[\($0)].name" }, "storage pool")
-        for (i, sp) in pools.enumerated() {
-            checkName("storage.pools[\(i)].name", sp.name, "storage pool")
-            if !hostNames.contains(sp.host) { issue("storage.pools[\(i)].host", "unknown host '\(sp.host)'") }
-            if let type = sp.type, type != "dir" { issue("storage.pools[\(i)].type", "'\(type)' is not supported (supported: dir)") }
-            if !sp.path.hasPrefix("/") { issue("storage.pools[\(i)].path", "'\(sp.path)' must be an absolute path") }
-            checkUnique(sp.volumes.map(\.name), { "storage.pools[\(i)].volumes[\($0)].name" }, "volume")
-            for (j, vol) in sp.volumes.enumerated() {
-                checkName("storage.pools[\(i)].volumes[\(j)].name", vol.name, "volume")
-                if ByteSize.parse(vol.capacity) == nil {
-                    issue("storage.pools[\(i)].volumes[\(j)].capacity", "'\(vol.capacity)' is not a size like 64MiB or 2GiB")
-                }
-                if let format = vol.format, !["raw", "qcow2"].contains(format) {
-                    issue("storage.pools[\(i)].volumes[\(j)].format", "'\(format)' is not one of raw, qcow2")
-                }
-                volumes.insert("\(sp.name)/\(vol.name)")
-            }
-        }
+        let volumes = storageIssues(p, hostNames: Set(hostNames), issue: issue, checkName: checkName, checkUnique: checkUnique)
 
         // Personalities.
         checkUnique(p.personalities.map(\.name), { "personalities[\($0)].name" }, "personality")
@@ -193,7 +176,9 @@ public enum Validator {
                     issue("failover.heartbeat.timeoutMs", "\(t) ms must be shorter than the interval (\(i) ms)")
                 }
             }
-            if let v = failover.confirmTimeoutSeconds, v < 1 { issue("failover.confirmTimeoutSeconds", "must be at least 1") }
+            if let v = failover.confirmTimeoutSeconds, !(1...86_400).contains(v) {
+                issue("failover.confirmTimeoutSeconds", "must be between 1 and 86400 (a day)")
+            }
             if let v = failover.drainTimeoutSeconds, !(0...3600).contains(v) { issue("failover.drainTimeoutSeconds", "must be between 0 and 3600") }
         }
         if let standby = p.standby {

@@ -70,7 +70,7 @@ import Testing
     @Test func aThousandProcessorPlatformIsWellInsideTheLimits() throws {
         var y = "platform: big\nhosts:\n  - { name: local, uri: \"test:///default\" }\nprocessors:\n  vcpus: 1\n  memoryMiB: 128\n  members:\n"
         for i in 0..<1000 { y += "    - { name: big-p\(i), host: local }\n" }
-        y += "vlans:\n" + (0..<4).map { "  - { name: v\($0), id: \($0 + 1), subnet: 10.100.\($0).0/22 }\n" }.joined()
+        y += "vlans:\n" + (0..<4).map { "  - { name: v\($0), id: \($0 + 1), subnet: 10.100.\($0 * 4).0/22 }\n" }.joined()
         y += "storage:\n  pools:\n    - name: big-pool\n      host: local\n      path: /vp-bench/big\n      volumes:\n"
         for v in 0..<1800 { y += "        - { name: vol\(v), capacity: 8MiB, format: raw }\n" }
         y += "personalities:\n"
@@ -78,10 +78,10 @@ import Testing
             y += "  - name: s\(i)\n    nics:\n      - { vlan: v\(i % 4), mac: auto }\n      - { vlan: v\((i + 1) % 4) }\n"
             y += "    disks:\n      - { target: vdb, volume: big-pool/vol\(2 * i) }\n      - { target: vdc, volume: big-pool/vol\(2 * i + 1) }\n"
         }
-        #expect(y.utf8.count * 8 < PlatformLoader.Limits.maxFileBytes)
+        #expect(y.utf8.count * 10 < PlatformLoader.Limits.maxFileBytes)
         let loaded = try PlatformLoader.parse(y, file: "big.yaml")
         #expect(loaded.definition.processors.members.count == 1000)
-        #expect(loaded.nodeCount * 8 < PlatformLoader.Limits.maxNodes)
+        #expect(loaded.nodeCount * 10 < PlatformLoader.Limits.maxNodes)
         #expect(Validator.validate(loaded).map(\.description) == [])
     }
 }
