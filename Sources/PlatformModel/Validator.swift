@@ -47,7 +47,7 @@ public enum Validator {
         }
 
         // Hosts.
-        let hostNames = p.hosts.map(\.name)
+        let hostNames = p.hosts.map(\.name), hostSet = Set(hostNames)
         if p.hosts.isEmpty { issue("hosts", "at least one host is needed") }
         checkUnique(hostNames, { "hosts[\($0)].name" }, "host")
         for (i, host) in p.hosts.enumerated() {
@@ -69,13 +69,19 @@ public enum Validator {
         checkUnique(pool.members.map(\.name), { "processors.members[\($0)].name" }, "processor")
         for (i, proc) in pool.members.enumerated() {
             checkName("processors.members[\(i)].name", proc.name, "processor")
-            if !hostNames.contains(proc.host) { issue("processors.members[\(i)].host", "unknown host '\(proc.host)'") }
+            if !hostSet.contains(proc.host) { issue("processors.members[\(i)].host", "unknown host '\(proc.host)'") }
         }
 
         // VLANs.
         checkUnique(p.vlans.map(\.name), { "vlans[\($0)].name" }, "VLAN")
+        // 802.1Q has 4094 ids, and ids are unique: more VLANs cannot be valid (and would make the
+        // pairwise overlap check below quadratic in the file's size).
+        let comparesSubnets = p.vlans.count <= 4094
+        if !comparesSubnets { issue("vlans", "\(p.vlans.count) VLANs, but 802.1Q has only 4094 ids") }
+        let vlanNames = Set(p.vlans.map(\.name))
         var vlanIDs: [Int: Int] = [:]
         var subnets: [String: IPv4Subnet] = [:]
+        var subnetsInOrder: [(vlan: String, subnet: IPv4Subnet)] = []
         var bridges: [String: Int] = [:]
         var usedIPs: [IPv4Address: String] = [:]
         func claimIP(_ ip: IPv4Address, _ field: String) {
@@ -101,10 +107,11 @@ public enum Validator {
                 issue("vlans[\(i)].subnet", "'\(vlan.subnet)' is not an IPv4 subnet like 10.30.1.0/24 (prefix 8–30, host bits zero)")
                 continue
             }
-            for (other, otherSubnet) in subnets where overlaps(subnet, otherSubnet) {
-                issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(other)'")
+            if comparesSubnets, let other = subnetsInOrder.first(where: { overlaps(subnet, $0.subnet) }) {
+                issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(other.vlan)'")
             }
             subnets[vlan.name] = subnet
+            subnetsInOrder.append((vlan.name, subnet))
             if let gateway = vlan.gateway {
                 if let ip = IPv4Address(gateway) {
                     if subnet.containsHost(ip) { claimIP(ip, "vlans[\(i)].gateway") }
@@ -115,7 +122,7 @@ public enum Validator {
             }
         }
 
-        let volumes = storageIssues(p, hostNames: Set(hostNames), issue: issue, checkName: checkName, checkUnique: checkUnique)
+        let volumes = storageIssues(p, hostNames: hostSet, issue: issue, checkName: checkName, checkUnique: checkUnique)
 
         // Personalities.
         checkUnique(p.personalities.map(\.name), { "personalities[\($0)].name" }, "personality")
@@ -127,7 +134,7 @@ public enum Validator {
             var vlansSeen: Set<String> = []
             for (j, nic) in person.nics.enumerated() {
                 let field = "\(base).nics[\(j)]"
-                if !p.vlans.contains(where: { $0.name == nic.vlan }) { issue("\(field).vlan", "unknown VLAN '\(nic.vlan)'") }
+                if !vlanNames.contains(nic.vlan) { issue("\(field).vlan", "unknown VLAN '\(nic.vlan)'") }
                 else if !vlansSeen.insert(nic.vlan).inserted { issue("\(field).vlan", "personality '\(person.name)' already has a NIC on VLAN '\(nic.vlan)'") }
                 if !nic.wantsAllocatedMAC, let text = nic.mac {
                     if let mac = MACAddress(text.lowercased()) {
@@ -195,7 +202,8 @@ public enum Validator {
         checkUnique(services.map(\.name), { "services[\($0)].name" }, "service")
         var endpoints: Set<String> = []
         var serviceVLANOf: [String: [(String, String)]] = [:]
-        let vlanNames = Set(p.vlans.map(\.name))
+        let subnetOwners = SubnetOwners(subnetsInOrder)
+        let personByName = Dictionary(p.personalities.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (i, service) in services.enumerated() {
             let base = "services[\(i)]"
             checkName("\(base).name", service.name, "service")
@@ -206,33 +214,34 @@ public enum Validator {
                 issue("\(base).address", "\(service.address):\(service.port)/\(service.protocolName) is already a service")
             }
             if service.members.isEmpty { issue("\(base).members", "a service needs at least one member personality") }
-            for (j, member) in service.members.enumerated() where !p.personalities.contains(where: { $0.name == member }) {
+            for (j, member) in service.members.enumerated() where personByName[member] == nil {
                 issue("\(base).members[\(j)]", "unknown personality '\(member)'")
             }
             checkUnique(service.members, { "\(base).members[\($0)]" }, "member")
-            if let address = IPv4Address(service.address), let vlan = subnets.first(where: { $0.value.network.value == address.value & IPv4Subnet.mask($0.value.prefix) }) {
-                issue("\(base).address", "\(service.address) lies in the subnet of VLAN '\(vlan.key)'; a service IP must be an address of its own")
+            if let address = IPv4Address(service.address), let vlan = subnetOwners.owner(of: address) {
+                issue("\(base).address", "\(service.address) lies in the subnet of VLAN '\(vlan)'; a service IP must be an address of its own")
             }
-            let known = service.members.filter { m in p.personalities.contains { $0.name == m } }
+            let known = service.members.filter { personByName[$0] != nil }
             if let vlan = service.vlan {
                 if !vlanNames.contains(vlan) { issue("\(base).vlan", "VLAN '\(vlan)' is not defined") }
-                for m in known where !(p.personalities.first { $0.name == m }!.nics.contains { $0.vlan == vlan }) {
+                for m in known where !personByName[m]!.nics.contains(where: { $0.vlan == vlan }) {
                     issue("\(base).vlan", "member '\(m)' has no NIC on VLAN '\(vlan)', so the host cannot reach it there")
                 }
-            } else if !known.isEmpty, known.count == service.members.count, service.backendVLAN(in: p) == nil {
+            } else if !known.isEmpty, known.count == service.members.count, service.backendVLAN(personalities: personByName) == nil {
                 issue("\(base).members", "the members share no VLAN; give them a NIC on a common VLAN and name it in \(base).vlan")
             }
             if let size = service.tableSize, !(size >= 3 && size <= 1_000_003 && isPrime(size)) {
                 issue("\(base).tableSize", "\(size) is not a prime between 3 and 1000003 (Maglev needs a prime table size; default \(ServiceIPDef.defaultTableSize))")
             }
+            let members = Set(service.members)
             for (member, weight) in (service.weights ?? [:]).sorted(by: { $0.key < $1.key }) {
-                if !service.members.contains(member) { issue("\(base).weights.\(member)", "'\(member)' is not a member of service '\(service.name)'") }
+                if !members.contains(member) { issue("\(base).weights.\(member)", "'\(member)' is not a member of service '\(service.name)'") }
                 if !(1...1000).contains(weight) { issue("\(base).weights.\(member)", "weight \(weight) is outside 1–1000") }
             }
             for (vlan, _) in (service.networkPriority ?? [:]).sorted(by: { $0.key < $1.key }) where !vlanNames.contains(vlan) {
                 issue("\(base).networkPriority.\(vlan)", "VLAN '\(vlan)' is not defined")
             }
-            if let vlan = service.backendVLAN(in: p) {
+            if let vlan = service.backendVLAN(personalities: personByName) {
                 for m in known { serviceVLANOf[m, default: []].append((vlan, base)) }
             }
         }
@@ -261,5 +270,24 @@ public enum Validator {
         let prefix = min(a.prefix, b.prefix)
         let mask = IPv4Subnet.mask(prefix)
         return a.network.value & mask == b.network.value & mask
+    }
+}
+
+/// Which VLAN's subnet holds an address: one lookup per prefix length, not one per VLAN.
+private struct SubnetOwners {
+    /// prefix → network → position of the first VLAN with that subnet.
+    private var byPrefix: [Int: [UInt32: Int]] = [:]
+    private let vlans: [String]
+
+    init(_ subnets: [(vlan: String, subnet: IPv4Subnet)]) {
+        vlans = subnets.map(\.vlan)
+        for (i, entry) in subnets.enumerated() where byPrefix[entry.subnet.prefix]?[entry.subnet.network.value] == nil {
+            byPrefix[entry.subnet.prefix, default: [:]][entry.subnet.network.value] = i
+        }
+    }
+
+    /// The first VLAN, in definition order, whose subnet contains the address.
+    func owner(of address: IPv4Address) -> String? {
+        byPrefix.compactMap { prefix, networks in networks[address.value & IPv4Subnet.mask(prefix)] }.min().map { vlans[$0] }
     }
 }
