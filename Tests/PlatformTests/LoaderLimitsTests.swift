@@ -66,6 +66,18 @@ import Testing
         #expect(throws: ConfigErrors.self) { try PlatformLoader.load(path: "/dev/zero") }
     }
 
+    /// Inside the node limit, aliases still make long lists cheaply: 10,000 VLANs from 40 KB. Every
+    /// check must stay linear (a pairwise subnet check would report 5·10⁷ overlaps).
+    @Test(.timeLimit(.minutes(1)))
+    func longListsMadeWithAliasesAreCheckedInLinearTime() throws {
+        let many = Array(repeating: "*v", count: 10_000).joined(separator: ", ")
+        let vlans = "  - name: front\n    id: 100\n    subnet: 10.40.1.0/24\n  - name: back\n    id: 200\n    subnet: 10.40.2.0/24\n"
+        let text = yaml(replacing: "vlans:\n" + vlans, with: "vlans: [{ name: front, id: 100, subnet: 10.40.1.0/24 }, "
+                        + "{ name: back, id: 200, subnet: 10.40.2.0/24 }, &v { name: x, id: 1, subnet: 10.9.0.0/24 }, \(many)]\n")
+        let found = try issues(text)
+        #expect(found.contains { $0.field == "vlans" && $0.message == "10003 VLANs, but 802.1Q has only 4094 ids" }, "\(found.prefix(3))")
+    }
+
     /// The limits leave room for the largest platform we plan for: 1,000 processors (`vpctl bench control-plane`).
     @Test func aThousandProcessorPlatformIsWellInsideTheLimits() throws {
         var y = "platform: big\nhosts:\n  - { name: local, uri: \"test:///default\" }\nprocessors:\n  vcpus: 1\n  memoryMiB: 128\n  members:\n"
