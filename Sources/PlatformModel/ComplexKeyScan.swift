@@ -15,7 +15,9 @@ enum ComplexKeyScan {
         let b = Array(text.utf8)
         var i = 0, line = 1
         var atNodeStart = true
-        func isBlank(_ j: Int) -> Bool { j >= b.count || b[j] == ascii(" ") || b[j] == ascii("\t") || b[j] == ascii("\r") || b[j] == ascii("\n") }
+        func isBlank(_ j: Int) -> Bool {
+            j >= b.count || b[j] == ascii(" ") || b[j] == ascii("\t") || b[j] == ascii("\r") || b[j] == ascii("\n")
+        }
         func isFlowEnd(_ j: Int) -> Bool { j < b.count && [ascii(","), ascii("]"), ascii("}")].contains(b[j]) }
         func skipSpaces(_ j: Int) -> Int { var j = j; while j < b.count, b[j] == ascii(" ") || b[j] == ascii("\t") { j += 1 }; return j }
         func skipQuoted(_ quote: UInt8) {

@@ -32,15 +32,21 @@ enum PoolPathRules {
             return path == tree ? "'\(path)' is a system directory" : "'\(path)' is inside the system directory \(tree)"
         }
         if let tree = worldWritableTrees.first(where: { isInside(path, $0) }) {
-            return (path == tree ? "'\(path)' is" : "'\(path)' is inside \(tree), which is") + " world-writable: anyone can plant files or links there"
+            let subject = path == tree ? "'\(path)' is" : "'\(path)' is inside \(tree), which is"
+            return subject + " world-writable: anyone can plant files or links there"
         }
-        if isInside(path, libvirtTree) { return "'\(path)' is \(path == libvirtTree ? "" : "inside ")libvirt's own directory \(libvirtTree)" }
-        if sharedDirectories.contains(path) { return "'\(path)' is a shared directory where others keep data; use a directory of its own inside it" }
+        if isInside(path, libvirtTree) {
+            return "'\(path)' is \(path == libvirtTree ? "" : "inside ")libvirt's own directory \(libvirtTree)"
+        }
+        if sharedDirectories.contains(path) {
+            return "'\(path)' is a shared directory where others keep data; use a directory of its own inside it"
+        }
         if path == "/root" || (path.hasPrefix("/home/") && path.split(separator: "/").count == 2) {
             return "'\(path)' is a home directory; use a directory of its own inside it"
         }
         if isInside(path, imageDirectory) {
-            return path == imageDirectory ? "'\(path)' is the processor image directory" : "'\(path)' is inside the processor image directory \(imageDirectory)"
+            return path == imageDirectory ? "'\(path)' is the processor image directory"
+                : "'\(path)' is inside the processor image directory \(imageDirectory)"
         }
         if isInside(path, platformsDirectory), let problem = platformsDirectoryProblem(path, platform: platform) { return problem }
         if isInside(imageDirectory, path) { return "'\(path)' contains the processor image directory \(imageDirectory)" }

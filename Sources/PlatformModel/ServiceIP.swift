@@ -8,7 +8,8 @@ extension ServiceIPDef {
     /// The same, with the personalities by name (the validator looks them up once for all services).
     func backendVLAN(personalities: [String: PersonalityDef]) -> String? {
         if let vlan { return vlan }
-        let nicsOf = Dictionary(members.map { ($0, Set(personalities[$0]?.nics.map(\.vlan) ?? [])) }, uniquingKeysWith: { first, _ in first })
+        let nicsOf = Dictionary(members.map { ($0, Set(personalities[$0]?.nics.map(\.vlan) ?? [])) },
+                                uniquingKeysWith: { first, _ in first })
         guard let first = members.first, let firstPerson = personalities[first] else { return nil }
         return firstPerson.nics.map(\.vlan).first { vlan in members.allSatisfy { nicsOf[$0]?.contains(vlan) == true } }
     }

@@ -46,9 +46,8 @@ extension Validator {
     /// Two pools on one host must not share a directory: destroying one would delete the other's volumes.
     private static func overlap(_ path: String, _ other: String, _ otherPool: String, host: String) -> String? {
         if path == other { return "'\(path)' is also the directory of storage pool '\(otherPool)' on host '\(host)'" }
-        if PoolPathRules.isInside(path, other) { return "'\(path)' is inside the directory of storage pool '\(otherPool)' (\(other)) on host '\(host)'" }
-        if PoolPathRules.isInside(other, path) { return "'\(path)' contains the directory of storage pool '\(otherPool)' (\(other)) on host '\(host)'" }
-        return nil
+        let relation = PoolPathRules.isInside(path, other) ? "is inside" : PoolPathRules.isInside(other, path) ? "contains" : nil
+        return relation.map { "'\(path)' \($0) the directory of storage pool '\(otherPool)' (\(other)) on host '\(host)'" }
     }
 
     /// Adds the capacity to the pool's total; why it is refused, if it is.

@@ -65,7 +65,9 @@ public enum Validator {
         let pool = p.processors
         if pool.vcpus < 1 || pool.vcpus > 64 { issue("processors.vcpus", "\(pool.vcpus) is outside 1–64") }
         if pool.memoryMiB < 64 { issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too small (at least 64)") }
-        if pool.memoryMiB > maxMemoryMiB { issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too large: at most \(maxMemoryMiB) MiB (16 TiB)") }
+        if pool.memoryMiB > maxMemoryMiB {
+            issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too large: at most \(maxMemoryMiB) MiB (16 TiB)")
+        }
         checkUnique(pool.members.map(\.name), { "processors.members[\($0)].name" }, "processor")
         for (i, proc) in pool.members.enumerated() {
             checkName("processors.members[\(i)].name", proc.name, "processor")

@@ -42,10 +42,12 @@ enum YAMLScalar {
         let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : Substring(text)
         if !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) {
             if digits.count > 1, digits.first == "0" {
-                throw .message("'\(text)' has a leading zero, which YAML 1.1 reads as octal; write \(digits.drop { $0 == "0" }.isEmpty ? "0" : String(digits.drop { $0 == "0" }))")
+                let sign = text.first == "-" ? "-" : "", significant = digits.drop { $0 == "0" }
+                let written = sign + (significant.isEmpty ? "0" : significant)
+                throw .message("'\(text)' has a leading zero, which YAML 1.1 reads as octal; write \(written)")
             }
             guard let value = T(text.first == "+" ? String(digits) : text) else {
-                throw .message("'\(text)' is too large (at most \(T.max))")
+                throw .message("'\(text)' is too large for an integer here (\(T.min)…\(T.max))")
             }
             return value
         }
@@ -53,7 +55,8 @@ enum YAMLScalar {
         if lower.hasPrefix("0x") || lower.hasPrefix("0o") || lower.hasPrefix("0b") {
             throw .message("'\(text)' is not decimal; write integers in decimal")
         }
-        if digits.contains(":"), digits.split(separator: ":", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) {
+        let sexagesimal = digits.split(separator: ":", omittingEmptySubsequences: false)
+        if sexagesimal.count > 1, sexagesimal.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) {
             throw .message("'\(text)' is a base 60 number in YAML 1.1 and a string in YAML 1.2; write the number in decimal")
         }
         if digits.contains("_"), digits.allSatisfy({ $0.isASCIIDigit || $0 == "_" }) {
