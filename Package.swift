@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
         .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // libFuzzer target for the loader and validator (scripts/fuzz.sh builds it with -sanitize=fuzzer in
+        // .build-fuzz; a plain build gives a tool that replays the files it is given).
+        .executableTarget(name: "PlatformLoaderFuzz", dependencies: ["PlatformModel"], path: "Fuzz/PlatformLoaderFuzz"),
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
         // Plans and applies the difference between the desired state and libvirt.
