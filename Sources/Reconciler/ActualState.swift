@@ -39,7 +39,7 @@ struct ActualState {
         var uuid: String
         var active: Bool
         var definition: DomainFacts
-        /// What the running guest holds now (hot-plugged devices too); nil when it is off.
+        /// What the running guest holds now (hot-plugged devices too); read by `readLive`.
         var live: DomainFacts?
     }
 
@@ -85,15 +85,23 @@ struct ActualState {
         for dom in try connection.domains() {
             guard let xml = try vanishing({ try dom.xml(inactive: true) }), let active = try vanishing({ try dom.isActive() })
             else { continue }
-            let live = active ? try vanishing({ try dom.xml() }).map { try DomainFacts(xml: $0) } : nil
-            state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: active,
-                                             definition: try DomainFacts(xml: xml), live: live)
+            state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: active, definition: try DomainFacts(xml: xml))
         }
         for path in unknownPoolPaths(state) {
             state.directories[path] = PoolDirectory.look(at: path, connection, pools: state.pools.values)
         }
         state.host = HostFacts.read(connection)
         return state
+    }
+
+    /// Reads what each running domain holds now. Only a plan that gives devices to a running
+    /// processor needs it, so a no-op plan of a large platform does not pay for it.
+    mutating func readLive(_ connection: Connection) throws {
+        for (name, dom) in domains where dom.active {
+            guard let domain = try Self.vanishing({ try connection.domain(named: name) }),
+                  let xml = try Self.vanishing({ try domain.xml() }) else { continue }
+            domains[name]?.live = try DomainFacts(xml: xml)
+        }
     }
 
     /// A network's prefix length, given as `prefix` or (by other tools) as `netmask`.

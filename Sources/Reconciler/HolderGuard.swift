@@ -62,6 +62,16 @@ enum HolderGuard {
         return Array(Set(problems)).sorted()
     }
 
+    /// Whether the plan starts a processor or hot-plugs into one (only then are holders read).
+    static func givesDevices(_ changes: [Change]) -> Bool {
+        changes.contains { $0.actions.contains { action in
+            switch action {
+            case .startDomain, .attachDevice(_, _, true): return true
+            default: return false
+            }
+        } }
+    }
+
     /// "pool/volume" for a pool volume or a file that is one (on that host), else the file on its host.
     static func volumeKey(_ source: String, host: String, actual: [String: ActualState]) -> String {
         guard source.hasPrefix("/") else { return source }

@@ -58,6 +58,9 @@ public struct Reconciler: Sendable {
             changes += planned.changes
             problems += planned.problems
         }
+        if HolderGuard.givesDevices(changes) {
+            for host in actuals.keys { try actuals[host]!.readLive(connections[host]!) }
+        }
         problems += HolderGuard.problems(changes: changes, desired: desired, actual: actuals)
         if !problems.isEmpty { throw PlanRefused(problems: problems) }
         return Plan(changes: changes.sorted { ($0.phase, $0.host) < ($1.phase, $1.host) })
