@@ -152,7 +152,9 @@ public struct DomainFacts: Equatable, Sendable {
 
     init(spec: DomainSpec) {
         type = spec.type
-        memoryKiB = UInt64(spec.memoryMiB) * 1024
+        // Saturates: an absurd size must reach the host check (and its clear refusal), not trap.
+        let (kib, overflow) = UInt64(clamping: spec.memoryMiB).multipliedReportingOverflow(by: 1024)
+        memoryKiB = overflow ? .max : kib
         vcpus = spec.vcpus
         kernel = spec.kernel; initrd = spec.initrd; cmdline = spec.cmdline
         let attributes = spec.metadata.map { Dictionary($0.element.attributes, uniquingKeysWith: { a, _ in a }) } ?? [:]

@@ -1,6 +1,7 @@
 import Foundation
 import Libvirt
 import PlatformEngine
+import PlatformModel
 import Reconciler
 import Testing
 
@@ -39,6 +40,22 @@ extension ReconcileTests {
                                       "processor \(u)-p1 on local: memoryMiB 65536 is more than the host has (3072 MiB)")
         try await expectRefusedByPlan(unique().replacingOccurrences(of: "vcpus: 1", with: "vcpus: 32"),
                                       "processor \(u)-p1 on local: vcpus 32 is more than the host has (16)")
+    }
+
+    /// The issue's value, and one whose KiB overflow 64 bits: refused before anything is created
+    /// (by validation, where it has a bound, or by plan), never a crash or a half-done apply.
+    @Test(arguments: ["1000000000000", "9000000000000000000"])
+    func absurdMemoryIsRefusedWithNothingCreated(_ memory: String) async throws {
+        let text = unique().replacingOccurrences(of: "memoryMiB: 128", with: "memoryMiB: \(memory)")
+        do {
+            let (engine, _) = try engine(text)
+            await #expect { try await engine.apply(cause: "test") } throws: {
+                "\($0)".contains("processor \(self.u)-p1 on local: memoryMiB \(memory) is more than the host has (3072 MiB)")
+            }
+        } catch let errors as ConfigErrors {
+            #expect(errors.issues.contains { $0.field == "processors.memoryMiB" })
+        }
+        #expect(try LibvirtSnapshot(try Connection(uri: "test:///default"), prefix: u).isEmpty, "nothing was created")
     }
 
     @Test func volumesBeyondTheFreeSpaceAreRefused() async throws {
