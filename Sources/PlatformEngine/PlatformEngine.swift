@@ -16,6 +16,8 @@ public final class PlatformEngine: @unchecked Sendable {
     public let store: StateStore
     public let connections: [String: Connection]
     public let reconciler: Reconciler
+    /// The volumes this platform created, as the state store remembers them.
+    public var volumeLedger: any VolumeLedger { StoreVolumeLedger(store: store) }
     let actor = "vpctl (pid \(ProcessInfo.processInfo.processIdentifier))"
 
     /// Loads and validates the file (throwing every problem at once), then opens the store and
@@ -64,7 +66,7 @@ public final class PlatformEngine: @unchecked Sendable {
     }
 
     public func plan() async throws -> Plan {
-        try reconciler.plan(try await desired().state)
+        try reconciler.plan(try await desired().state, ledger: volumeLedger)
     }
 
     /// Converges libvirt to the definition under the platform lock; returns what it changed.
@@ -77,7 +79,7 @@ public final class PlatformEngine: @unchecked Sendable {
             if services != nil { try ServiceController.checkHost() }
             let (state, bindings, allocation) = try await desired()
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
-            let plan = try reconciler.plan(state)
+            let plan = try reconciler.plan(state, ledger: volumeLedger)
             // The service table first: it also keeps everything but service flows off the VLANs
             // the host routes for services, before those networks come up.
             if let services {
@@ -91,11 +93,21 @@ public final class PlatformEngine: @unchecked Sendable {
             try store.clearMaintenance()
             try store.setMaintenance(plan.stoppedProcessors, reason: cause)
             defer { try? store.clearMaintenance() }
-            try reconciler.apply(plan, progress: progress) { change in
+            try applyJournaled(plan, cause: cause, progress: progress)
+            return plan
+        }
+    }
+
+    /// Applies through the reconciler, one journal line per change and one for a rollback.
+    func applyJournaled(_ plan: Plan, cause: String, progress: @escaping (Int, Int, Change) -> Void) throws {
+        do {
+            try reconciler.apply(plan, ledger: volumeLedger, progress: progress) { change in
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
                                               action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
             }
-            return plan
+        } catch let failed as ApplyFailed {
+            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: "rollback", detail: failed.description))
+            throw failed
         }
     }
 
@@ -111,12 +123,9 @@ public final class PlatformEngine: @unchecked Sendable {
     @discardableResult
     public func destroy(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
-            let plan = try reconciler.destroyPlan()
+            let plan = try reconciler.destroyPlan(ledger: volumeLedger)
             try removeServiceTable(cause: cause)
-            try reconciler.apply(plan, progress: progress) { change in
-                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
-                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
-            }
+            try applyJournaled(plan, cause: cause, progress: progress)
             try store.forgetPlatform(actor: actor, cause: cause)
             return plan
         }

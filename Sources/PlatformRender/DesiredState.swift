@@ -86,7 +86,8 @@ public enum Renderer {
                               spec: StoragePoolSpec(name: pool.name, uuid: StableUUID.make("pool", p.platform, pool.host, pool.name),
                                                     path: pool.path),
                               volumes: pool.volumes.map {
-                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0, format: $0.format ?? "raw")
+                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0,
+                                             format: volumeFormat(pool: pool.name, volume: $0.name, in: p))
                               })
         }
 
@@ -144,10 +145,20 @@ extension Renderer {
         }
         let disks = (person.disks ?? []).map { disk -> DiskSpec in
             let parts = disk.volume.split(separator: "/", maxSplits: 1).map(String.init)
-            return DiskSpec(source: .volume(pool: parts[0], volume: parts.count > 1 ? parts[1] : ""),
-                            target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio)
+            let (pool, volume) = (parts[0], parts.count > 1 ? parts[1] : "")
+            // The guest must see the volume's contents, not its container: a qcow2 file given as
+            // raw shows the guest the qcow2 header (and lets it write one with a backing file).
+            return DiskSpec(source: .volume(pool: pool, volume: volume),
+                            target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio,
+                            format: volumeFormat(pool: pool, volume: volume, in: p))
         }
         return PersonalityDevices(nics: nics, disks: disks)
+    }
+
+    /// The format a volume is created with: what the disk's `<driver type>` must say.
+    static func volumeFormat(pool: String, volume: String, in p: PlatformDefinition) -> String {
+        let def = p.storage?.pools.first { $0.name == pool }?.volumes.first { $0.name == volume }
+        return def?.format ?? "raw"
     }
 }
 

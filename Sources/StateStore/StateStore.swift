@@ -101,6 +101,7 @@ public final class StateStore: Sendable {
                 t.column("durationMs", .double)
             }
         }
+        m.registerMigration("v3-volumes", migrate: createVolumeTable)
         return m
     }
 

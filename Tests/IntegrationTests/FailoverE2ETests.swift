@@ -22,7 +22,8 @@ final class FailoverPlatform: @unchecked Sendable {
     var store: StateStore { engine.store }
     private var service: Task<Void, Error>?
 
-    init(name: String, subnet: Int) throws {
+    /// `volumeFormat`: the format of both personalities' volumes (raw or qcow2).
+    init(name: String, subnet: Int, volumeFormat: String = "raw") throws {
         self.name = name
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -46,7 +47,7 @@ final class FailoverPlatform: @unchecked Sendable {
             - name: \(name)-data
               host: local
               path: /var/lib/virtualplatform/\(name)/pool
-              volumes: [{ name: web-data, capacity: 16MiB }, { name: db-data, capacity: 16MiB }]
+              volumes: [{ name: web-data, capacity: 16MiB, format: \(volumeFormat) }, { name: db-data, capacity: 16MiB, format: \(volumeFormat) }]
         personalities:
           - name: web
             nics: [{ vlan: front }, { vlan: back }]
@@ -167,8 +168,9 @@ final class FailoverPlatform: @unchecked Sendable {
     }
 
     /// Runs `scenario` on a fresh platform and removes the platform afterwards, pass or fail.
-    static func with(name: String, subnet: Int, _ scenario: (FailoverPlatform) async throws -> Void) async throws {
-        let platform = try FailoverPlatform(name: name, subnet: subnet)
+    static func with(name: String, subnet: Int, volumeFormat: String = "raw",
+                     _ scenario: (FailoverPlatform) async throws -> Void) async throws {
+        let platform = try FailoverPlatform(name: name, subnet: subnet, volumeFormat: volumeFormat)
         do { try await scenario(platform) } catch { await platform.destroy(); throw error }
         await platform.destroy()
     }
