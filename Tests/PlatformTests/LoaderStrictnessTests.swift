@@ -82,7 +82,7 @@ import Testing
             .replacingOccurrences(of: "- name: back\n", with: "- name: on\n")
             .replacingOccurrences(of: "{ vlan: back", with: "{ vlan: on")
             .replacingOccurrences(of: "classOfService: [back, front]", with: "classOfService: [on, front]")
-            .replacingOccurrences(of: "{ name: v2, capacity: 64MiB }", with: "{ name: .inf, capacity: 64MiB }")
+            .replacingOccurrences(of: "{ name: v2, capacity: 64MiB, format: qcow2 }", with: "{ name: .inf, capacity: 64MiB, format: qcow2 }")
             .replacingOccurrences(of: "t-data/v2", with: "t-data/.inf")
         let loaded = try PlatformLoader.parse(text, file: "t.yaml")
         #expect(loaded.definition.platform == "0100")

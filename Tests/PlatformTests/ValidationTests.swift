@@ -174,8 +174,8 @@ import Testing
         ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: 64 MiB }", "storage.pools[0].volumes[0].capacity", "not a size"),
         ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: -64MiB }", "storage.pools[0].volumes[0].capacity", "not a size"),
         ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: +64MiB }", "storage.pools[0].volumes[0].capacity", "not a size"),
-        ("{ name: v1, capacity: 64MiB }\n        - { name: v2, capacity: 64MiB }",
-         "{ name: v1, capacity: 1000TiB }\n        - { name: v2, capacity: 1000TiB }", "storage.pools[0].volumes[1].capacity", "the pool's volumes add up"),
+        ("{ name: v1, capacity: 64MiB }\n        - { name: v2, capacity: 64MiB, format: qcow2 }",
+         "{ name: v1, capacity: 1000TiB }\n        - { name: v2, capacity: 1000TiB, format: qcow2 }", "storage.pools[0].volumes[1].capacity", "the pool's volumes add up"),
     ]
 
     @Test(arguments: refused.indices)
