@@ -377,5 +377,6 @@ public final class ServiceLock: Sendable {
 public struct MoveRefused: Error, CustomStringConvertible, Sendable, Equatable {
     public let processor: String
     public let cause: String
+    public init(processor: String, cause: String) { self.processor = processor; self.cause = cause }
     public var description: String { "processor '\(processor)' cannot take the personality: \(cause); nothing was changed" }
 }

@@ -98,10 +98,10 @@ public struct QEMUProcess: Sendable {
             else { return .unknown("libvirt's pid file of \(domain) names no process") }
             pid = p
         }
-        switch exited(pid) {
-        case .some(true): return .exited(pid)
-        case .none: return .unknown("the state of QEMU process \(pid) of \(domain) cannot be read")
-        case .some(false): break
+        switch exit(of: pid) {
+        case .yes: return .exited(pid)
+        case .unknown(let why): return .unknown("the state of QEMU process \(pid) of \(domain) cannot be read: \(why)")
+        case .no: break
         }
         switch host.read("/proc/\(pid)/cmdline") {
         case .missing: return exited(pid) == true ? .exited(pid) : .unknown("QEMU process \(pid) of \(domain) vanished as it was read")
@@ -124,29 +124,54 @@ public struct QEMUProcess: Sendable {
     /// Every thread has exited (the leader is a zombie with no threads left, or it is gone): no
     /// guest code runs and no device is open. What fencing waits for. nil: cannot tell.
     public func exited(_ pid: pid_t) -> Bool? {
-        guard let leader = leaderExited(pid) else { return nil }
-        guard leader else { return false }
-        switch host.read("/proc/\(pid)/status") {
-        case .missing: return true
-        case .unreadable: return nil
-        case .contents(let status):
-            let line = String(decoding: status, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("Threads:") }
-            guard let threads = line.flatMap({ Int($0.dropFirst(8).trimmingCharacters(in: .whitespaces)) }) else { return nil }
-            return threads <= 1
-        }
+        if case .yes = exit(of: pid) { return true }
+        if case .no = exit(of: pid) { return false }
+        return nil
     }
 
     /// The main thread has exited (zombie or gone). After SIGKILL this comes ~4 ms after the
     /// signal; the last of QEMU's threads goes ~40 ms later, once its memory is torn down.
     /// nil: cannot tell.
     public func leaderExited(_ pid: pid_t) -> Bool? {
+        switch leader(of: pid) {
+        case .gone, .zombie: return true
+        case .alive: return false
+        case .unknown: return nil
+        }
+    }
+
+    private enum Exit { case yes, no, unknown(String) }
+    private enum Leader { case gone, zombie, alive, unknown(String) }
+
+    private func exit(of pid: pid_t) -> Exit {
+        switch leader(of: pid) {
+        case .gone: return .yes
+        case .alive: return .no
+        case .unknown(let why): return .unknown(why)
+        case .zombie:
+            switch host.read("/proc/\(pid)/status") {
+            case .missing: return .yes // reaped in between
+            case .unreadable(let why): return .unknown(why)
+            case .contents(let status):
+                let line = String(decoding: status, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("Threads:") }
+                guard let threads = line.flatMap({ Int($0.dropFirst(8).trimmingCharacters(in: .whitespaces)) }) else {
+                    return .unknown("/proc/\(pid)/status has no thread count")
+                }
+                return threads <= 1 ? .yes : .no
+            }
+        }
+    }
+
+    private func leader(of pid: pid_t) -> Leader {
         switch host.read("/proc/\(pid)/stat") {
-        case .missing: return true
-        case .unreadable: return nil
+        case .missing: return .gone
+        case .unreadable(let why): return .unknown(why)
         case .contents(let bytes):
             let stat = String(decoding: bytes, as: UTF8.self)
-            guard let close = stat.lastIndex(of: ")"), stat.distance(from: close, to: stat.endIndex) > 2 else { return nil }
-            return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+            guard let close = stat.lastIndex(of: ")"), stat.distance(from: close, to: stat.endIndex) > 2 else {
+                return .unknown("/proc/\(pid)/stat cannot be parsed")
+            }
+            return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z") ? .zombie : .alive
         }
     }
 
