@@ -63,7 +63,7 @@ struct EnginePlatform {
     let processes = FakeProcesses()
     let prefix: String
 
-    init(processors names: [String]? = nil, hot: Bool = false) throws {
+    init(processors names: [String]? = nil, hot: Bool = false, subnet: String = "10.105.0", confirmTimeoutSeconds: Int = 60) throws {
         let prefix = "fe-u\(UUID().uuidString.prefix(6).lowercased())"
         self.prefix = prefix
         let procs = names ?? (1...4).map { "\(prefix)-p\($0)" }
@@ -77,6 +77,7 @@ struct EnginePlatform {
         vlans: [{ name: v, id: 10, subnet: 10.105.0.0/24 }]
         personalities: [{ name: web, nics: [{ vlan: v }] }, { name: db, nics: [{ vlan: v }] }]
         standby: { mode: \(hot ? "hot" : "cold") }
+        failover: { confirmTimeoutSeconds: \(confirmTimeoutSeconds) }
         """
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -85,8 +86,8 @@ struct EnginePlatform {
         definition = try PlatformLoader.load(path: file).definition
         store = try StateStore(path: dir.appendingPathComponent("state", isDirectory: true).appendingPathComponent("s.sqlite").path)
         try store.remember(bindings: ["web": procs[0], "db": procs[1]], newAllocations: [
-            NICAllocation(key: NICAllocation.key(personality: "web", vlan: "v"), mac: "02:56:50:05:00:01", ip: "10.105.0.10"),
-            NICAllocation(key: NICAllocation.key(personality: "db", vlan: "v"), mac: "02:56:50:05:00:02", ip: "10.105.0.11"),
+            NICAllocation(key: NICAllocation.key(personality: "web", vlan: "v"), mac: "02:56:50:05:00:01", ip: "\(subnet).10"),
+            NICAllocation(key: NICAllocation.key(personality: "db", vlan: "v"), mac: "02:56:50:05:00:02", ip: "\(subnet).11"),
         ], actor: "test", cause: "test")
         hosts = Hosts(uris: ["a": "test:///default"])
     }

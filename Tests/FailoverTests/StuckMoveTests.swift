@@ -1,5 +1,7 @@
 @testable import Failover
 import Foundation
+import Libvirt
+import LibvirtXML
 import StateStore
 import Testing
 
@@ -35,6 +37,39 @@ struct StuckMoveTests {
         #expect(try t.store.processorStates()[t.p(3)]?.state == .failed)
         #expect(try t.store.bindings()["web"] == t.p(1), "web is bound to no processor it is not on")
         #expect(try t.store.events(limit: 10).contains { $0.kind == .detection && $0.detail.contains("\(t.p(3)), taking web, died") })
+        #expect(try await engine.advance(web.id!) == .advanced(.standbyChosen))
+        #expect(try t.store.failover(id: web.id!)?.target == t.p(4))
+    }
+
+    @Test func aTargetThatStaysSilentIsReplugedOnceThenGivenUpForAnother() async throws {
+        // web's address is on loopback, where no agent answers: its target stays silent.
+        let t = try EnginePlatform(subnet: "127.0.0", confirmTimeoutSeconds: 1)
+        let conn = try Connection(uri: "test:///default")
+        let p3 = try conn.defineDomain(xml: DomainSpec(name: t.p(3), type: "test", memoryMiB: 64, kernel: "/boot/vmlinuz",
+                                                       initrd: "/boot/initrd", cmdline: "").render())
+        defer { try? p3.destroy(); try? p3.undefine() }
+        try p3.start()
+        var web = try #require(try t.declare("web", off: t.p(1)))
+        web.target = t.p(3); web.targetHost = "a"
+        try t.store.advance(web, to: .standbyChosen, event: nil)
+        try t.store.advance(try #require(try t.store.failover(id: web.id!)), to: .fenced, event: nil)
+        try t.store.advance(try #require(try t.store.failover(id: web.id!)), to: .announced, event: nil, rebind: true)
+        let engine = try t.engine([t.p(4): .off])
+
+        var progress: [FailoverEngine.Progress] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try t.store.failover(id: web.id!)?.step == .announced, ContinuousClock.now < deadline {
+            let p = try await engine.advance(web.id!)
+            if progress.last != p { progress.append(p) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let record = try #require(try t.store.failover(id: web.id!))
+        #expect(record.step == .declared && record.target == nil, "given up: \(progress)")
+        let events = try t.store.events(limit: 50)
+        #expect(events.filter { $0.detail.contains("does not answer on 127.0.0.10 after 0.5 s") }.count == 1, "re-plugged once")
+        #expect(events.contains { $0.detail.contains("\(t.p(3)) did not answer on 127.0.0.10 within 1 s") })
+        #expect(try t.store.processorStates()[t.p(3)]?.state == .failed)
+        #expect(try !p3.isActive(), "the given-up target is fenced")
         #expect(try await engine.advance(web.id!) == .advanced(.standbyChosen))
         #expect(try t.store.failover(id: web.id!)?.target == t.p(4))
     }

@@ -30,7 +30,7 @@ extension FailoverEngine {
         } else if Date().timeIntervalSince(record.updatedAt) > half, let host = record.targetHost {
             let how = await replug(devices, on: target, host: host)
             try store.noteReplug(record, event: PlatformEvent(kind: .alert, processor: target, personality: record.personality,
-                                                              detail: "\(target) does not answer on \(list) after \(Int(half)) s: \(how)"))
+                                                              detail: "\(target) does not answer on \(list) after \(String(format: "%g", half)) s: \(how)"))
         }
         return .waiting("waiting for \(record.personality) to answer on \(list)")
     }

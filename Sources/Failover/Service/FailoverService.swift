@@ -193,6 +193,7 @@ public final class FailoverService: Sendable {
         // Moves that wait for something slow (a standby, an administrator) are retried each second.
         var retryAt: [Int64: ContinuousClock.Instant] = [:]
         var failures = RepeatingFailures<String>()
+        var watched = ""
         while !Task.isCancelled {
             let moving: [FailoverRecord]
             do {
@@ -234,7 +235,7 @@ public final class FailoverService: Sendable {
             }
             if targetsChanged || ContinuousClock.now - lastRefresh > .seconds(1) {
                 do {
-                    try refreshWatches(monitor: monitor, processes: processes)
+                    try refreshWatches(monitor: monitor, processes: processes, told: &watched)
                     failures.succeeded("refresh")
                     targetsChanged = false
                 } catch {
@@ -247,8 +248,10 @@ public final class FailoverService: Sendable {
         }
     }
 
-    /// Heartbeats and the QEMU watch follow the carriers that are not failed or being moved away from.
-    private func refreshWatches(monitor: HeartbeatMonitor, processes: QEMUProcessWatcher) throws {
+    /// Heartbeats and the QEMU watch follow the carriers that are not failed or being moved away
+    /// from. What is watched is recorded as an event whenever it changes (`told`): it says from
+    /// when a failure of each processor is caught.
+    private func refreshWatches(monitor: HeartbeatMonitor, processes: QEMUProcessWatcher, told: inout String) throws {
         let view = try PlatformView(definition: engine.definition, store: store)
         let sources = Set(try store.unfinishedFailovers().map(\.source))
         let targets = view.heartbeatTargets(excluding: sources)
@@ -259,5 +262,11 @@ public final class FailoverService: Sendable {
         processes.update(local)
         engine.syncServices()
         logger.debug("watching", metadata: ["heartbeat": "\(targets.map(\.processor))", "qemu": "\(processes.watching)"])
+        let now = "watching: heartbeats armed for [\(monitor.armed.sorted().joined(separator: ", "))]; "
+            + "QEMU process watched for [\(processes.watching.joined(separator: ", "))]"
+        if now != told {
+            try store.record(PlatformEvent(kind: .service, detail: now))
+            told = now
+        }
     }
 }
