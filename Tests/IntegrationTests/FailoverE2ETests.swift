@@ -298,6 +298,27 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
         try t.expectClean(webOn, of: "web")
     }
 
+    /// (e) A hot standby still booting is not chosen: NICs hot-plugged into a guest that is not
+    /// ready can be lost, and the move would wait for answers that never come. The cold one takes it.
+    @Test func aHotStandbyStillBootingIsNotChosen() async throws {
+        try await FailoverPlatform.with(name: "fea", subnet: 105, bootingStandbyScenario)
+    }
+
+    func bootingStandbyScenario(_ t: FailoverPlatform) async throws {
+        try await t.bringUp()
+        t.startService()
+        try await t.waitUntilWatching([t.p(1), t.p(2)])
+        let p3 = try t.conn.domain(named: t.p(3))
+        try p3.destroy()
+        try p3.start() // booting again; its console starts afresh
+        kill(try t.qemuPid(t.p(1)), SIGKILL)
+        let move = try await t.waitForMove(of: "web", within: .seconds(90))
+        let log = try t.eventLog()
+        #expect(move.target == t.p(4), "the cold standby, not the booting hot one: \(log)")
+        try await t.expectServed("web", on: t.p(4), peer: "db")
+        try t.expectClean(t.p(1), of: "web")
+    }
+
     /// (c) One adapter's link going down is an adapter event, not a failover; it comes back.
     @Test func adapterDownIsNotAFailure() async throws {
         try await FailoverPlatform.with(name: "foc", subnet: 64, adapterScenario)

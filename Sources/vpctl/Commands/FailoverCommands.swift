@@ -16,6 +16,26 @@ extension PlatformOptions {
     }
 }
 
+extension PlatformOptions {
+    /// After an apply: moves that were down (no standby) go on with the definition just applied,
+    /// which may have added the processor they need. A `vpctl serve` started before the apply
+    /// does not know processors added since; it carries on moves that have a target, and watches
+    /// the new processors once restarted.
+    func resumeDownMoves() async throws {
+        let (_, engine) = try failover()
+        let down = try engine.store.unfinishedFailovers().filter { $0.step == .down }
+        for move in down {
+            guard let id = move.id else { continue }
+            do {
+                let record = try await Administration(engine: engine).follow(id) { Progress.say($0) }
+                Progress.say("\(record.personality) moved to \(record.target ?? "?")")
+            } catch {
+                Progress.say("\(move.personality) is still not moved: \(error)")
+            }
+        }
+    }
+}
+
 /// Who acted, for the journal: the login name and the host.
 var administrator: String {
     let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "root"

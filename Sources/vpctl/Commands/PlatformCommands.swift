@@ -64,6 +64,7 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try await platform.engine().apply(cause: "apply -f \(platform.file)", progress: sayProgress)
         try printPlan(plan, format: output.format, emptyMessage: "no changes: libvirt matches the definition")
+        try await platform.resumeDownMoves()
     }
 }
 
