@@ -22,6 +22,14 @@ struct StuckMoveTests {
         #expect(try t.store.failover(id: id)?.target == t.p(4))
     }
 
+    @Test func onlyTheLastBootsConsoleSaysWhetherTheAgentIsReady() {
+        let boot = "init: loading 26 kernel modules\ninit: starting /bin/vp-agent as p3\n"
+        #expect(LibvirtStandbyProbe.saysReady(boot + "vp-agent: ready\n"))
+        #expect(!LibvirtStandbyProbe.saysReady(boot))
+        #expect(!LibvirtStandbyProbe.saysReady(boot + "vp-agent: ready\n" + boot), "an appended log: the earlier boot's ready is not this one's")
+        #expect(!LibvirtStandbyProbe.saysReady(""))
+    }
+
     @Test func aTargetThatDiesAfterTheAttachIsGivenUpAndAnotherIsChosen() async throws {
         let t = try EnginePlatform()
         var web = try #require(try t.declare("web", off: t.p(1)))

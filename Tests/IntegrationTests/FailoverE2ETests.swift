@@ -89,7 +89,7 @@ final class FailoverPlatform: @unchecked Sendable {
     func waitUntilReady(_ processor: String, within limit: Duration) async throws {
         let console = Renderer.consoleLog(platform: name, processor: processor)
         try await waitUntil("\(processor)'s agent is ready", within: limit) {
-            FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self).contains(LibvirtStandbyProbe.readyLine) } ?? false
+            FileManager.default.contents(atPath: console).map { LibvirtStandbyProbe.saysReady(String(decoding: $0, as: UTF8.self)) } ?? false
         }
     }
 

@@ -16,6 +16,9 @@ public struct LibvirtStandbyProbe: StandbyProbe {
     public let hosts: Hosts
     public let platform: String
     public static let readyLine = "vp-agent: ready"
+    /// The guest's init prints this first at each boot (see GuestScripts): whatever precedes its
+    /// last occurrence is an earlier boot's, should libvirt append to the log rather than start afresh.
+    public static let bootLine = "init: loading "
 
     public init(hosts: Hosts, platform: String) { self.hosts = hosts; self.platform = platform }
 
@@ -27,8 +30,14 @@ public struct LibvirtStandbyProbe: StandbyProbe {
             guard let uri = hosts.uri(of: host), !Hosts.isRemote(uri) else { return .running }
             let console = Renderer.consoleLog(platform: platform, processor: processor)
             let said = FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            return said.contains(Self.readyLine) ? .running : .booting
+            return Self.saysReady(said) ? .running : .booting
         default: return .unusable
         }
+    }
+
+    /// The console's last boot got as far as the agent being ready.
+    public static func saysReady(_ console: String) -> Bool {
+        let thisBoot = console.range(of: bootLine, options: .backwards).map { console[$0.lowerBound...] } ?? console[...]
+        return thisBoot.contains(readyLine)
     }
 }

@@ -9,7 +9,7 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: [.short, .customLong("file")], help: "Platform definition (YAML).")
     var file: String
 
-    @Option(help: "State store (SQLite); default /var/lib/virtualplatform/<platform>/state.sqlite.")
+    @Option(help: "State store (SQLite); default /var/lib/virtualplatform/<platform>/state/state.sqlite (or state.sqlite beside it, if made before).")
     var state: String?
 
     func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state) }
