@@ -118,7 +118,9 @@ public final class PlatformEngine: @unchecked Sendable {
         let other = plan.changes.filter { !involved.contains($0.object) }
         let refused = other.filter { !($0.verb == .create && $0.object.hasPrefix("processor ")) }
         guard refused.isEmpty else {
-            throw EngineError("personality \(moving.map(\.personality).joined(separator: ", ")) is down, waiting for a standby: an apply may only add processors now, and this one would also \(refused.map(\.description).joined(separator: "; ")); nothing was changed")
+            let down = moving.map(\.personality).joined(separator: ", ")
+            throw EngineError("personality \(down) is down, waiting for a standby: an apply may only add processors now, "
+                              + "and this one would also \(refused.map(\.description).joined(separator: "; ")); nothing was changed")
         }
         return Plan(changes: other)
     }

@@ -151,7 +151,8 @@ extension StateStore {
         }
         if let move = unfinished.first(where: { $0.id != record.id && ($0.source == target || $0.target == target) }) {
             let role = move.source == target ? "source" : "target"
-            throw MoveRefused(processor: target, cause: "it is the \(role) of the unfinished move of \(move.personality) (step \(move.step.rawValue))")
+            throw MoveRefused(processor: target,
+                              cause: "it is the \(role) of the unfinished move of \(move.personality) (step \(move.step.rawValue))")
         }
         if let other = try String.fetchOne(db, sql: "SELECT personality FROM binding WHERE processor = ?", arguments: [target]),
            other != record.personality {
@@ -212,9 +213,10 @@ extension StateStore {
         try db.write { db in
             if let target = record.target {
                 if markFailed { try ProcessorState(processor: target, state: .failed, reason: reason).save(db) }
-                let bound = try String.fetchOne(db, sql: "SELECT processor FROM binding WHERE personality = ?", arguments: [record.personality])
+                let person = record.personality
+                let bound = try String.fetchOne(db, sql: "SELECT processor FROM binding WHERE personality = ?", arguments: [person])
                 if bound == target {
-                    try db.execute(sql: "UPDATE binding SET processor = ? WHERE personality = ?", arguments: [record.source, record.personality])
+                    try db.execute(sql: "UPDATE binding SET processor = ? WHERE personality = ?", arguments: [record.source, person])
                     var entry = JournalEntry(actor: "failover", cause: reason, object: "personality \(record.personality)", action: "bind",
                                              detail: "processor \(record.source) (back from \(target), given up)")
                     try entry.insert(db)

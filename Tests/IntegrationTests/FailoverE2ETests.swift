@@ -89,7 +89,8 @@ final class FailoverPlatform: @unchecked Sendable {
     func waitUntilReady(_ processor: String, within limit: Duration) async throws {
         let console = Renderer.consoleLog(platform: name, processor: processor)
         try await waitUntil("\(processor)'s agent is ready", within: limit) {
-            FileManager.default.contents(atPath: console).map { LibvirtStandbyProbe.saysReady(String(decoding: $0, as: UTF8.self)) } ?? false
+            let said = FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return LibvirtStandbyProbe.saysReady(said)
         }
     }
 
@@ -217,7 +218,10 @@ final class FailoverPlatform: @unchecked Sendable {
         // destroyed, and contends for the platform lock.
         for child in children where child.isRunning {
             kill(child.processIdentifier, SIGTERM)
-            if !(await exited(child, within: .seconds(10))) { kill(child.processIdentifier, SIGKILL); _ = await exited(child, within: .seconds(10)) }
+            if !(await exited(child, within: .seconds(10))) {
+                kill(child.processIdentifier, SIGKILL)
+                _ = await exited(child, within: .seconds(10))
+            }
         }
         children = []
         _ = try? await engine.destroy(cause: "failover e2e cleanup")

@@ -45,21 +45,24 @@ public enum DeviceGuard {
                 switch processes.state(of: name) {
                 case .exited, .notRunning: return nil
                 case .unknown(let why):
-                    throw FailoverError("cannot tell whether domain \(name) on \(host) still runs (\(why)); nothing is attached until it can")
+                    throw FailoverError("cannot tell whether domain \(name) on \(host) still runs (\(why)); "
+                                        + "nothing is attached until it can")
                 case .running:
                     switch processes.host.read("\(dir)/\(name).xml") {
                     case .missing:
                         // libvirt writes the status file before it starts QEMU and removes it after the
                         // QEMU is gone: a running QEMU without one is not something to guess about.
                         if case .running = processes.state(of: name) {
-                            throw FailoverError("domain \(name) on \(host) runs but libvirt's status file of it is missing; nothing is attached")
+                            throw FailoverError("domain \(name) on \(host) runs but libvirt's status file of it is missing; "
+                                                + "nothing is attached")
                         }
                         return nil
                     case .unreadable(let why):
                         throw FailoverError("cannot read what running domain \(name) on \(host) holds (\(why)); nothing is attached")
                     case .contents(let bytes):
                         do { return (name, try DomainFacts(xml: String(decoding: bytes, as: UTF8.self))) } catch {
-                            throw FailoverError("cannot read what running domain \(name) on \(host) holds (its status file: \(error)); nothing is attached")
+                            throw FailoverError("cannot read what running domain \(name) on \(host) holds "
+                                                + "(its status file: \(error)); nothing is attached")
                         }
                     }
                 }

@@ -18,19 +18,23 @@ extension FailoverEngine {
         let target = record.target ?? "?"
         if silent.isEmpty {
             let total = Date().timeIntervalSince(record.declaredAt)
-            return try done(.answered, "\(record.personality) answers on \(target) at \(addresses.map(\.ip).joined(separator: ", ")); \(Int(total * 1000)) ms after declaration", false, record)
+            let at = addresses.map(\.ip).joined(separator: ", ")
+            return try done(.answered, "\(record.personality) answers on \(target) at \(at); \(Int(total * 1000)) ms after declaration",
+                            false, record)
         }
         let list = silent.map(\.ip).joined(separator: ", ")
         let half = confirmTimeout.seconds / 2
         if let replugged = record.replugAt {
             if Date().timeIntervalSince(replugged) > half {
                 return try await giveUp(record, devices: devices, markFailed: true, kind: .alert,
-                                        because: "\(target) did not answer on \(list) within \(Int(confirmTimeout.seconds)) s, its NICs re-plugged halfway")
+                                        because: "\(target) did not answer on \(list) within \(Int(confirmTimeout.seconds)) s, "
+                                            + "its NICs re-plugged halfway")
             }
         } else if Date().timeIntervalSince(record.updatedAt) > half, let host = record.targetHost {
             let how = await replug(devices, on: target, host: host)
+            let detail = "\(target) does not answer on \(list) after \(String(format: "%g", half)) s: \(how)"
             try store.noteReplug(record, event: PlatformEvent(kind: .alert, processor: target, personality: record.personality,
-                                                              detail: "\(target) does not answer on \(list) after \(String(format: "%g", half)) s: \(how)"))
+                                                              detail: detail))
         }
         return .waiting("waiting for \(record.personality) to answer on \(list)")
     }
@@ -51,7 +55,8 @@ extension FailoverEngine {
             for nic in devices.interfaces where !live.contains(where: { $0.mac == nic.mac.lowercased() }) {
                 try domain.attachDevice(xml: nic.render(), .live)
             }
-            return live.isEmpty ? "its NICs were re-plugged" : "it did not release \(live.map(\.mac).sorted().joined(separator: ", ")) for a re-plug"
+            let kept = live.map(\.mac).sorted().joined(separator: ", ")
+            return live.isEmpty ? "its NICs were re-plugged" : "it did not release \(kept) for a re-plug"
         } catch {
             return "re-plugging its NICs failed: \(error)"
         }
@@ -70,7 +75,9 @@ extension FailoverEngine {
             }
         }
         do {
-            guard let domain = try hosts.connection(host).domainIfPresent(named: target) else { return "it is no longer defined on \(host)" }
+            guard let domain = try hosts.connection(host).domainIfPresent(named: target) else {
+                return "it is no longer defined on \(host)"
+            }
             let status = try domain.status()
             return status.isActive ? nil : "libvirt: \(status)"
         } catch {
@@ -84,7 +91,9 @@ extension FailoverEngine {
     /// chosen but given nothing yet is only released.
     func giveUp(_ record: FailoverRecord, devices: Renderer.PersonalityDevices, markFailed: Bool, kind: PlatformEvent.Kind,
                 because reason: String) async throws -> Progress {
-        guard let target = record.target, let host = record.targetHost else { throw FailoverError("failover #\(record.id ?? 0) has no target") }
+        guard let target = record.target, let host = record.targetHost else {
+            throw FailoverError("failover #\(record.id ?? 0) has no target")
+        }
         var detail = "\(reason); \(target) is released and another standby is chosen"
         if markFailed {
             switch await Fencer.fence(target, on: hosts, host: host, planned: false, processes: processes) {
@@ -92,7 +101,8 @@ extension FailoverEngine {
                 throw FailoverError("\(reason), but \(target) cannot be confirmed off to take \(record.personality) back: \(why)")
             case .off(let how):
                 try await detach(devices, from: target, host: host)
-                detail = "\(reason); \(target) is off (\(how)), cleaned of \(record.personality) and failed (vpctl repair \(target)); another standby is chosen"
+                detail = "\(reason); \(target) is off (\(how)), cleaned of \(record.personality) and failed "
+                    + "(vpctl repair \(target)); another standby is chosen"
             }
         }
         try store.giveUpTarget(record, reason: reason, markFailed: markFailed,
@@ -119,11 +129,13 @@ extension FailoverEngine {
         guard record.target != nil else {
             try store.giveUpTarget(record, reason: "abort", markFailed: false, event: PlatformEvent(
                 kind: .step, processor: record.source, personality: person,
-                detail: "abort asked by \(who): \(record.source) is already fenced, so \(person) cannot stay there; it moves to the next free standby"))
+                detail: "abort asked by \(who): \(record.source) is already fenced, so \(person) cannot stay there; "
+                    + "it moves to the next free standby"))
             return .advanced(.declared)
         }
         return try await giveUp(record, devices: devices, markFailed: record.step >= .attached, kind: .step,
-                                because: "aborted by \(who) at \(record.step.rawValue) (\(record.source) is fenced, \(person) cannot stay there)")
+                                because: "aborted by \(who) at \(record.step.rawValue) "
+                                    + "(\(record.source) is fenced, \(person) cannot stay there)")
     }
 
     /// The processor's QEMU is confirmed running (on a remote host: libvirt says running).

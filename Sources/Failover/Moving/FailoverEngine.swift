@@ -113,7 +113,9 @@ public final class FailoverEngine: Sendable {
                 return try chooseTarget(record, view: view, done: done)
             case .standbyChosen, .awaitingFence:
                 if record.planned, record.step == .standbyChosen, let waiting = try drain(record) { return waiting }
-                switch await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned, processes: processes) {
+                let fence = await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned,
+                                               processes: processes)
+                switch fence {
                 case .off(let how):
                     return try done(.fenced, "\(record.source) is off (\(how))")
                 case .unconfirmed(let why):

@@ -39,7 +39,8 @@ public enum Fencer {
             if processes.exited(pid) == true { return .off("QEMU process \(pid) had exited") }
             _ = processes.host.signal(pid, SIGKILL)
             if await waitGone(pid, processes, for: killWait) { return .off("QEMU process \(pid) killed (SIGKILL) and gone") }
-            return .unconfirmed("QEMU process \(pid) of \(name) is not confirmed gone after SIGKILL (\(describe(processes.state(of: name))))")
+            let now = describe(processes.state(of: name))
+            return .unconfirmed("QEMU process \(pid) of \(name) is not confirmed gone after SIGKILL (\(now))")
         case .notRunning:
             return await throughLibvirt(name, on: hosts, host: host, planned: planned)
         case .unknown(let why):

@@ -57,7 +57,8 @@ public struct Administration: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw FailoverError("the abort of the move of \(personality) is recorded but not carried out within 60 s; vpctl serve carries it out (vpctl events)")
+        throw FailoverError("the abort of the move of \(personality) is recorded but not carried out within 60 s; "
+                            + "vpctl serve carries it out (vpctl events)")
     }
 
     /// Runs move `id` to its end, reporting each step.
