@@ -65,7 +65,8 @@ struct StuckMoveTests {
         let engine = try t.engine([t.p(4): .off])
 
         var progress: [FailoverEngine.Progress] = []
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous: libvirt's test driver is one lock for the whole test process, shared with every other test.
+        let deadline = ContinuousClock.now + .seconds(60)
         while try t.store.failover(id: web.id!)?.step == .announced, ContinuousClock.now < deadline {
             let p = try await engine.advance(web.id!)
             if progress.last != p { progress.append(p) }
