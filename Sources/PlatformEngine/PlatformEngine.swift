@@ -73,13 +73,15 @@ public final class PlatformEngine: @unchecked Sendable {
     @discardableResult
     public func apply(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
-            try refuseDuringFailover()
+            let moving = try store.unfinishedFailovers()
+            try refuseDuringFailover(moving)
             // Fails here, before anything changes, when the host has no nftables.
             let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
             if services != nil { try ServiceController.checkHost() }
             let (state, bindings, allocation) = try await desired()
+            var plan = try reconciler.plan(state, ledger: volumeLedger)
+            if !moving.isEmpty { plan = try onlyNewProcessors(plan, moving: moving) }
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
-            let plan = try reconciler.plan(state, ledger: volumeLedger)
             // The service table first: it also keeps everything but service flows off the VLANs
             // the host routes for services, before those networks come up.
             if let services {
@@ -112,11 +114,27 @@ public final class PlatformEngine: @unchecked Sendable {
     }
 
     /// A move in progress owns the personality's devices: converging now could undo half of it.
-    func refuseDuringFailover() throws {
-        let moving = try store.unfinishedFailovers()
-        guard !moving.isEmpty else { return }
+    /// Only while every move is `down` (waiting for a standby, nothing touched) may an apply add
+    /// processors: that is how a platform with no spare left gets one.
+    func refuseDuringFailover(_ moving: [FailoverRecord]) throws {
+        guard moving.contains(where: { $0.step != .down }) else { return }
         let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
-        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`), one awaiting a fence needs `vpctl fence <processor> --confirm`.")
+        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs `vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
+    }
+
+    /// While moves are down: the plan's new processors, and nothing else. Changes to the moves'
+    /// own processors wait for the moves to end (the next apply makes them); any other change is
+    /// refused, with nothing changed.
+    func onlyNewProcessors(_ plan: Plan, moving: [FailoverRecord]) throws -> Plan {
+        let involved = Set(moving.flatMap { [$0.source] + ($0.target.map { [$0] } ?? []) }.map { "processor \($0)" })
+        let other = plan.changes.filter { !involved.contains($0.object) }
+        let refused = other.filter { !($0.verb == .create && $0.object.hasPrefix("processor ")) }
+        guard refused.isEmpty else {
+            let down = moving.map(\.personality).joined(separator: ", ")
+            throw EngineError("personality \(down) is down, waiting for a standby: an apply may only add processors now, "
+                              + "and this one would also \(refused.map(\.description).joined(separator: "; ")); nothing was changed")
+        }
+        return Plan(changes: other)
     }
 
     /// Removes everything the platform created (and nothing else), then forgets its bindings.

@@ -114,7 +114,7 @@ public enum Renderer {
                                   kernel: image.kernel, initrd: image.initrd,
                                   cmdline: "\(image.cmdline) vp.name=\(proc.name)",
                                   interfaces: devices?.interfaces ?? [], disks: devices?.disks ?? [],
-                                  serialLog: "/var/lib/virtualplatform/\(p.platform)/console/\(proc.name).log",
+                                  serialLog: consoleLog(platform: p.platform, processor: proc.name),
                                   metadata: MetadataSpec(namespace: namespace, prefix: metadataPrefix, element: owner))
             processors.append(.init(host: proc.host, spec: spec, personality: person?.name, role: role))
         }
@@ -123,6 +123,11 @@ public enum Renderer {
 }
 
 extension Renderer {
+    /// The processor's serial console, written afresh at each boot (the agent says "ready" there).
+    public static func consoleLog(platform: String, processor: String) -> String {
+        "/var/lib/virtualplatform/\(platform)/console/\(processor).log"
+    }
+
     /// What a personality brings to the processor that carries it: one NIC per VLAN (with its
     /// virtual MAC) and its disks (the storage mapping), plus the address each NIC gets.
     public struct PersonalityDevices: Sendable, Equatable {
