@@ -198,7 +198,9 @@ private struct DomainActions {
         case .detachDevice(let name, let xml, let live):
             let flags: DeviceModification = live ? [.live, .config] : .config
             try detach(name, xml, flags)
-            return Undo("attach the device detached from domain \(name) again") { try conn.domain(named: name).attachDevice(xml: xml, flags) }
+            return Undo("attach the device detached from domain \(name) again") {
+                try conn.domain(named: name).attachDevice(xml: xml, flags)
+            }
         case .startDomain(let name):
             let dom = try conn.domain(named: name)
             guard try !dom.isActive() else { return .nothing }
@@ -239,6 +241,7 @@ private struct DomainActions {
         }
         guard !gone else { return }
         try? dom.attachDevice(xml: xml, .config)
-        throw ReconcileError("domain \(name) did not release \(device) within \(releaseDeadline) of the unplug request; it is not given to another processor")
+        throw ReconcileError("domain \(name) did not release \(device) within \(releaseDeadline) of the unplug request; "
+            + "it is not given to another processor")
     }
 }
