@@ -183,7 +183,8 @@ private struct DomainActions {
     func perform(_ action: Action) throws -> Undo {
         switch action {
         case .defineDomain(let spec):
-            if let log = spec.serialLog {
+            // The console file is written by this machine's QEMU only; others make their own.
+            if let log = spec.serialLog, HostFacts.isThisMachine(conn.uri) {
                 try FileManager.default.createDirectory(atPath: (log as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
             }
