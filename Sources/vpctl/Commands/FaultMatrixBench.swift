@@ -97,16 +97,33 @@ struct FaultMatrixBench: AsyncParsableCommand {
         let started = ContinuousClock.now
         try await lab.up()
         var done: [Run] = []
-        for fault in faults {
+        var unstartable = 0
+        matrix: for fault in faults {
             for i in 1...runs {
                 try Task.checkCancellation()
-                let run = try await lab.run(fault, i)
+                let run: Run
+                do {
+                    run = try await lab.run(fault, i)
+                    unstartable = 0
+                } catch {
+                    if error is CancellationError { throw error }
+                    // Not even a rebuilt platform reached a known state: the run is failed, and
+                    // after two such the matrix stops (with the runs it has).
+                    let verdict = RunVerdict(doubleCarriers: [], lostMarkers: [], falseDeclarations: [], uncheckedSamples: 0, samples: 0,
+                                             problems: ["could not start from a known state: \(error)"])
+                    run = Run(fault: fault, run: i, survived: false, verdict: verdict, recoveryMs: [], notes: [], unreadable: [:])
+                    unstartable += 1
+                }
                 let v = run.verdict
                 Progress.say("\(fault.rawValue) run \(i): \(run.survived ? "survived" : "FAILED")"
                     + (run.recoveryMs.isEmpty ? "" : ", recovery \(run.recoveryMs.map { String(format: "%.0f", $0) }.joined(separator: "/")) ms")
                     + ", \(v.samples) samples (\(v.uncheckedSamples) unchecked)"
                     + (v.problems + v.doubleCarriers + v.lostMarkers + v.falseDeclarations).map { "; \($0)" }.joined())
                 done.append(run)
+                if unstartable >= 2 {
+                    Progress.say("the platform cannot be brought to a known state; stopping the matrix")
+                    break matrix
+                }
             }
         }
         let rows = faults.map { fault in
@@ -153,18 +170,26 @@ struct FaultMatrixBench: AsyncParsableCommand {
 
 extension FaultLab {
     /// One run: markers written, the fault injected with the sampler on, the platform checked
-    /// and restored. A run that cannot start from a known state rebuilds the platform first.
+    /// and restored. A run that cannot start from a known state restores (or rebuilds) the
+    /// platform first; declarations made meanwhile are false ones of this run.
     func run(_ fault: Fault, _ index: Int) async throws -> FaultMatrixBench.Run {
-        try refresh()
         let tag = "fm \(fault.rawValue) run \(index) \(UUID().uuidString.prefix(8))"
-        let written: [String: String]
-        do { written = try await writeMarkers(tag) } catch {
-            if error is CancellationError { throw error }
-            Progress.say("cannot start \(fault.rawValue) run \(index) (\(error))")
-            try await rebuild()
-            written = try await writeMarkers(tag)
+        var written: [String: String] = [:]
+        var idle: [Declaration] = []
+        for attempt in 1...3 {
+            do {
+                try refresh()
+                idle += try unaccountedDeclarations()
+                if attempt == 2 { try await restore() }
+                if attempt == 3 { try await rebuild() }
+                written = try await writeMarkers(tag)
+                break
+            } catch {
+                if error is CancellationError || attempt == 3 { throw error }
+                Progress.say("\(fault.rawValue) run \(index) cannot start yet (\(error)); \(attempt == 1 ? "restoring" : "rebuilding") the platform")
+            }
         }
-        let before = try lastMoveID()
+        idle += try unaccountedDeclarations()
         sampler.begin()
         var injected = Injected()
         do { injected = try await inject(fault) } catch {
@@ -185,17 +210,25 @@ extension FaultLab {
             injected.problems.append("restoring the platform after the run: \(error)")
             restored = false
         }
-        let declarations = try moves(after: before).map { Declaration(processor: $0.source, personality: $0.personality, planned: $0.planned) }
+        let declarations = try unaccountedDeclarations()
         let checker = sampler.end()
         if !restored { try await rebuild() }
+        let falseOnes = DeclarationCheck.falseDeclarations(idle, mayDeclare: [])
+            + DeclarationCheck.falseDeclarations(declarations, mayDeclare: injected.mayDeclare)
         let verdict = RunVerdict(
             doubleCarriers: checker.doubles.sorted { $0.value.firstAt < $1.value.firstAt }
                 .map { String(format: "%@ (first at %.2f s, %d samples)", $0.key.description, $0.value.firstAt, $0.value.samples) },
             lostMarkers: MarkerCheck.lost(written: written, read: markers),
-            falseDeclarations: DeclarationCheck.falseDeclarations(declarations, mayDeclare: injected.mayDeclare)
-                .map { "\($0.processor) (carrying \($0.personality))" },
+            falseDeclarations: falseOnes.map { "\($0.processor) (carrying \($0.personality))" },
             uncheckedSamples: checker.uncheckedSamples, samples: checker.samples, problems: injected.problems)
         return .init(fault: fault, run: index, survived: verdict.survived, verdict: verdict, recoveryMs: injected.recoveryMs,
                      notes: injected.notes, unreadable: checker.unreadable)
+    }
+
+    /// The declarations since the last accounted move (and they are accounted now).
+    func unaccountedDeclarations() throws -> [Declaration] {
+        let records = try moves(after: accountedMoves)
+        accountedMoves = try lastMoveID()
+        return records.map { Declaration(processor: $0.source, personality: $0.personality, planned: $0.planned) }
     }
 }

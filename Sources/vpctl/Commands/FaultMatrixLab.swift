@@ -14,6 +14,9 @@ import StateStore
 /// child process. It knows how to bring the platform back to a known state between runs.
 final class FaultLab: @unchecked Sendable {
     static let personalities = ["web", "db"]
+    /// TCG guests on a shared two-core machine can take seconds to answer (formatting a blank
+    /// disk, a load average of 20): a slow answer is not what the matrix measures.
+    static let agentTimeout: TimeInterval = 10
     private(set) var definition: BenchDefinition
     private(set) var engine: PlatformEngine
     private(set) var failover: FailoverEngine
@@ -23,6 +26,9 @@ final class FaultLab: @unchecked Sendable {
     let sampler: CarrierSampler
     let epoch = ContinuousClock.now
     private(set) var serve: ServeChild?
+    /// The last move the matrix has accounted for: a declaration after it and before a run's
+    /// fault is false (nothing was faulted then).
+    var accountedMoves: Int64 = 0
     var serveLog: String { definition.directory.appendingPathComponent("serve.log").path }
 
     init(image: String?) throws {
@@ -69,8 +75,11 @@ final class FaultLab: @unchecked Sendable {
         Progress.say("bringing up \(name)")
         try await Libvirtd.start()
         try await within(.seconds(240), "apply of \(name)") { try await self.engine.apply(cause: "bench faults") }
+        // Formats the blank disks now, before serve watches (it takes long under TCG).
+        _ = try await writeMarkers("fm bring-up", within: .seconds(600))
         try await startServe()
         try await ensureKnownState()
+        accountedMoves = 0
     }
 
     /// Stops the service and removes the platform; never throws (it runs on every way out).
@@ -163,19 +172,26 @@ final class FaultLab: @unchecked Sendable {
 
     // MARK: Markers and service
 
-    /// Writes `tag` as the marker on every personality's disk; returns what was written.
-    func writeMarkers(_ tag: String) async throws -> [String: String] {
+    /// Writes `tag` as the marker on every personality's disk; returns what was written. The
+    /// first write to a blank disk formats it, which took over a minute here under load: one
+    /// request at a time, each given that long (a second request would format it again).
+    func writeMarkers(_ tag: String, within limit: Duration = .seconds(240)) async throws -> [String: String] {
         var written: [String: String] = [:]
         for person in Self.personalities {
             let text = "\(tag) \(person)"
-            let agent = AgentHTTPClient(host: try backAddress(person))
-            let deadline = ContinuousClock.now + .seconds(30)
+            let agent = AgentHTTPClient(host: try backAddress(person), timeout: 150)
+            let deadline = ContinuousClock.now + limit
             while true {
                 do {
-                    if try await agent.writeMarker(disk: "vdb", text: text).marker == text { break }
-                } catch where ContinuousClock.now < deadline {}
-                guard ContinuousClock.now < deadline else { throw BenchError("could not write the marker on \(person)'s disk") }
-                try await Task.sleep(for: .milliseconds(200))
+                    let disk = try await agent.writeMarker(disk: "vdb", text: text)
+                    guard disk.marker == text else { throw BenchError("\(person)'s disk shows marker \(disk.marker ?? "none") after writing \"\(text)\"") }
+                    break
+                } catch {
+                    guard ContinuousClock.now < deadline, !(error is CancellationError) else {
+                        throw BenchError("could not write the marker on \(person)'s disk: \(error)")
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(500))
             }
             written[person] = text
         }
@@ -195,8 +211,8 @@ final class FaultLab: @unchecked Sendable {
             return (.unreadable("\(person) is not placed"), ["\(person) is not placed on any processor"])
         }
         let macs = Set(nics.map { $0.spec.mac.lowercased() })
-        let agent = AgentHTTPClient(host: ip)
-        let deadline = ContinuousClock.now + .seconds(45)
+        let agent = AgentHTTPClient(host: ip, timeout: Self.agentTimeout)
+        let deadline = ContinuousClock.now + .seconds(90)
         var last: AgentReport?
         var lastError = "no answer"
         while ContinuousClock.now < deadline {
@@ -208,7 +224,7 @@ final class FaultLab: @unchecked Sendable {
             } catch { lastError = "\(error)" }
             try? await Task.sleep(for: .milliseconds(200))
         }
-        guard let r = last else { return (.unreadable(lastError), ["\(person) does not answer at \(ip) within 45 s: \(lastError)"]) }
+        guard let r = last else { return (.unreadable(lastError), ["\(person) does not answer at \(ip) within 90 s: \(lastError)"]) }
         var problems: [String] = []
         if r.hostname != processor { problems.append("\(person)'s address \(ip) is answered by \(r.hostname), not by its carrier \(processor)") }
         if Set(r.macs) != macs { problems.append("\(processor) shows MACs \(r.macs.sorted()), not \(person)'s \(macs.sorted())") }
