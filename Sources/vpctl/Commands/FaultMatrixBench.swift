@@ -97,6 +97,26 @@ struct FaultMatrixBench: AsyncParsableCommand {
         let started = ContinuousClock.now
         try await lab.up()
         var done: [Run] = []
+        do {
+            try await runAll(lab, faults: faults, runs: runs, into: &done)
+        } catch is CancellationError {
+            Progress.say("interrupted: reporting the \(done.count) runs done")
+        }
+        let rows = faults.map { fault in
+            let mine = done.filter { $0.fault == fault }
+            return Row(fault: fault, runs: mine.count, survived: mine.filter(\.survived).count,
+                       doubleCarriers: mine.map(\.verdict.doubleCarriers.count).reduce(0, +),
+                       lostMarkers: mine.map(\.verdict.lostMarkers.count).reduce(0, +),
+                       falseDeclarations: mine.map(\.verdict.falseDeclarations.count).reduce(0, +),
+                       uncheckedSamples: mine.map(\.verdict.uncheckedSamples).reduce(0, +),
+                       samples: mine.map(\.verdict.samples).reduce(0, +),
+                       recoveryMs: Timings(samples: mine.flatMap(\.recoveryMs)), recoveryMeasures: fault.recovery)
+        }
+        return Result(runsPerFault: runs, seconds: (ContinuousClock.now - started).seconds, rows: rows, runs: done)
+    }
+
+    /// Every run of every fault, appended to `done` as it ends (an interrupted matrix keeps them).
+    static func runAll(_ lab: FaultLab, faults: [Fault], runs: Int, into done: inout [Run]) async throws {
         var unstartable = 0
         matrix: for fault in faults {
             for i in 1...runs {
@@ -126,17 +146,6 @@ struct FaultMatrixBench: AsyncParsableCommand {
                 }
             }
         }
-        let rows = faults.map { fault in
-            let mine = done.filter { $0.fault == fault }
-            return Row(fault: fault, runs: mine.count, survived: mine.filter(\.survived).count,
-                       doubleCarriers: mine.map(\.verdict.doubleCarriers.count).reduce(0, +),
-                       lostMarkers: mine.map(\.verdict.lostMarkers.count).reduce(0, +),
-                       falseDeclarations: mine.map(\.verdict.falseDeclarations.count).reduce(0, +),
-                       uncheckedSamples: mine.map(\.verdict.uncheckedSamples).reduce(0, +),
-                       samples: mine.map(\.verdict.samples).reduce(0, +),
-                       recoveryMs: Timings(samples: mine.flatMap(\.recoveryMs)), recoveryMeasures: fault.recovery)
-        }
-        return Result(runsPerFault: runs, seconds: (ContinuousClock.now - started).seconds, rows: rows, runs: done)
     }
 
     func report(_ r: Result) {
@@ -196,8 +205,12 @@ extension FaultLab {
             if error is CancellationError { _ = sampler.end(); throw error }
             injected.problems.append("\(error)")
         }
-        // A cascade (a replacement declared in turn) shows within moments of the move.
+        // A cascade (a replacement declared in turn) shows within moments of the move; what it
+        // moves is checked once it has finished.
         try await Task.sleep(for: .seconds(2))
+        for move in try await settledMoves() {
+            injected.problems.append("the move of \(move.personality) off \(move.source) is still at \(move.step.rawValue) after the fault")
+        }
         var markers: [String: MarkerReading] = [:]
         for person in Self.personalities {
             let (marker, problems) = await served(person)

@@ -207,7 +207,7 @@ final class FaultLab: @unchecked Sendable {
     /// to, with its MACs, its addresses and its disk, each MAC once in that processor's live
     /// definition. Returns the disk's marker and what was wrong.
     func served(_ person: String) async -> (marker: MarkerReading, problems: [String]) {
-        guard let processor = try? carrierOf(person), let ip = try? backAddress(person), let nics = try? devices(person).nics else {
+        guard var processor = try? carrierOf(person), let ip = try? backAddress(person), let nics = try? devices(person).nics else {
             return (.unreadable("\(person) is not placed"), ["\(person) is not placed on any processor"])
         }
         let macs = Set(nics.map { $0.spec.mac.lowercased() })
@@ -217,6 +217,8 @@ final class FaultLab: @unchecked Sendable {
         var lastError = "no answer"
         while ContinuousClock.now < deadline {
             do {
+                // Bound anew each time: a move in progress may rebind it.
+                processor = (try? carrierOf(person)) ?? processor
                 let r = try await agent.report()
                 last = r
                 if r.hostname == processor && Set(r.macs) == macs && r.interfaces.filter({ !$0.addresses.isEmpty }).count == macs.count
@@ -240,6 +242,18 @@ final class FaultLab: @unchecked Sendable {
         }
         guard r.hostname == processor else { return (.unreadable("answered by \(r.hostname)"), problems) }
         return (.found(r.disk("vdb")?.marker), problems)
+    }
+
+    /// Waits (up to `limit`) until no move is unfinished but those that are down; returns those
+    /// that still are.
+    func settledMoves(within limit: Duration = .seconds(90)) async throws -> [FailoverRecord] {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let moving = try store.unfinishedFailovers()
+            // A move that is down waits for a repair, which only the restore does.
+            if moving.allSatisfy({ $0.step == .down }) || ContinuousClock.now >= deadline { return moving }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     // MARK: Known state
