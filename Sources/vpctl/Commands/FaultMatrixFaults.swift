@@ -166,7 +166,7 @@ extension FaultLab {
             if step == .done { break }
             try await startServe(extra: step >= .answered ? [] : slow)
         }
-        if serve?.isRunning != true || serve?.process.arguments?.contains("--step-delay-ms") == true {
+        if serve?.isRunning != true || serve?.slowed == true {
             await stopServe()
             try await startServe()
         }
@@ -184,7 +184,7 @@ extension FaultLab {
         let carrier = try carrierOf("web"), dbCarrier = try carrierOf("db")
         let spares = processors.filter { $0 != carrier && $0 != dbCarrier }
         for spare in spares { _ = try await Administration(engine: failover).fence(spare, confirm: false, who: "bench") }
-        let dbBefore = try domain(dbCarrier).xml()
+        let dbBefore = try DomainFacts(xml: try domain(dbCarrier).xml())
         let pid = try qemuPid(carrier), before = try lastMoveID()
         kill(pid, SIGKILL)
         var result = Injected(mayDeclare: [carrier])
@@ -192,7 +192,7 @@ extension FaultLab {
         // Down stays down, and touches nothing, for as long as no standby comes back.
         try await Task.sleep(for: .seconds(3))
         if let step = try moves(after: before).last?.step, step != .down { result.problems.append("web's move went on to \(step.rawValue) with no standby") }
-        if try domain(dbCarrier).xml() != dbBefore { result.problems.append("db's processor \(dbCarrier) was changed while web was down") }
+        if try DomainFacts(xml: try domain(dbCarrier).xml()) != dbBefore { result.problems.append("db's processor \(dbCarrier) was changed while web was down") }
         let left = try DomainFacts(xml: try domain(carrier).xml(inactive: true))
         let webMACs = Set(try devices("web").nics.map { $0.spec.mac.lowercased() })
         if Set(left.nics.map(\.mac)) != webMACs { result.problems.append("web's NICs left \(carrier) with no standby to go to") }

@@ -263,7 +263,7 @@ final class FaultLab: @unchecked Sendable {
     func restore() async throws {
         try refresh()
         try await Libvirtd.start()
-        if serve?.isRunning != true { try await startServe() }
+        if serve?.isRunning != true || serve?.slowed == true { try await startServe() }
         try linksUp()
         let deadline = ContinuousClock.now + .seconds(90)
         while true {
@@ -321,7 +321,7 @@ final class FaultLab: @unchecked Sendable {
             guard ContinuousClock.now < deadline else { throw BenchError("hot standby \(hot[0]) did not boot within 90 s") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        guard serve?.isRunning == true else { throw BenchError("vpctl serve does not run; see \(serveLog)") }
+        guard serve?.isRunning == true, serve?.slowed == false else { throw BenchError("vpctl serve does not run at its defaults; see \(serveLog)") }
     }
 }
 

@@ -32,6 +32,8 @@ final class ServeChild {
     }
 
     var isRunning: Bool { process.isRunning }
+    /// Started with options beyond the product's defaults (the hidden --step-delay-ms).
+    var slowed: Bool { (process.arguments?.count ?? 0) > 5 }
 
     /// SIGKILL, as a crash would, and wait until it is gone (its locks are released then).
     func kill() async {
