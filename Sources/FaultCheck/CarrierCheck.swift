@@ -44,6 +44,9 @@ public struct CarrierChecker: Sendable {
     /// Why samples could not be checked: reason → how many domain reads failed that way.
     public private(set) var unreadable: [String: Int] = [:]
     public private(set) var doubles: [DoubleCarrier: Seen] = [:]
+    /// Every MAC and volume seen held by a running domain: a watched MAC never seen means the
+    /// sampler did not see what it checks, and its "no double" proves nothing.
+    public private(set) var held: Set<String> = []
 
     public init() {}
 
@@ -59,12 +62,21 @@ public struct CarrierChecker: Sendable {
             uncheckedSamples += 1
             for why in failed { unreadable[why, default: 0] += 1 }
         }
+        for case .running(let macs, let volumes) in sample.domains.values {
+            held.formUnion(macs.map { $0.lowercased() })
+            held.formUnion(volumes)
+        }
         // The domains that could be read are still checked: a double among them is real.
         let found = Self.doubles(in: sample)
         for d in found {
             doubles[d, default: Seen(firstAt: sample.at, samples: 0)].samples += 1
         }
         return found
+    }
+
+    /// Those of the watched MACs and volumes never seen on a running domain.
+    public func neverSeen(macs: Set<String>, volumes: Set<String>) -> [String] {
+        (macs.map { $0.lowercased() } + volumes).filter { !held.contains($0) }.sorted()
     }
 
     /// The MACs and volumes that more than one running domain of `sample` holds.

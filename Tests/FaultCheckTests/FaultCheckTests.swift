@@ -31,6 +31,16 @@ struct CarrierCheckerTests {
         #expect("\(found[0])" == "MAC 02:56:50:00:00:01 on p1 and p3")
     }
 
+    @Test func aSamplerThatNeverSawTheWatchedDevicesIsCaught() {
+        var checker = CarrierChecker()
+        checker.add(CarrierSample(at: 0, domains: ["p1": .notRunning, "p2": db]))
+        // web's MACs and volume were never seen running: no double among them proves nothing.
+        #expect(checker.neverSeen(macs: ["02:56:50:00:00:01", "02:56:50:00:00:03"], volumes: ["fm-data/web-data"])
+                == ["02:56:50:00:00:01", "fm-data/web-data"])
+        checker.add(CarrierSample(at: 0.05, domains: ["p1": web, "p2": db]))
+        #expect(checker.neverSeen(macs: ["02:56:50:00:00:01", "02:56:50:00:00:03"], volumes: ["fm-data/web-data"]).isEmpty)
+    }
+
     @Test func macsAreComparedWhateverTheirCase() {
         let sample = CarrierSample(at: 0, domains: [
             "p1": .running(macs: ["02:AB:00:00:00:01"], volumes: []), "p2": .running(macs: ["02:ab:00:00:00:01"], volumes: []),

@@ -225,6 +225,10 @@ extension FaultLab {
         }
         let declarations = try unaccountedDeclarations()
         let checker = sampler.end()
+        let watchedMACs = Set(try Self.personalities.flatMap { try devices($0).nics.map(\.spec.mac) })
+        for missing in checker.neverSeen(macs: watchedMACs, volumes: Set(Self.personalities.map { "\(name)-data/\($0)-data" })) {
+            injected.problems.append("the sampler never saw \(missing) on a running domain: its check of it proves nothing")
+        }
         if !restored { try await rebuild() }
         let falseOnes = DeclarationCheck.falseDeclarations(idle, mayDeclare: [])
             + DeclarationCheck.falseDeclarations(declarations, mayDeclare: injected.mayDeclare)
