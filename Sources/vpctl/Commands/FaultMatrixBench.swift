@@ -12,7 +12,8 @@ struct FaultMatrixBench: AsyncParsableCommand {
         abstract: "Inject every fault N times on real guests and check that no data is lost and no MAC or volume has two carriers.",
         discussion: """
             Brings up a platform of its own (fmx: web and db on two processors, a hot and a cold standby, 10.123.0.0/16) \
-            with `vpctl serve` at its defaults as a child process, and injects each fault --runs times: \(Fault.allCases.map(\.rawValue).joined(separator: ", ")). \
+            with `vpctl serve` at its defaults as a child process, and injects each fault --runs times: \
+            \(Fault.allCases.map(\.rawValue).joined(separator: ", ")). \
             Throughout each run a checker reads every domain's live definition every 50 ms (no MAC and no volume on two \
             running domains; a read that fails counts as unchecked, not as fine); after it, the marker written on each \
             personality's disk must read back, and every declaration of a processor the fault did not bring down is \
@@ -136,7 +137,8 @@ struct FaultMatrixBench: AsyncParsableCommand {
                 }
                 let v = run.verdict
                 Progress.say("\(fault.rawValue) run \(i): \(run.survived ? "survived" : "FAILED")"
-                    + (run.recoveryMs.isEmpty ? "" : ", recovery \(run.recoveryMs.map { String(format: "%.0f", $0) }.joined(separator: "/")) ms")
+                    + (run.recoveryMs.isEmpty ? "" : ", recovery \(run.recoveryMs.map { String(format: "%.0f", $0) }.joined(separator: "/"))"
+                        + " ms")
                     + ", \(v.samples) samples (\(v.uncheckedSamples) unchecked)"
                     + (v.problems + v.doubleCarriers + v.lostMarkers + v.falseDeclarations).map { "; \($0)" }.joined())
                 done.append(run)
@@ -149,7 +151,8 @@ struct FaultMatrixBench: AsyncParsableCommand {
     }
 
     func report(_ r: Result) {
-        print("fault matrix on real guests (TCG), vpctl serve at defaults, \(r.runsPerFault) run\(r.runsPerFault == 1 ? "" : "s") per fault, \(Int(r.seconds)) s")
+        print("fault matrix on real guests (TCG), vpctl serve at defaults, "
+              + "\(r.runsPerFault) run\(r.runsPerFault == 1 ? "" : "s") per fault, \(Int(r.seconds)) s")
         var table = Table("FAULT", "RUNS", "SURVIVED", "DOUBLE CARRIERS", "LOST MARKERS", "FALSE DECL.", "UNCHECKED SAMPLES",
                           "RECOVERY MEDIAN (ms)", "P99 (ms)")
         for row in r.rows {
@@ -195,7 +198,8 @@ extension FaultLab {
                 break
             } catch {
                 if error is CancellationError || attempt == 3 { throw error }
-                Progress.say("\(fault.rawValue) run \(index) cannot start yet (\(error)); \(attempt == 1 ? "restoring" : "rebuilding") the platform")
+                let next = attempt == 1 ? "restoring" : "rebuilding"
+                Progress.say("\(fault.rawValue) run \(index) cannot start yet (\(error)); \(next) the platform")
             }
         }
         idle += try unaccountedDeclarations()

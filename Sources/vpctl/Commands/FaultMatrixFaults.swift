@@ -153,7 +153,9 @@ extension FaultLab {
         let deadline = ContinuousClock.now + .seconds(120)
         var killedAt: FailoverStep?
         while true {
-            guard ContinuousClock.now < deadline else { throw BenchError("the move off \(carrier) did not get past \(killedAt?.rawValue ?? "nothing") within 120 s") }
+            guard ContinuousClock.now < deadline else {
+                throw BenchError("the move off \(carrier) did not get past \(killedAt?.rawValue ?? "nothing") within 120 s")
+            }
             guard let move = try moves(after: before).last(where: { $0.personality == "web" }), move.step != killedAt else {
                 try await Task.sleep(for: .milliseconds(5)); continue
             }
@@ -173,7 +175,8 @@ extension FaultLab {
         var result = Injected(mayDeclare: [carrier])
         try expectMove(try await waitForMove(of: "web", after: before, within: .seconds(30)), from: carrier, into: &result)
         result.notes.append("serve killed at \(caught.joined(separator: ", "))")
-        let missed = FailoverStep.allCases.filter { $0 != .down && $0 != .awaitingFence && $0 != .done }.map(\.rawValue).filter { !caught.contains($0) }
+        let missed = FailoverStep.allCases.filter { $0 != .down && $0 != .awaitingFence && $0 != .done }.map(\.rawValue)
+            .filter { !caught.contains($0) }
         if !missed.isEmpty { result.notes.append("steps passed between two polls, not killed at: \(missed.joined(separator: ", "))") }
         return result
     }
@@ -191,8 +194,12 @@ extension FaultLab {
         _ = try await waitForMove(of: "web", after: before, to: .down, within: .seconds(15))
         // Down stays down, and touches nothing, for as long as no standby comes back.
         try await Task.sleep(for: .seconds(3))
-        if let step = try moves(after: before).last?.step, step != .down { result.problems.append("web's move went on to \(step.rawValue) with no standby") }
-        if try DomainFacts(xml: try domain(dbCarrier).xml()) != dbBefore { result.problems.append("db's processor \(dbCarrier) was changed while web was down") }
+        if let step = try moves(after: before).last?.step, step != .down {
+            result.problems.append("web's move went on to \(step.rawValue) with no standby")
+        }
+        if try DomainFacts(xml: try domain(dbCarrier).xml()) != dbBefore {
+            result.problems.append("db's processor \(dbCarrier) was changed while web was down")
+        }
         let left = try DomainFacts(xml: try domain(carrier).xml(inactive: true))
         let webMACs = Set(try devices("web").nics.map { $0.spec.mac.lowercased() })
         if Set(left.nics.map(\.mac)) != webMACs { result.problems.append("web's NICs left \(carrier) with no standby to go to") }

@@ -155,7 +155,8 @@ final class FaultLab: @unchecked Sendable {
             let move = try moves(after: id).last { $0.personality == person }
             if let move, move.step >= step { return move }
             guard ContinuousClock.now < deadline else {
-                throw BenchError("\(person): no move reached \(step.rawValue) within \(limit) (last step: \(move?.step.rawValue ?? "none declared"))")
+                let last = move?.step.rawValue ?? "none declared"
+                throw BenchError("\(person): no move reached \(step.rawValue) within \(limit) (last step: \(last))")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -184,7 +185,9 @@ final class FaultLab: @unchecked Sendable {
             while true {
                 do {
                     let disk = try await agent.writeMarker(disk: "vdb", text: text)
-                    guard disk.marker == text else { throw BenchError("\(person)'s disk shows marker \(disk.marker ?? "none") after writing \"\(text)\"") }
+                    guard disk.marker == text else {
+                        throw BenchError("\(person)'s disk shows marker \(disk.marker ?? "none") after writing \"\(text)\"")
+                    }
                     break
                 } catch {
                     guard ContinuousClock.now < deadline, !(error is CancellationError) else {
@@ -199,7 +202,9 @@ final class FaultLab: @unchecked Sendable {
     }
 
     func backAddress(_ person: String) throws -> String {
-        guard let ip = try devices(person).nics.first(where: { $0.vlan == "back" })?.ip else { throw BenchError("\(person) has no NIC on back") }
+        guard let ip = try devices(person).nics.first(where: { $0.vlan == "back" })?.ip else {
+            throw BenchError("\(person) has no NIC on back")
+        }
         return ip
     }
 
@@ -228,9 +233,13 @@ final class FaultLab: @unchecked Sendable {
         }
         guard let r = last else { return (.unreadable(lastError), ["\(person) does not answer at \(ip) within 90 s: \(lastError)"]) }
         var problems: [String] = []
-        if r.hostname != processor { problems.append("\(person)'s address \(ip) is answered by \(r.hostname), not by its carrier \(processor)") }
+        if r.hostname != processor {
+            problems.append("\(person)'s address \(ip) is answered by \(r.hostname), not by its carrier \(processor)")
+        }
         if Set(r.macs) != macs { problems.append("\(processor) shows MACs \(r.macs.sorted()), not \(person)'s \(macs.sorted())") }
-        if r.interfaces.filter({ !$0.addresses.isEmpty }).count != macs.count { problems.append("\(person) has not every address on \(processor)") }
+        if r.interfaces.filter({ !$0.addresses.isEmpty }).count != macs.count {
+            problems.append("\(person) has not every address on \(processor)")
+        }
         switch File.read("/run/libvirt/qemu/\(processor).xml") {
         case .bytes(let b):
             let xml = String(decoding: b, as: UTF8.self)
@@ -321,7 +330,9 @@ final class FaultLab: @unchecked Sendable {
             guard ContinuousClock.now < deadline else { throw BenchError("hot standby \(hot[0]) did not boot within 90 s") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        guard serve?.isRunning == true, serve?.slowed == false else { throw BenchError("vpctl serve does not run at its defaults; see \(serveLog)") }
+        guard serve?.isRunning == true, serve?.slowed == false else {
+            throw BenchError("vpctl serve does not run at its defaults; see \(serveLog)")
+        }
     }
 }
 

@@ -24,7 +24,8 @@ final class ServeChild {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
-        while try !store.events(after: before, limit: 100).contains(where: { $0.kind == .service && $0.detail.contains("started (pid \(pid))") }) {
+        let started = "started (pid \(pid))"
+        while try !store.events(after: before, limit: 100).contains(where: { $0.kind == .service && $0.detail.contains(started) }) {
             guard process.isRunning else { throw BenchError("vpctl serve exited at start (status \(process.terminationStatus)); see \(log)") }
             guard ContinuousClock.now < deadline else { await kill(); throw BenchError("vpctl serve did not start within 20 s; see \(log)") }
             try await Task.sleep(for: .milliseconds(20))
