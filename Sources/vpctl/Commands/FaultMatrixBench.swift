@@ -192,9 +192,16 @@ extension FaultLab {
             do {
                 try refresh()
                 idle += try unaccountedDeclarations()
-                if attempt == 2 { try await restore() }
-                if attempt == 3 { try await rebuild() }
+                switch attempt {
+                case 1: try await ensureKnownState()
+                case 2: try await restore()
+                default: try await rebuild()
+                }
                 written = try await writeMarkers(tag)
+                let moving = try store.unfinishedFailovers()
+                guard moving.isEmpty else {
+                    throw BenchError("\(moving.map(\.personality).joined(separator: ", ")) moved while the run was being prepared")
+                }
                 break
             } catch {
                 if error is CancellationError || attempt == 3 { throw error }
