@@ -73,16 +73,17 @@ enum Libvirtd {
         return pid
     }
 
-    /// Stops libvirtd (SIGTERM, SIGKILL after 15 s) and starts it again; returns the
-    /// milliseconds from the stop until qemu:///system answers again.
-    static func restart() async throws -> Double {
+    /// Stops libvirtd (with `signal`; SIGKILL after 15 s) and starts it again; `stopped` runs
+    /// once it is gone. Returns the milliseconds from the stop until qemu:///system answers again.
+    static func restart(signal: Int32 = SIGTERM, stopped: () throws -> Void = {}) async throws -> Double {
         guard let pid = pid() else { throw BenchError("libvirtd does not run (no live pid in \(pidFile))") }
         let stoppedAt = ContinuousClock.now
-        kill(pid, SIGTERM)
+        kill(pid, signal)
         if !(await gone(pid, within: .seconds(15))) {
             kill(pid, SIGKILL)
             guard await gone(pid, within: .seconds(5)) else { throw BenchError("libvirtd (pid \(pid)) did not stop") }
         }
+        try stopped()
         try await start()
         return (ContinuousClock.now - stoppedAt).seconds * 1000
     }
