@@ -120,7 +120,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.
-        .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender"]),
+        .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport"]),
         // The fault matrix's checker, with scripted samples.
         .testTarget(name: "FaultCheckTests", dependencies: ["FaultCheck"]),
         // Pure service-IP logic: Maglev tables, address ordering.

@@ -7,6 +7,7 @@ import Logging
 import StateStore
 import Synchronization
 import Testing
+import TestSupport
 
 /// `vpctl serve` on libvirt's test driver, with its state store failing underneath it: it keeps
 /// running, alerts without flooding, and declares the failure it could not record once it can.
@@ -52,11 +53,3 @@ struct ServeResilienceTests {
     }
 }
 
-/// Polls `condition` every 50 ms; fails (throws) when `limit` passes first.
-func waitUntil(_ what: String, within limit: Duration, _ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw FailoverError("not within \(limit): \(what)") }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}

@@ -10,6 +10,7 @@ import PlatformRender
 import Reconciler
 import StateStore
 import Testing
+import TestSupport
 
 /// A small platform of its own per test: web (front + back + a disk) on p1, db (back + a disk) on
 /// p2, p3 a hot standby, p4 a cold one. Failover is driven by a real `FailoverService` against
@@ -230,14 +231,6 @@ final class FailoverPlatform: @unchecked Sendable {
     }
 }
 
-/// Polls `condition` every 50 ms; throws when `limit` passes first.
-func waitUntil(_ what: String, within limit: Duration, _ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw FailoverError("not within \(limit): \(what)") }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}
 
 /// Whether `process` exits within `limit` (never blocks longer).
 func exited(_ process: Process, within limit: Duration) async -> Bool {

@@ -121,7 +121,7 @@ extension RealDaemon { @Suite struct StorageE2ETests {
             let xml = try t.conn.domain(named: webOn).xml()
             #expect(xml.contains("type=\"qcow2\"") || xml.contains("type='qcow2'"), "web's disk is read as qcow2")
             t.startService()
-            try await Task.sleep(for: .seconds(1))
+            try await t.waitUntilWatching([webOn])
             kill(try t.qemuPid(webOn), SIGKILL)
             let move = try await t.waitForMove(of: "web")
             let target = try #require(move.target)
