@@ -1,0 +1,98 @@
+/// Decides whether a processor whose heartbeats have all gone silent is declared failed now, or
+/// whether the silence points somewhere else and must last longer first. Killing a healthy
+/// processor is the worst thing a failover controller can do, so a heartbeat-only declaration
+/// needs the silence to be the processor's own:
+///
+/// - The QEMU process is the second source: stopped (state T) or gone is declared at once; a
+///   guest whose threads wait for a CPU is starved, not hung, and gets `starvedHold`.
+/// - The controller itself late (`LocalHealth`, Lifeguard's awareness): the silence must last
+///   `multiplier` times the heartbeat threshold.
+/// - Another processor on the same host fell silent in the same instant: a host or local event,
+///   not N processor failures, and so is a replacement falling silent within `cascadeWindow` of
+///   its move on the same host (the cascade seen under saturation): each needs `hostEventHold`
+///   of silence. And heartbeat-only declarations on one host are spaced by `hostEventHold`.
+///
+/// Pure: the monitor gathers the facts; the gate remembers its own declarations per host.
+public struct DeclarationGate: Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// The shortest silence behind a heartbeat-only declaration (threshold − 1 intervals: a
+        /// round's wait is part of the last one), scaled by the local-health multiplier.
+        public var base: Duration
+        /// Silence starts this close together are the same instant.
+        public var sameInstant: Duration
+        public var hostEventHold: Duration = .milliseconds(1500)
+        public var starvedHold: Duration = .seconds(5)
+        public var cascadeWindow: Duration = .seconds(30)
+
+        public init(heartbeat: HeartbeatSettings) {
+            base = heartbeat.interval * (heartbeat.threshold - 1)
+            sameInstant = heartbeat.interval * 2
+        }
+    }
+
+    /// Everything known about one silent processor at the moment it is judged.
+    public struct Suspicion: Sendable, Equatable {
+        public var processor: String
+        public var host: String
+        public var silentFor: Duration
+        public var evidence: ProcessEvidence
+        /// Other processors on the same host whose silence began in the same instant as this one's.
+        public var quietNeighbours: [String] = []
+        /// Since it took over a personality from a processor on the same host; nil if it did not lately.
+        public var arrivedAgo: Duration?
+        public var localMultiplier = 1
+
+        public init(processor: String, host: String, silentFor: Duration, evidence: ProcessEvidence) {
+            self.processor = processor; self.host = host; self.silentFor = silentFor; self.evidence = evidence
+        }
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case declare(reason: String)
+        case hold(reason: String)
+    }
+
+    public let settings: Settings
+    /// The last heartbeat-only declaration per host, for the cap.
+    private var declaredAt: [String: ContinuousClock.Instant] = [:]
+
+    public init(settings: Settings) { self.settings = settings }
+
+    public mutating func judge(_ s: Suspicion, at now: ContinuousClock.Instant) -> Verdict {
+        let silent = "silent \(Self.ms(s.silentFor))"
+        switch s.evidence {
+        case .gone: return .declare(reason: "\(silent) and its QEMU process is gone")
+        case .stopped: return .declare(reason: "\(silent) and its QEMU process is stopped (state T)")
+        default: break
+        }
+        var needed = settings.base * s.localMultiplier
+        var why = s.localMultiplier > 1 ? ["this controller is late (timeouts x\(s.localMultiplier))"] : []
+        func hold(_ d: Duration, _ reason: String) { needed = max(needed, d); why.append(reason) }
+        if case .starved(let waited, let over) = s.evidence {
+            hold(settings.starvedHold, "its QEMU waited for a CPU \(Self.ms(waited)) of \(Self.ms(over))")
+        }
+        if !s.quietNeighbours.isEmpty {
+            hold(settings.hostEventHold, "\(s.quietNeighbours.joined(separator: ", ")) on \(s.host) fell silent in the same instant")
+        }
+        if let ago = s.arrivedAgo, ago < settings.cascadeWindow {
+            hold(settings.hostEventHold, "it took its personality over on \(s.host) \(Self.ms(ago)) ago")
+        }
+        // The cap: one heartbeat-only declaration per host per `hostEventHold`, however long the silences.
+        var spacing = Duration.zero
+        if let last = declaredAt[s.host], now - last < settings.hostEventHold {
+            spacing = settings.hostEventHold - (now - last)
+            why.append("another processor on \(s.host) was declared by heartbeats \(Self.ms(now - last)) ago")
+        }
+        let context = why.isEmpty ? "" : " (" + why.joined(separator: "; ") + ")"
+        guard s.silentFor >= needed, spacing == .zero else {
+            return .hold(reason: "\(silent), not yet \(Self.ms(max(needed, s.silentFor + spacing)))\(context)")
+        }
+        declaredAt[s.host] = now
+        let process = if case .running(let waited, let over) = s.evidence {
+            "; its QEMU ran, waiting for a CPU only \(Self.ms(waited)) of \(Self.ms(over))"
+        } else if case .unknown(let why) = s.evidence { "; \(why)" } else { "" }
+        return .declare(reason: "\(silent)\(process)\(context)")
+    }
+
+    static func ms(_ d: Duration) -> String { "\(Int((d / .milliseconds(1)).rounded())) ms" }
+}
