@@ -14,6 +14,8 @@ final class LoopbackResponder: @unchecked Sendable {
     private let listener: Int32
     private let spoofer: Int32
     let spoof = Mutex(false)
+    /// Reads requests but answers none (a hung guest).
+    let mute = Mutex(false)
     private let stopped = Mutex(false)
 
     init(address: String, spoofFrom: String) throws {
@@ -42,7 +44,7 @@ final class LoopbackResponder: @unchecked Sendable {
         while !stopped.withLock({ $0 }) {
             var from = sockaddr_in(); var len = socklen_t(MemoryLayout<sockaddr_in>.size)
             let n = withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(listener, &buffer, 64, 0, $0, &len) } }
-            guard n > 0, let request = Heartbeat(decoding: buffer[0..<n]) else { continue }
+            guard n > 0, let request = Heartbeat(decoding: buffer[0..<n]), !mute.withLock({ $0 }) else { continue }
             let reply = request.reply().encoded()
             let out = spoof.withLock { $0 } ? spoofer : listener
             _ = withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(out, reply, reply.count, 0, $0, len) } }
