@@ -73,7 +73,7 @@ struct DeclarationGateTests {
         silence("p1")
         qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(250), at: at(440))
         let held = judge("p1", at: 440)
-        #expect(reason(held) == "silent 440 ms, not yet 5000 ms (its QEMU waited for a CPU 250 ms of 400 ms)")
+        #expect(reason(held) == "silent 440 ms, not yet 5000 ms (its QEMU is starved: it waited for a CPU 250 ms in 400 ms)")
         #expect(!declared(held))
         qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(4000), at: at(4900))
         #expect(!declared(judge("p1", at: 4900)))
@@ -85,7 +85,7 @@ struct DeclarationGateTests {
         qemu.set("p1", pid: 10, at: at(0))
         silence("p1")
         qemu.set("p1", pid: 10, state: "S", waited: .milliseconds(3), at: at(340))
-        #expect(judge("p1", at: 340) == .declare(reason: "silent 340 ms; its QEMU ran, waiting for a CPU only 3 ms of 300 ms"))
+        #expect(judge("p1", at: 340) == .declare(reason: "silent 340 ms; its QEMU ran, waiting for a CPU only 3 ms in 300 ms"))
     }
 
     @Test func everyoneQuietInTheSameInstantIsAHostEvent() {

@@ -69,7 +69,7 @@ public struct DeclarationGate: Sendable {
         var why = s.localMultiplier > 1 ? ["this controller is late (timeouts x\(s.localMultiplier))"] : []
         func hold(_ d: Duration, _ reason: String) { needed = max(needed, d); why.append(reason) }
         if case .starved(let waited, let over) = s.evidence {
-            hold(settings.starvedHold, "its QEMU waited for a CPU \(Self.ms(waited)) of \(Self.ms(over))")
+            hold(settings.starvedHold, "its QEMU is starved: it waited for a CPU \(Self.ms(waited)) in \(Self.ms(over))")
         }
         if !s.quietNeighbours.isEmpty {
             hold(settings.hostEventHold, "\(s.quietNeighbours.joined(separator: ", ")) on \(s.host) fell silent in the same instant")
@@ -89,7 +89,7 @@ public struct DeclarationGate: Sendable {
         }
         declaredAt[s.host] = now
         let process = if case .running(let waited, let over) = s.evidence {
-            "; its QEMU ran, waiting for a CPU only \(Self.ms(waited)) of \(Self.ms(over))"
+            "; its QEMU ran, waiting for a CPU only \(Self.ms(waited)) in \(Self.ms(over))"
         } else if case .unknown(let why) = s.evidence { "; \(why)" } else { "" }
         return .declare(reason: "\(silent)\(process)\(context)")
     }

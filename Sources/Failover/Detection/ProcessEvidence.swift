@@ -14,9 +14,11 @@ public enum ProcessEvidence: Sendable, Equatable {
     case unknown(String)
 
     /// Starved when some thread waited on a run queue for at least this share of the interval.
-    /// An idle TCG guest that answers waits ~1 % of the time even on a saturated host; a guest
-    /// that cannot answer because it gets no CPU waits most of the silence (measured: see
-    /// DeclarationGate.Settings).
+    /// An idle guest's threads wait next to nothing; a stopped one not at all. Measured in the
+    /// failover e2e tests on a loaded 2-core host: replacements silent for ~450 ms right after
+    /// their move had a QEMU thread with 305–442 ms of run delay in one stretch (and no run time),
+    /// while answering guests beside them waited 10–50 ms per 50 ms. So on a loaded host nearly
+    /// every silent guest is starved: it is then given `DeclarationGate.Settings.starvedHold`.
     public static let starvedShare = 0.1
 
     /// Compares the look taken when the silence began (`before`, nil if none was taken) with the

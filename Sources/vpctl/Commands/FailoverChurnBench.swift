@@ -126,7 +126,7 @@ struct ChurnBench {
         try? guest.remove(connection)
         while ContinuousClock.now < end, !Task.isCancelled {
             do {
-                _ = try await guest.boot(connection, timeout: .seconds(180))
+                _ = try await guest.boot(connection, timeout: .seconds(60))
                 let domain = try connection.domain(named: guest.name)
                 try domain.attachDevice(xml: InterfaceSpec(network: guest.network, mac: "02:56:50:11:13:11").render(), .live)
                 try await Task.sleep(for: .seconds(2))
