@@ -269,7 +269,11 @@ struct CPUBurners {
         }
     }
 
+    /// SIGKILL: they inherit this process's blocked signal mask, so SIGTERM stays pending forever.
     func stop() {
-        for p in processes { p.terminate(); p.waitUntilExit() }
+        for p in processes {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
     }
 }
