@@ -104,12 +104,12 @@ final class HeartbeatProber: @unchecked Sendable {
             while answered.count < all.count, clock.now < deadline { take(receive(until: deadline)) }
             // Replies that arrived while this thread waited for a CPU are not misses.
             if answered.count < all.count { take(receive(until: clock.now)) }
+            if heard { lastReply = clock.now; ledger.answered(processor) }
             let overrun = clock.now - deadline
             ledger.round(late: max(late, overrun))
             // A wait that overran by a whole interval is the controller stalling, not the guest;
             // a socket lost during the round loses its replies too.
             if overrun > entry.settings.interval || !socket.isIntact { continue }
-            if heard { lastReply = clock.now; ledger.answered(processor) }
             for index in all where !answered.contains(index) { publish(entry.missed(index)) }
             guard !heard, entry.addresses.contains(where: \.armed) else { continue }
             ledger.silent(processor, since: lastReply)
