@@ -49,6 +49,18 @@ struct DestinationTableTests {
         for _ in 0..<5 { #expect(e.missed(0).isEmpty) }
     }
 
+    @Test func silentRoundsCountWhatEveryAnsweringAddressMissed() {
+        var e = armed()
+        _ = e.missed(0); _ = e.missed(1); _ = e.missed(1)
+        #expect(e.silentRounds == 1, "the address that missed least decides")
+        _ = e.missed(0); _ = e.missed(0)
+        #expect(e.silentRounds == 2)
+        _ = e.missed(1)
+        #expect(e.silentRounds == 3 && e.isSilent)
+        _ = e.replied(0, after: .milliseconds(2))
+        #expect(e.silentRounds == 0)
+    }
+
     @Test func aSilentProcessorThatAnswersAgainRecovers() {
         // The declaration gate may hold a silence (a starved guest): the entry keeps counting.
         var e = armed()

@@ -10,7 +10,8 @@ struct HeartbeatMonitorTests {
         let responder = try LoopbackResponder(address: "127.0.0.1", spoofFrom: "127.0.0.2")
         defer { responder.stop() }
         let qemu = ScriptedScheduling()
-        qemu.set("p1", pid: 10, state: "S", at: .now)
+        let start = ContinuousClock.now
+        qemu.set("p1", pid: 10, state: "S", at: start)
         let reports = Mutex(0)
         let monitor = HeartbeatMonitor(settings: HeartbeatSettings(intervalMs: nil, timeoutMs: nil, threshold: nil),
                                        port: responder.port, scheduling: qemu) { d in
@@ -27,14 +28,15 @@ struct HeartbeatMonitorTests {
         let deadline = ContinuousClock.now + .seconds(3)
         while reports.withLock({ $0 }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(reports.withLock { $0 } >= 2, "a silent processor is reported every round until judged")
-        qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(400), at: .now)
+        let now = ContinuousClock.now
+        qemu.set("p1", pid: 10, state: "R", waited: now - start, at: now) // it got no CPU at all
         guard case .hold(let why) = monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict else {
             Issue.record("a starved guest is held"); return
         }
         #expect(why.contains("waited for a CPU"), "\(why)")
 
         // Then its QEMU is stopped: declared at once.
-        qemu.set("p1", pid: 10, state: "T", waited: .milliseconds(400), at: .now)
+        qemu.set("p1", pid: 10, state: "T", waited: now - start, at: .now)
         guard case .declare(let reason) = monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict else {
             Issue.record("a stopped guest is declared"); return
         }

@@ -85,7 +85,7 @@ struct HeartbeatSocketTests {
         // Now every reply comes from 127.0.0.2: the address it was sent to is silent.
         responder.spoof.withLock { $0 = true }
         let deadline = ContinuousClock.now + .seconds(3)
-        while events(seen, "processorFailed") == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while events(seen, "adapterUnreachable") == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(events(seen, "adapterUnreachable") == 1, "replies from another address do not count: \(seen.withLock { $0 })")
         #expect(events(seen, "processorFailed") >= 1)
     }

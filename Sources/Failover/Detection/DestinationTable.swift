@@ -73,9 +73,17 @@ public struct DestinationEntry: Sendable, Equatable {
         return !armed.isEmpty && armed.allSatisfy { $0.status == .unreachable }
     }
 
+    /// Consecutive rounds that every address that ever answered has missed (an unreachable one
+    /// counts as the threshold, unless it is answering again); 0 while one of them answers.
+    public var silentRounds: Int {
+        addresses.filter(\.armed).map { a in
+            a.status == .reachable ? a.failures : a.replies > 0 ? 0 : settings.threshold
+        }.min() ?? 0
+    }
+
     public var silenceReason: String {
         let list = addresses.filter(\.armed).map { "\($0.ip) (\($0.vlan))" }.joined(separator: ", ")
-        return "no heartbeat reply on any address: \(list), \(settings.threshold) misses each"
+        return "no heartbeat reply on any address: \(list), \(silentRounds) misses each"
     }
 
     public mutating func replied(_ index: Int, after rtt: Duration) -> [Event] {

@@ -9,9 +9,10 @@ import Glibc
 /// timing does not depend on how busy the controller's task pool is. Each round sends a heartbeat
 /// to every address of the processor (the primary and its alternates, and unreachable ones so
 /// their recovery is seen) and waits `entry.timeout` for the replies. The entry decides what the
-/// outcomes mean: an address past its threshold is unreachable; when every address is, the
-/// processor is reported failed each silent round, and the declaration gate (through `ledger`)
-/// decides whether the silence is the processor's.
+/// outcomes mean: an address past its threshold is unreachable. From half the threshold of
+/// silence on every address, the processor is reported failed (again each round once the last
+/// report was judged), and the declaration gate (through `ledger`) decides whether the silence
+/// is the processor's.
 final class HeartbeatProber: @unchecked Sendable {
     typealias Sink = @Sendable (Detection) -> Void
 
@@ -112,8 +113,10 @@ final class HeartbeatProber: @unchecked Sendable {
             if overrun > entry.settings.interval || !socket.isIntact { continue }
             for index in all where !answered.contains(index) { publish(entry.missed(index)) }
             guard !heard, entry.addresses.contains(where: \.armed) else { continue }
-            ledger.silent(processor, since: lastReply)
-            if entry.isSilent {
+            ledger.silent(processor, since: lastReply, pastThreshold: entry.isSilent)
+            // Reported from half the threshold on: a QEMU seen stopped or gone is declared then;
+            // anything else waits for the threshold (and for the gate).
+            if entry.silentRounds >= max(1, entry.settings.threshold / 2), ledger.shouldReport(processor) {
                 sink(Detection(subject: processor, kind: .processorFailed(reason: entry.silenceReason), source: .heartbeat))
             }
         }

@@ -7,7 +7,11 @@ final class SilenceLedger: Sendable {
     private struct Silence {
         var since: ContinuousClock.Instant
         var baseline: ProcessSchedule?
+        /// Every address has reached the heartbeat threshold.
+        var pastThreshold = false
         var held = false
+        /// A report of this silence is on its way to the service and not judged yet.
+        var reportedAt: ContinuousClock.Instant?
     }
     private struct State {
         var silences: [String: Silence] = [:]
@@ -25,13 +29,33 @@ final class SilenceLedger: Sendable {
 
     /// A round without any reply from `processor`, whose last reply came at `since`. The first
     /// such round of a silence takes the look at its QEMU that later ones are compared with.
-    func silent(_ processor: String, since: ContinuousClock.Instant) {
-        guard state.withLock({ $0.silences[processor] == nil }) else { return }
+    func silent(_ processor: String, since: ContinuousClock.Instant, pastThreshold: Bool) {
+        let known = state.withLock { s in
+            s.silences[processor]?.pastThreshold = pastThreshold
+            return s.silences[processor] != nil
+        }
+        guard !known else { return }
         let baseline = scheduling.qemuPid(of: processor).flatMap(scheduling.schedule(of:))
         state.withLock { s in
-            if s.silences[processor] == nil { s.silences[processor] = Silence(since: since, baseline: baseline) }
+            if s.silences[processor] == nil {
+                s.silences[processor] = Silence(since: since, baseline: baseline, pastThreshold: pastThreshold)
+            }
         }
     }
+
+    /// Whether the prober should report `processor` silent now: not while an earlier report
+    /// waits to be judged (a loaded service would fall behind a report per round per processor
+    /// and judge a stopped QEMU seconds late), unless that report is older than `reportAgain`
+    /// (the service may have dropped it).
+    func shouldReport(_ processor: String, at now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { s in
+            guard s.silences[processor] != nil else { return false }
+            if let at = s.silences[processor]?.reportedAt, now - at < Self.reportAgain { return false }
+            s.silences[processor]?.reportedAt = now
+            return true
+        }
+    }
+    static let reportAgain: Duration = .seconds(1)
 
     func answered(_ processor: String) { state.withLock { _ = $0.silences.removeValue(forKey: processor) } }
 
@@ -50,14 +74,16 @@ final class SilenceLedger: Sendable {
         let evidence = ProcessEvidence.between(baseline, current)
         return state.withLock { s in
             guard let silence = s.silences[processor] else { return (.hold(reason: "it answered again"), false) }
+            s.silences[processor]?.reportedAt = nil
             var suspicion = DeclarationGate.Suspicion(processor: processor, host: host, silentFor: now - silence.since, evidence: evidence)
             suspicion.quietNeighbours = s.silences.filter { name, other in
                 name != processor && hostOf[name] == host && abs(other.since - silence.since) <= s.gate.settings.sameInstant
             }.keys.sorted()
             suspicion.arrivedAgo = arrivedAgo
             suspicion.localMultiplier = s.health.multiplier(at: now)
+            suspicion.pastThreshold = silence.pastThreshold
             let verdict = s.gate.judge(suspicion, at: now)
-            guard case .hold = verdict else { return (verdict, false) }
+            guard case .hold = verdict, silence.pastThreshold else { return (verdict, false) }
             defer { s.silences[processor]?.held = true }
             return (verdict, !silence.held)
         }
