@@ -18,8 +18,7 @@ public enum ProcessEvidence: Sendable, Equatable {
     /// failover e2e tests on a loaded 2-core host: replacements silent for ~450 ms right after
     /// their move had a QEMU thread with 305–442 ms of run delay in one stretch (and no run time),
     /// while answering guests beside them waited 10–50 ms per 50 ms. So on a loaded host nearly
-    /// every silent guest is starved; the gate then counts its silence in the time it was not
-    /// waiting.
+    /// every silent guest is starved, and the gate gives it `DeclarationGate.Settings.starvedLimit`.
     public static let starvedShare = 0.1
 
     /// Compares the look taken when the silence began (`before`, nil if none was taken) with the
