@@ -93,14 +93,33 @@ struct DeclarationGateTests {
         silence("p1")
         qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(250), at: at(440))
         let held = judge("p1", at: 440)
-        #expect(reason(held) == "silent 440 ms, not yet 20000 ms (its QEMU is starved: it waited for a CPU 250 ms in 400 ms)")
+        #expect(reason(held) == "silent 440 ms, not yet 120000 ms (its QEMU is starved: it waited for a CPU 250 ms in 400 ms)")
         qemu.set("p1", pid: 10, state: "S", waited: .milliseconds(740), at: at(3614))
         #expect(!declared(judge("p1", at: 3700)))
         qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(4848), at: at(5260))
         #expect(!declared(judge("p1", at: 5344)))
-        qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(19_000), at: at(20_000))
-        #expect(judge("p1", at: 20_000) == .declare(reason: "silent 20000 ms (its QEMU is starved: it waited for a CPU 19000 ms in 19960 ms)"),
-                "a guest silent for 20 s is not serving either")
+        qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(19_700), at: at(20_000))
+        #expect(!declared(judge("p1", at: 20_059)), "measured: starved for 20 s, then answered")
+        qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(119_000), at: at(120_000))
+        #expect(reason(judge("p1", at: 120_000)).hasPrefix("silent 120000 ms (its QEMU is starved"), "silent for 2 minutes: not serving either")
+    }
+
+    @Test func aGuestStarvedEarlierInItsSilenceThatNowHangsIsDeclared() throws {
+        qemu.set("p1", pid: 10, at: at(0))
+        silence("p1")
+        var waited = 0
+        for t in stride(from: 1040, through: 5040, by: 1000) { // starved: waits all the time
+            waited = t - 40
+            qemu.set("p1", pid: 10, state: "R", waited: .milliseconds(waited), at: at(t))
+            #expect(!declared(judge("p1", at: t)))
+        }
+        var verdicts: [DeclarationGate.Verdict] = []
+        for t in stride(from: 6040, through: 8040, by: 1000) { // the load is gone; it runs, and stays silent
+            qemu.set("p1", pid: 10, state: "S", waited: .milliseconds(waited + 5), at: at(t))
+            verdicts.append(judge("p1", at: t))
+        }
+        let declaration = try #require(verdicts.first(where: declared), "judged on the last seconds, not on the whole silence")
+        #expect(reason(declaration).hasSuffix("its QEMU ran, waiting for a CPU only 5 ms in 2000 ms"), "\(reason(declaration))")
     }
 
     @Test func aRunningGuestThatDoesNotAnswerIsDeclaredAtTheThreshold() {

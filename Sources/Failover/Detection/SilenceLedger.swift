@@ -6,7 +6,11 @@ import Synchronization
 final class SilenceLedger: Sendable {
     private struct Silence {
         var since: ContinuousClock.Instant
+        /// The look its QEMU is compared with, and the next one: once rolling, the comparison
+        /// covers the last `window` to 2 × `window`, so a guest that was starved and now hangs is
+        /// seen running.
         var baseline: ProcessSchedule?
+        var next: ProcessSchedule?
         /// Every address has reached the heartbeat threshold.
         var pastThreshold = false
         var held = false
@@ -56,6 +60,7 @@ final class SilenceLedger: Sendable {
         }
     }
     static let reportAgain: Duration = .seconds(1)
+    static let window: Duration = .seconds(1)
 
     func answered(_ processor: String) { state.withLock { _ = $0.silences.removeValue(forKey: processor) } }
 
@@ -75,6 +80,10 @@ final class SilenceLedger: Sendable {
         return state.withLock { s in
             guard let silence = s.silences[processor] else { return (.hold(reason: "it answered again"), false) }
             s.silences[processor]?.reportedAt = nil
+            if let current, let newest = silence.next ?? baseline, current.at - newest.at >= Self.window {
+                if silence.next != nil { s.silences[processor]?.baseline = silence.next }
+                s.silences[processor]?.next = current
+            }
             var suspicion = DeclarationGate.Suspicion(processor: processor, host: host, silentFor: now - silence.since, evidence: evidence)
             suspicion.quietNeighbours = s.silences.filter { name, other in
                 name != processor && hostOf[name] == host && abs(other.since - silence.since) <= s.gate.settings.sameInstant
