@@ -39,12 +39,4 @@ public enum ProcessEvidence: Sendable, Equatable {
         let waited = live.compactMap { t in before.threads.first { $0.tid == t.tid }.map { t.waited - $0.waited } }.max() ?? .zero
         return waited >= over * starvedShare ? .starved(waited: waited, over: over) : .running(waited: waited, over: over)
     }
-
-    /// The process itself shows the guest cannot answer: no need to wait for anything else.
-    public var isDefinite: Bool {
-        switch self {
-        case .gone, .stopped: true
-        default: false
-        }
-    }
 }
