@@ -37,7 +37,6 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
         standby: { mode: hot, count: 1 }
         failover:
           classOfService: [front, back]
-          heartbeat: { threshold: 8 }   # see FailoverPlatform: simultaneous guest silences on 2 cores
         services:
           - { name: web, address: \(vip), port: 80, protocol: tcp, members: [w1, w2, w3] }
           - { name: whoami, address: \(vip), port: 80, protocol: udp, members: [w1, w2, w3], networkPriority: { back: 2, front: 1 } }

@@ -26,7 +26,8 @@ public struct HeartbeatSettings: Sendable, Equatable {
 /// addresses, one per adapter, primary first then alternates in class-of-service order, each
 /// with a status and a failure counter, plus the processor's learned normal response time.
 ///
-/// Pure: the prober feeds it replies and misses and acts on the events it returns.
+/// Pure: the prober feeds it replies and misses and acts on the events it returns; when it
+/// `isSilent`, the prober reports the processor as failed and the declaration gate judges.
 public struct DestinationEntry: Sendable, Equatable {
     public struct Address: Sendable, Equatable {
         public enum Status: String, Sendable { case reachable, unreachable }
@@ -46,8 +47,6 @@ public struct DestinationEntry: Sendable, Equatable {
     public enum Event: Sendable, Equatable {
         case adapterUnreachable(vlan: String, ip: String, misses: Int)
         case adapterReachable(vlan: String, ip: String)
-        /// Every address failed: the processor is declared failed.
-        case processorFailed(reason: String)
     }
 
     public var processor: String
@@ -55,8 +54,6 @@ public struct DestinationEntry: Sendable, Equatable {
     public let settings: HeartbeatSettings
     /// Exponentially weighted mean of reply times; nil until the first reply.
     public private(set) var normalResponseTime: Duration?
-    /// Once declared failed, the entry stays silent until replaced.
-    public private(set) var declared = false
 
     public init(processor: String, addresses: [Address], settings: HeartbeatSettings) {
         self.processor = processor; self.addresses = addresses; self.settings = settings
@@ -68,8 +65,29 @@ public struct DestinationEntry: Sendable, Equatable {
         return min(max(settings.minimumTimeout, learned), settings.interval / 2)
     }
 
+    /// Every address that ever answered is unreachable: the processor is suspect. Whether it is
+    /// declared failed is for `DeclarationGate`; the entry keeps counting, so a suspect that
+    /// answers again recovers like any address.
+    public var isSilent: Bool {
+        let armed = addresses.filter(\.armed)
+        return !armed.isEmpty && armed.allSatisfy { $0.status == .unreachable }
+    }
+
+    /// Consecutive rounds that every address that ever answered has missed (an unreachable one
+    /// counts as the threshold, unless it is answering again); 0 while one of them answers.
+    public var silentRounds: Int {
+        addresses.filter(\.armed).map { a in
+            a.status == .reachable ? a.failures : a.replies > 0 ? 0 : settings.threshold
+        }.min() ?? 0
+    }
+
+    public var silenceReason: String {
+        let list = addresses.filter(\.armed).map { "\($0.ip) (\($0.vlan))" }.joined(separator: ", ")
+        return "no heartbeat reply on any address: \(list), \(silentRounds) misses each"
+    }
+
     public mutating func replied(_ index: Int, after rtt: Duration) -> [Event] {
-        guard addresses.indices.contains(index), !declared else { return [] }
+        guard addresses.indices.contains(index) else { return [] }
         var events: [Event] = []
         normalResponseTime = normalResponseTime.map { $0 * 0.875 + rtt * 0.125 } ?? rtt
         var a = addresses[index]
@@ -88,7 +106,7 @@ public struct DestinationEntry: Sendable, Equatable {
     }
 
     public mutating func missed(_ index: Int) -> [Event] {
-        guard addresses.indices.contains(index), addresses[index].armed, !declared else { return [] }
+        guard addresses.indices.contains(index), addresses[index].armed else { return [] }
         var a = addresses[index]
         a.replies = 0
         guard a.status == .reachable else { addresses[index] = a; return [] }
@@ -99,11 +117,6 @@ public struct DestinationEntry: Sendable, Equatable {
             events.append(.adapterUnreachable(vlan: a.vlan, ip: a.ip, misses: a.failures))
         }
         addresses[index] = a
-        if addresses.filter(\.armed).allSatisfy({ $0.status == .unreachable }) {
-            declared = true
-            let list = addresses.filter(\.armed).map { "\($0.ip) (\($0.vlan))" }.joined(separator: ", ")
-            events.append(.processorFailed(reason: "no heartbeat reply on any address: \(list), \(settings.threshold) misses each"))
-        }
         return events
     }
 }

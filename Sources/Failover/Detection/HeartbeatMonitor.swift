@@ -12,15 +12,20 @@ public struct HeartbeatTarget: Sendable, Equatable {
 }
 
 /// The destination address table in action: one prober per target, replaced when the target's
-/// addresses change (after a failover), stopped when it leaves. Reports detections to `sink`.
+/// addresses change (after a failover), stopped when it leaves. Reports detections to `sink`;
+/// a processor silent on every address is reported each round, and `judge` says whether to
+/// declare it (see `DeclarationGate`).
 public final class HeartbeatMonitor: Sendable {
     private let settings: HeartbeatSettings
     private let port: UInt16
     private let sink: @Sendable (Detection) -> Void
+    private let ledger: SilenceLedger
     private let probers = Mutex<[String: HeartbeatProber]>([:])
 
-    public init(settings: HeartbeatSettings, port: UInt16, sink: @escaping @Sendable (Detection) -> Void) {
+    public init(settings: HeartbeatSettings, port: UInt16, scheduling: any SchedulingSource = ProcScheduling(),
+                sink: @escaping @Sendable (Detection) -> Void) {
         self.settings = settings; self.port = port; self.sink = sink
+        ledger = SilenceLedger(settings: settings, scheduling: scheduling)
     }
 
     deinit { stopAll() }
@@ -31,22 +36,11 @@ public final class HeartbeatMonitor: Sendable {
             for (name, prober) in probers where wanted[name]?.addresses.map(\.ip) != prober.addresses.map(\.ip) {
                 prober.stop()
                 probers[name] = nil
+                ledger.forget(name)
             }
             for target in targets where probers[target.processor] == nil {
                 let entry = DestinationEntry(processor: target.processor, addresses: target.addresses, settings: settings)
-                let sink = self.sink
-                let prober = try HeartbeatProber(entry: entry, port: port) { processor, events, at in
-                    for event in events {
-                        switch event {
-                        case .processorFailed(let reason):
-                            sink(Detection(subject: processor, kind: .processorFailed(reason: reason), source: .heartbeat, at: at))
-                        case .adapterUnreachable(let vlan, let ip, _):
-                            sink(Detection(subject: processor, kind: .adapterUnreachable(vlan: vlan, ip: ip), source: .heartbeat, at: at))
-                        case .adapterReachable(let vlan, let ip):
-                            sink(Detection(subject: processor, kind: .adapterReachable(vlan: vlan, ip: ip), source: .heartbeat, at: at))
-                        }
-                    }
-                }
+                let prober = try HeartbeatProber(entry: entry, port: port, ledger: ledger, sink: sink)
                 probers[target.processor] = prober
                 prober.start()
             }
@@ -56,10 +50,20 @@ public final class HeartbeatMonitor: Sendable {
     /// The processors every one of whose addresses has answered (whose silence is now judged).
     public var armed: Set<String> { probers.withLock { Set($0.filter { $0.value.isArmed }.keys) } }
 
+    /// Whether a processor reported silent on every address is declared failed now. `hostOf`
+    /// places every processor; `arrivedAgo` is how long ago it took over its personality from a
+    /// processor on the same host (nil if it did not lately). `firstHold`: the first time this
+    /// silence is held.
+    public func judge(_ processor: String, hostOf: [String: String], arrivedAgo: Duration?)
+        -> (verdict: DeclarationGate.Verdict, firstHold: Bool) {
+        ledger.judge(processor, host: hostOf[processor] ?? "", hostOf: hostOf, arrivedAgo: arrivedAgo)
+    }
+
     /// Forgets a processor's entry; the next `update` starts it afresh (unarmed until it answers).
     public func reset(_ processor: String) {
         probers.withLock { probers in
             probers.removeValue(forKey: processor)?.stop()
+            ledger.forget(processor)
         }
     }
 

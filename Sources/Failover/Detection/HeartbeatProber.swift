@@ -9,40 +9,46 @@ import Glibc
 /// timing does not depend on how busy the controller's task pool is. Each round sends a heartbeat
 /// to every address of the processor (the primary and its alternates, and unreachable ones so
 /// their recovery is seen) and waits `entry.timeout` for the replies. The entry decides what the
-/// outcomes mean: an address past its threshold is unreachable; the processor fails only when
-/// every address has.
+/// outcomes mean: an address past its threshold is unreachable. From half the threshold of
+/// silence on every address, the processor is reported failed (again each round once the last
+/// report was judged), and the declaration gate (through `ledger`) decides whether the silence
+/// is the processor's.
 final class HeartbeatProber: @unchecked Sendable {
-    typealias Sink = @Sendable (_ processor: String, _ events: [DestinationEntry.Event], _ at: Date) -> Void
+    typealias Sink = @Sendable (Detection) -> Void
 
     let processor: String
     let addresses: [DestinationEntry.Address]
     private var entry: DestinationEntry
     private let port: UInt16
     private let token = UInt64.random(in: 1...UInt64.max)
+    private let ledger: SilenceLedger
     private let sink: Sink
     /// Replaced when found closed behind our back (see `OwnedDescriptor`).
     private var socket: OwnedDescriptor
-    private var fd: Int32 { socket.fd }
+    var fd: Int32 { socket.fd }
     private let stopped = Mutex(false)
     private var thread: Thread?
-    /// Send times of heartbeats in flight, by sequence number.
-    private var inFlight: [UInt64: ContinuousClock.Instant] = [:]
+    /// Heartbeats in flight, by sequence number: when and to which address they were sent. A
+    /// reply counts only from the address its request went to.
+    private var inFlight: [UInt64: (sentAt: ContinuousClock.Instant, to: in_addr_t)] = [:]
 
-    init(entry: DestinationEntry, port: UInt16 = AgentPorts.heartbeat, sink: @escaping Sink) throws {
+    init(entry: DestinationEntry, port: UInt16 = AgentPorts.heartbeat, ledger: SilenceLedger, sink: @escaping Sink) throws {
         self.entry = entry
         self.processor = entry.processor
         self.addresses = entry.addresses
         self.port = port
+        self.ledger = ledger
         self.sink = sink
         socket = try Self.openSocket()
     }
 
+    /// Close-on-exec from the start (a child such as QEMU's helpers must not inherit it), and
+    /// non-blocking. (`fcntl(F_SETFL, O_CLOEXEC)` does nothing: FD_CLOEXEC is a descriptor flag.)
     private static func openSocket() throws -> OwnedDescriptor {
-        let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard let owned = OwnedDescriptor(fd) else {
             throw FailoverError("creating a heartbeat socket: \(String(cString: strerror(errno)))")
         }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK | O_CLOEXEC)
         return owned
     }
 
@@ -66,14 +72,14 @@ final class HeartbeatProber: @unchecked Sendable {
         let clock = ContinuousClock()
         var due = clock.now
         var round: UInt64 = 0
+        var lastReply = clock.now
         while !isStopped {
             if due > clock.now { Thread.sleep(forTimeInterval: (due - clock.now).seconds) }
             // If this thread itself was starved (host overloaded), silence means nothing: skip.
             let late = clock.now - due
             due = clock.now + entry.settings.interval
             round += 1
-            guard late < entry.settings.interval else { drain(until: clock.now); continue }
-            if entry.declared { continue }
+            guard late < entry.settings.interval else { ledger.round(late: late); drain(until: clock.now); continue }
             // A socket closed under us says nothing about the guest: open a new one, skip the round.
             if !socket.isIntact {
                 guard let fresh = try? Self.openSocket() else { continue }
@@ -81,7 +87,7 @@ final class HeartbeatProber: @unchecked Sendable {
                 inFlight.removeAll()
                 continue
             }
-            inFlight = inFlight.filter { clock.now - $0.value < .seconds(2) }
+            inFlight = inFlight.filter { clock.now - $0.value.sentAt < .seconds(2) }
 
             // Every address gets this round's heartbeat at once, primary first: a dead alternate is
             // noticed before it is needed, and a dead primary costs no extra wait.
@@ -89,24 +95,45 @@ final class HeartbeatProber: @unchecked Sendable {
             for index in all { send(to: index, sequence: round << 8 | UInt64(index)) }
             let deadline = clock.now + entry.timeout
             var answered = Set<Int>()
-            while answered.count < all.count, clock.now < deadline {
+            var heard = false
+            func take(_ replies: [Reply]) {
                 // A late reply to an earlier round is still a sign of life: it resets the misses.
-                for reply in receive(until: deadline) {
+                for reply in replies {
                     let index = Int(reply.sequence & 0xff)
                     if reply.sequence >> 8 == round { answered.insert(index) }
+                    heard = true
                     publish(entry.replied(index, after: reply.rtt))
                 }
             }
+            while answered.count < all.count, clock.now < deadline { take(receive(until: deadline)) }
+            // Replies that arrived while this thread waited for a CPU are not misses.
+            if answered.count < all.count { take(receive(until: clock.now)) }
             if !isArmed, entry.addresses.allSatisfy(\.armed) { armed.withLock { $0 = true } }
+            if heard { lastReply = clock.now; ledger.answered(processor) }
+            let overrun = clock.now - deadline
+            ledger.round(late: max(late, overrun))
             // A wait that overran by a whole interval is the controller stalling, not the guest;
             // a socket lost during the round loses its replies too.
-            if clock.now - deadline > entry.settings.interval || !socket.isIntact { continue }
+            if overrun > entry.settings.interval || !socket.isIntact { continue }
             for index in all where !answered.contains(index) { publish(entry.missed(index)) }
+            guard !heard, entry.addresses.contains(where: \.armed) else { continue }
+            ledger.silent(processor, since: lastReply, pastThreshold: entry.isSilent)
+            // Reported from half the threshold on: a QEMU seen stopped or gone is declared then;
+            // anything else waits for the threshold (and for the gate).
+            if entry.silentRounds >= max(1, entry.settings.threshold / 2), ledger.shouldReport(processor) {
+                sink(Detection(subject: processor, kind: .processorFailed(reason: entry.silenceReason), source: .heartbeat))
+            }
         }
     }
 
     private func publish(_ events: [DestinationEntry.Event]) {
-        if !events.isEmpty { sink(processor, events, Date()) }
+        for event in events {
+            let kind: Detection.Kind = switch event {
+            case .adapterUnreachable(let vlan, let ip, _): .adapterUnreachable(vlan: vlan, ip: ip)
+            case .adapterReachable(let vlan, let ip): .adapterReachable(vlan: vlan, ip: ip)
+            }
+            sink(Detection(subject: processor, kind: kind, source: .heartbeat))
+        }
     }
 
     private func send(to index: Int, sequence: UInt64) {
@@ -115,7 +142,7 @@ final class HeartbeatProber: @unchecked Sendable {
         target.sin_port = port.bigEndian
         guard inet_pton(AF_INET, addresses[index].ip, &target.sin_addr) == 1 else { return }
         let bytes = Heartbeat(kind: .request, sequence: sequence, token: token).encoded()
-        inFlight[sequence] = ContinuousClock.now
+        inFlight[sequence] = (ContinuousClock.now, target.sin_addr.s_addr)
         _ = withUnsafePointer(to: &target) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -125,20 +152,26 @@ final class HeartbeatProber: @unchecked Sendable {
 
     private struct Reply { var sequence: UInt64; var rtt: Duration }
 
-    /// Replies that arrive before `deadline` (returns as soon as at least one arrived).
+    /// Replies that arrive before `deadline` (returns as soon as at least one arrived; with a
+    /// deadline passed, only those already waiting).
     private func receive(until deadline: ContinuousClock.Instant) -> [Reply] {
         let left = deadline - ContinuousClock.now
-        guard left > .zero else { return [] }
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, Int32(max(1, (left.seconds * 1000).rounded(.up)))) > 0 else { return [] }
+        guard poll(&pfd, 1, left > .zero ? Int32(max(1, (left.seconds * 1000).rounded(.up))) : 0) > 0 else { return [] }
         var replies: [Reply] = []
         var buffer = [UInt8](repeating: 0, count: 64)
+        var from = sockaddr_in()
         while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let n = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+            }
             guard n > 0 else { break }
             guard let hb = Heartbeat(decoding: buffer[0..<n]), hb.kind == .reply, hb.token == token,
-                  let sentAt = inFlight.removeValue(forKey: hb.sequence) else { continue }
-            replies.append(Reply(sequence: hb.sequence, rtt: ContinuousClock.now - sentAt))
+                  let sent = inFlight[hb.sequence], from.sin_addr.s_addr == sent.to, from.sin_port == port.bigEndian
+            else { continue }
+            inFlight[hb.sequence] = nil
+            replies.append(Reply(sequence: hb.sequence, rtt: ContinuousClock.now - sent.sentAt))
         }
         return replies
     }

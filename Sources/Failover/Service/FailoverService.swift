@@ -154,6 +154,20 @@ public final class FailoverService: Sendable {
                 monitor.reset(d.subject)
                 return
             }
+            var reason = reason
+            if d.source == .heartbeat {
+                // Silence alone: the declaration gate decides whether it is this processor's (the
+                // QEMU's threads, the controller's own lateness, its neighbours, a recent move).
+                let arrival = try store.failovers(last: 20).last { $0.target == d.subject && $0.targetHost == $0.sourceHost }
+                let judged = monitor.judge(d.subject, hostOf: view.hostOf,
+                                           arrivedAgo: arrival.map { .seconds(Date().timeIntervalSince($0.updatedAt)) })
+                switch judged.verdict {
+                case .hold(let why):
+                    if judged.firstHold { logger.notice("silent, not declared yet", metadata: ["processor": "\(d.subject)", "why": "\(why)"]) }
+                    return
+                case .declare(let why): reason += "; " + why
+                }
+            }
             let record = FailoverRecord(personality: personality, source: d.subject, sourceHost: host, planned: false,
                                         reason: "\(d.source.rawValue): \(reason)", detectedAt: d.at)
             let event = PlatformEvent(time: d.at, kind: .detection, processor: d.subject, personality: personality,

@@ -53,18 +53,25 @@ extension Administration {
 enum Console {
     static func log(platform: String, processor: String) -> String { "/var/lib/virtualplatform/\(platform)/console/\(processor).log" }
 
-    /// Until the processor's console shows its agent ready (after byte `since` of the log).
-    static func waitUntilBooted(platform: String, processor: String, since: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
+    /// Until the processor's console shows its agent ready (after byte `since` of the log); a
+    /// kernel panic there calls `restart` and the wait goes on.
+    static func waitUntilBooted(platform: String, processor: String, since: Int, within limit: Duration = .seconds(60),
+                                restart: () throws -> Void = {}) async throws {
+        let deadline = ContinuousClock.now + limit
+        var since = since
         while ContinuousClock.now < deadline {
             // libvirt starts the log afresh at each boot (or appends): read what is new either way.
-            if let data = FileManager.default.contents(atPath: log(platform: platform, processor: processor)),
-               String(decoding: data.count > since ? data[since...] : data[...], as: UTF8.self).contains("vp-agent: ready") {
-                return
+            if let data = FileManager.default.contents(atPath: log(platform: platform, processor: processor)) {
+                let new = String(decoding: data.count > since ? data[since...] : data[...], as: UTF8.self)
+                if new.contains("vp-agent: ready") { return }
+                if new.contains("Kernel panic") {
+                    since = data.count
+                    try restart()
+                }
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ValidationError("\(processor) did not boot within 60 s")
+        throw ValidationError("\(processor) did not boot within \(limit)")
     }
 
     /// The processor's last boot on its console reached "agent ready" (the image's init prints

@@ -1,0 +1,45 @@
+@testable import Failover
+import Foundation
+import Synchronization
+import Testing
+
+/// The probers, the silence ledger and the gate together, on loopback, with the QEMU side
+/// scripted: a silent processor is reported every round, and judged on what its QEMU shows.
+struct HeartbeatMonitorTests {
+    @Test func aSilentProcessorIsJudgedOnItsQEMUsThreads() async throws {
+        let responder = try LoopbackResponder(address: "127.0.0.1", spoofFrom: "127.0.0.2")
+        defer { responder.stop() }
+        let qemu = ScriptedScheduling()
+        let start = ContinuousClock.now
+        qemu.set("p1", pid: 10, state: "S", at: start)
+        let reports = Mutex(0)
+        let monitor = HeartbeatMonitor(settings: HeartbeatSettings(intervalMs: nil, timeoutMs: nil, threshold: nil),
+                                       port: responder.port, scheduling: qemu) { d in
+            if case .processorFailed = d.kind { reports.withLock { $0 += 1 } }
+        }
+        defer { monitor.stopAll() }
+        try monitor.update([HeartbeatTarget(processor: "p1", addresses: [.init(vlan: "back", ip: "127.0.0.1")])])
+        let hostOf = ["p1": "local"]
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict == .hold(reason: "it answered again"))
+
+        // Goes silent while its vCPU waits for a CPU: reported failed each round, but held.
+        responder.mute.withLock { $0 = true }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while reports.withLock({ $0 }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(reports.withLock { $0 } >= 2, "a silent processor is reported every round until judged")
+        let now = ContinuousClock.now
+        qemu.set("p1", pid: 10, state: "R", waited: now - start, at: now) // it got no CPU at all
+        guard case .hold(let why) = monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict else {
+            Issue.record("a starved guest is held"); return
+        }
+        #expect(why.contains("waited for a CPU"), "\(why)")
+
+        // Then its QEMU is stopped: declared at once.
+        qemu.set("p1", pid: 10, state: "T", waited: now - start, at: .now)
+        guard case .declare(let reason) = monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict else {
+            Issue.record("a stopped guest is declared"); return
+        }
+        #expect(reason.hasSuffix("its QEMU process is stopped (state T)"))
+    }
+}
