@@ -42,7 +42,7 @@ let package = Package(
             ]
         ),
         // Builds the bootable processor image (kernel + initramfs + agent).
-        .target(name: "ProcessorImage"),
+        .target(name: "ProcessorImage", dependencies: ["AgentProtocol"]),
         // Host checks behind `vpctl doctor`.
         .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
         // Pure logic of the image builder: cpio writer, module order, ldd parsing, guest scripts.
-        .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage"]),
+        .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage", "AgentProtocol"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",

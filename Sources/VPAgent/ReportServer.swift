@@ -11,7 +11,8 @@ import Glibc
 ///   processor to that address get an answer? (reachability as the processor sees it)
 /// - `PUT /v1/disks/<serial or name>/marker` (text body) → 200 with the disk's `AgentReport.Disk`; 400 for an
 ///   empty, oversized or non-UTF-8 body, 404 for an unknown disk, 409 for a disk holding data
-///   that is not ext2/3/4 (it is never formatted), 500 when formatting/mounting/writing fails.
+///   that is not ext2/3/4 (it is never formatted) or whose filesystem failed its check (it is not
+///   mounted), 500 when formatting/mounting/writing fails.
 struct ReportServer: Sendable {
     static let maxMarkerBytes = 64 * 1024
     let listener: HTTPListener
@@ -60,7 +61,10 @@ struct ReportServer: Sendable {
         } catch DiskWatcher.Failure.unknownDisk {
             return .text(404, "no disk \(name)\n")
         } catch let failure as DiskWatcher.Failure {
-            if case .foreignData = failure { return .text(409, "\(failure)\n") }
+            switch failure {
+            case .foreignData, .checkFailed: return .text(409, "\(failure)\n")
+            default: break
+            }
             log("disk \(name): \(failure)")
             return .text(500, "\(failure)\n")
         } catch {
