@@ -55,7 +55,7 @@ final class DiskWatcher: @unchecked Sendable {
     /// The disks as last seen, with their current size.
     func disks() -> [AgentReport.Disk] {
         let current = snapshot.withLock { $0 }
-        return current.keys.sorted().map { name in report(name, current[name] ?? Contents()) }
+        return current.keys.sorted().map { name in Self.report(name, current[name] ?? Contents()) }
     }
 
     /// Writes `marker` to the disk's marker file (formatting and mounting the disk if it is blank),
