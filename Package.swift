@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",
-                           "LibvirtXML"],
+                           "LibvirtXML", "HostDoctor"],
             exclude: ["Golden"]
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.

@@ -72,6 +72,8 @@ public final class PlatformEngine: @unchecked Sendable {
     public func apply(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
             try refuseDuringFailover()
+            // Fails here, before anything changes, when a host cannot filter what guests send.
+            for host in definition.hosts { try PortSecurity.ensure(connections[host.name]!, uri: host.uri) }
             // Fails here, before anything changes, when the host has no nftables.
             let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
             if services != nil { try ServiceController.checkHost() }

@@ -1,4 +1,5 @@
 import Foundation
+import LibvirtXML
 import PlatformModel
 import PlatformRender
 import Testing
@@ -40,6 +41,24 @@ import Testing
     @Test func poolMatchesGolden() throws {
         let state = try rendered()
         try check("pool-t-data.xml", state.pools[0].spec.render())
+    }
+
+    @Test func portSecurityFilterMatchesGolden() throws {
+        try check("nwfilter-vp-port-security.xml", PortSecurityFilter.render())
+    }
+
+    /// Every personality NIC references the port-security filter with its own reserved address.
+    @Test func everyPersonalityNICIsFilteredToItsReservedAddress() throws {
+        let state = try rendered()
+        let p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
+        let allocation = try Allocator.allocate(p, remembered: [:])
+        let reserved = Dictionary(uniqueKeysWithValues: allocation.nics.values.map { ($0.mac, $0.ip) })
+        let nics = state.processors.flatMap(\.spec.interfaces)
+        #expect(!nics.isEmpty)
+        for nic in nics {
+            #expect(nic.portSecurityIP != nil && nic.portSecurityIP == reserved[nic.mac], "\(nic.mac) is filtered to its reservation")
+            #expect(nic.render().contains("<filterref filter=\"vp-port-security\">"))
+        }
     }
 
     @Test func renderingIsDeterministic() throws {
