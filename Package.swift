@@ -44,7 +44,7 @@ let package = Package(
         // Builds the bootable processor image (kernel + initramfs + agent).
         .target(name: "ProcessorImage", dependencies: ["AgentProtocol"]),
         // Host checks behind `vpctl doctor`.
-        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
+        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
         .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "PlatformEngine",
             dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
-                           "ProcessorImage", "ServiceControl"]
+                           "ProcessorImage", "ServiceControl", "ServiceDataPlane"]
         ),
         // pidfd_open(2) for watching QEMU processes exit.
         .target(name: "CProcessWatch"),
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",
-                           "LibvirtXML", "HostDoctor"],
+                           "LibvirtXML", "HostDoctor", "ServiceDataPlane", "NFTables"],
             exclude: ["Golden"]
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.

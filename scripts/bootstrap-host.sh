@@ -17,7 +17,7 @@ die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (try: sudo $0)"
 
 PACKAGES=(
-  libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-config-nwfilter
+  libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
   nftables libnftables-dev conntrack
   wrk haproxy nginx-light
@@ -71,13 +71,6 @@ for _ in $(seq 1 100); do
 done
 virsh -q -c qemu:///system version >/dev/null 2>&1 || die "libvirtd did not answer on $socket (see /var/log/libvirt/libvirtd.log)"
 say "libvirt answers at qemu:///system ($(virsh -c qemu:///system version 2>/dev/null | sed -n 's/^Running hypervisor: //p'))"
-
-# Port security on personality NICs builds on libvirt's clean-traffic filter. libvirtd loads the
-# filters of libvirt-daemon-config-nwfilter when it starts: one already running defines them now.
-if ! virsh -q -c qemu:///system nwfilter-dumpxml clean-traffic >/dev/null 2>&1; then
-  for f in /etc/libvirt/nwfilter/*.xml; do virsh -q -c qemu:///system nwfilter-define "$f" >/dev/null; done
-  say "defined libvirt's network filters (clean-traffic) in the running libvirtd"
-fi
 
 # Service IPs: the host routes their connections to the processors.
 if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != "1" ]; then

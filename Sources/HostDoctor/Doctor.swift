@@ -54,7 +54,7 @@ public struct Doctor: Sendable {
         defer { connection.close() }
 
         report.checks.append(versionsCheck(connection))
-        report.checks.append(PortSecurity.check(connection, uri: uri))
+        report.checks.append(PortSecurity.check(uri: uri))
 
         progress("probing which domain types boot a guest (up to 15 s)")
         do {

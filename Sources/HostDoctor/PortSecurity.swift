@@ -1,122 +1,71 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-import Libvirt
-import LibvirtXML
+import ServiceDataPlane
 
-/// Port security on personality NICs (`PortSecurityFilter`): can this libvirt host enforce it,
-/// and making it ready. Chosen over platform-owned nftables rules in the bridge family because
-/// libvirt binds the filter to the guest's tap device itself, when the interface starts or is
-/// hot-plugged, and removes it with the interface: a personality's NICs are protected on whichever
-/// processor carries them, with no tap names for the controller to follow. Tried on this kind of
-/// host (kernel 6.18, no legacy ebtables): libvirt's ebtables backend runs through ebtables-nft
-/// and the rules land in nftables' `bridge nat` table.
+/// Can this controller enforce port security (`PortSecurityRuleset`) on a platform's hosts? The
+/// rules live in the kernel of the host whose bridges carry the NICs, and the controller programs
+/// its own host's nftables only.
 public enum PortSecurity {
     public struct Unavailable: Error, CustomStringConvertible, Sendable, Equatable {
-        public var uri: String
-        public var problems: [String]
+        public var host: String
+        public var cause: String
+        public init(host: String, cause: String) { self.host = host; self.cause = cause }
         public var description: String {
-            "host \(uri) cannot enforce port security on personality NICs (a guest could send with another "
-                + "personality's MAC or address): " + problems.joined(separator: "; ") + "; nothing was changed"
+            "host '\(host)' cannot enforce port security on personality NICs (a guest could send with another "
+                + "personality's MAC or address, or answer DHCP): \(cause); nothing was changed"
         }
     }
 
-    /// libvirt's mock driver runs no guest: there is no traffic to filter and no nwfilter driver.
-    static func isMock(_ uri: String) -> Bool { uri.hasPrefix("test:") }
+    /// libvirt's mock driver runs no guest: no traffic to filter.
+    public static func isMock(_ uri: String) -> Bool { uri.hasPrefix("test:") }
 
-    /// A local host's ebtables is libvirt's backend; a remote host's is checked by its libvirt.
-    static func isLocal(_ uri: String) -> Bool {
+    /// A URI without a host part (qemu:///system) is this machine.
+    public static func isLocal(_ uri: String) -> Bool {
         guard let url = URL(string: uri) else { return false }
-        return url.host == nil || url.host == "" || url.host == "localhost"
+        return (url.host ?? "").isEmpty || url.host == "localhost"
     }
 
-    /// What keeps the host from enforcing the filter, each with its fix; empty when it can.
-    static func problems(_ connection: Connection, uri: String) -> [String] {
-        var problems: [String] = []
+    /// Programs (and removes) a throwaway bridge-family table with the rules of one sample port, in
+    /// one transaction: the kernel takes exactly the rule shapes the platform's table uses, or says why not.
+    public static func probeKernel() throws {
+        let probe = PortSecurityRuleset(platform: "port_security_probe",
+                                        ports: [.init(tap: "vpprobe", mac: "02:00:00:00:00:01", ip: "192.0.2.1")])
+        let plane: DataPlane
+        do { plane = try DataPlane() } catch { throw Unavailable(host: "local", cause: "\(error)") }
         do {
-            if try connection.nwfilterIfPresent(named: PortSecurityFilter.base) == nil {
-                problems.append("libvirt has no '\(PortSecurityFilter.base)' network filter "
-                                + "(apt-get install libvirt-daemon-config-nwfilter, then restart libvirtd)")
-            }
+            try plane.nft.apply(probe.replaceTable() + PortSecurityRuleset.deleteTable(probe.table))
         } catch {
-            problems.append("libvirt's nwfilter driver does not answer: \(error)")
+            throw Unavailable(host: "local", cause: "nftables refuses bridge-family rules: \(error)")
         }
-        if isLocal(uri) {
-            let ebtables = ebtablesStatus()
-            if !ebtables.works { problems.append(ebtables.detail) }
-        }
-        return problems
     }
 
-    /// libvirt's nwfilter programs the bridge through `ebtables`; it must reach the kernel.
-    static func ebtablesStatus() -> (works: Bool, detail: String) {
-        guard let ebtables = ["/usr/sbin/ebtables", "/sbin/ebtables"].first(where: FileManager.default.isExecutableFile) else {
-            return (false, "ebtables not found (apt-get install ebtables)")
+    /// Throws `Unavailable` for the first host where the rules cannot be enforced: a remote host
+    /// (its bridges are in another kernel), or a local kernel without nftables' bridge family.
+    public static func requireEnforceable(hosts: [(name: String, uri: String)]) throws {
+        for host in hosts where !isMock(host.uri) && !isLocal(host.uri) {
+            throw Unavailable(host: host.name, cause: "it is remote (\(host.uri)), and this controller programs the "
+                              + "nftables of its own host only")
         }
-        let version = run(ebtables, ["--version"])
-        let list = run(ebtables, ["-t", "nat", "-L"])
-        guard version.status == 0, list.status == 0 else {
-            return (false, "ebtables cannot program the kernel's bridge filter: \(list.output)")
+        guard hosts.contains(where: { !isMock($0.uri) }) else { return }
+        do { try probeKernel() } catch var unavailable as Unavailable {
+            unavailable.host = hosts.first { !isMock($0.uri) }!.name
+            throw unavailable
         }
-        return (true, version.output)
     }
 
-    /// The `vpctl doctor` line.
-    public static func check(_ connection: Connection, uri: String) -> DoctorCheck {
+    /// The `vpctl doctor` line for the host at `uri`.
+    public static func check(uri: String) -> DoctorCheck {
         if isMock(uri) { return DoctorCheck("port security", .ok, "\(uri) runs no guests: nothing to filter") }
-        let problems = problems(connection, uri: uri)
-        guard problems.isEmpty else {
-            return DoctorCheck("port security", .failed, problems.joined(separator: "; "),
-                               fix: "apt-get install libvirt-daemon-config-nwfilter ebtables, restart libvirtd "
-                                    + "(scripts/bootstrap-host.sh installs them)")
+        guard isLocal(uri) else {
+            return DoctorCheck("port security", .failed, "\(uri) is remote: the controller programs its own host's nftables only",
+                               fix: "run the controller on the host whose bridges carry the NICs")
         }
-        let backend = isLocal(uri) ? ebtablesStatus().detail : "the host's libvirt"
-        return DoctorCheck("port security", .ok,
-                           "libvirt nwfilter '\(PortSecurityFilter.base)' present, \(backend): NICs keep to their MAC and address, no DHCP answers")
-    }
-
-    /// Makes the host ready before anything is changed: throws `Unavailable` when it cannot
-    /// enforce the filter, otherwise defines `PortSecurityFilter` if it is missing or differs.
-    /// Returns true when it (re)defined the filter.
-    @discardableResult
-    public static func ensure(_ connection: Connection, uri: String) throws -> Bool {
-        if isMock(uri) { return false }
-        let problems = problems(connection, uri: uri)
-        guard problems.isEmpty else { throw Unavailable(uri: uri, problems: problems) }
-        let wanted = PortSecurityFilter.render()
-        if let existing = try connection.nwfilterIfPresent(named: PortSecurityFilter.name),
-           let have = canonical(try existing.xml()), have == canonical(wanted) {
-            return false
+        do {
+            try probeKernel()
+            return DoctorCheck("port security", .ok,
+                               "nftables bridge family: NICs keep to their MAC and address, answer no DHCP, announce no other address")
+        } catch {
+            return DoctorCheck("port security", .failed, "\(error)",
+                               fix: "a kernel with nf_tables bridge support (CONFIG_NF_TABLES_BRIDGE) and nftables installed")
         }
-        try connection.defineNWFilter(xml: wanted)
-        return true
-    }
-
-    /// Elements with sorted attributes, without whitespace: libvirt's formatting of a filter
-    /// differs from ours in quotes and attribute order, not in content.
-    static func canonical(_ xml: String) -> String? {
-        func form(_ element: XMLElement) -> String {
-            let attributes = (element.attributes ?? []).compactMap { a in a.name.map { "\($0)=\(a.stringValue ?? "")" } }.sorted()
-            let children = (element.children ?? []).compactMap { $0 as? XMLElement }.map(form)
-            let text = children.isEmpty ? (element.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines) : ""
-            return "\(element.name ?? "")[\(attributes.joined(separator: ","))]\(text)(\(children.joined()))"
-        }
-        guard let root = (try? XMLDocument(xmlString: xml))?.rootElement() else { return nil }
-        return form(root)
-    }
-
-    private static func run(_ program: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

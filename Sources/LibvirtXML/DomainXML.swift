@@ -3,13 +3,11 @@ public struct InterfaceSpec: Sendable, Equatable {
     public var network: String
     public var mac: String
     public var linkUp: Bool
-    /// The address the NIC may send from (its DHCP reservation): with it, libvirt instantiates
-    /// `PortSecurityFilter` on the tap device, so that the guest can send only with this MAC and
-    /// IP, never answer DHCP, and announce no other address in ARP. nil: no filter (trial
-    /// processors, and the XML used to detach a NIC by its MAC).
-    public var portSecurityIP: String?
-    public init(network: String, mac: String, linkUp: Bool = true, portSecurityIP: String? = nil) {
-        self.network = network; self.mac = mac; self.linkUp = linkUp; self.portSecurityIP = portSecurityIP
+    /// The host's tap device for the NIC (`<target dev>`); nil lets libvirt name it (vnetN).
+    /// Personality NICs have a fixed name, which the host's port-security rules match on.
+    public var tap: String?
+    public init(network: String, mac: String, linkUp: Bool = true, tap: String? = nil) {
+        self.network = network; self.mac = mac; self.linkUp = linkUp; self.tap = tap
     }
 
     public var tree: XMLTree {
@@ -17,11 +15,7 @@ public struct InterfaceSpec: Sendable, Equatable {
             XMLTree("mac", ["address": mac])
             XMLTree("source", ["network": network])
             XMLTree("model", ["type": "virtio"])
-            if let portSecurityIP {
-                XMLTree("filterref", ["filter": PortSecurityFilter.name]) {
-                    XMLTree("parameter", ["name": "IP", "value": portSecurityIP])
-                }
-            }
+            if let tap { XMLTree("target", ["dev": tap]) }
             if !linkUp { XMLTree("link", ["state": "down"]) }
         }
     }

@@ -73,13 +73,15 @@ public final class PlatformEngine: @unchecked Sendable {
         try await store.exclusively {
             try refuseDuringFailover()
             // Fails here, before anything changes, when a host cannot filter what guests send.
-            for host in definition.hosts { try PortSecurity.ensure(connections[host.name]!, uri: host.uri) }
+            try PortSecurity.requireEnforceable(hosts: definition.hosts.map { ($0.name, $0.uri) })
             // Fails here, before anything changes, when the host has no nftables.
             let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
             if services != nil { try ServiceController.checkHost() }
             let (state, bindings, allocation) = try await desired()
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
             let plan = try reconciler.plan(state)
+            // Port security before any NIC is plugged: the rules name the NICs' fixed tap devices.
+            try programPortSecurity(allocation.nics, cause: cause)
             // The service table first: it also keeps everything but service flows off the VLANs
             // the host routes for services, before those networks come up.
             if let services {
@@ -119,6 +121,8 @@ public final class PlatformEngine: @unchecked Sendable {
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
                                               action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
             }
+            // After the NICs are gone: never a moment with a NIC and no rules.
+            try removePortSecurity(cause: cause)
             try store.forgetPlatform(actor: actor, cause: cause)
             return plan
         }

@@ -1,5 +1,5 @@
 import Foundation
-import LibvirtXML
+import ServiceDataPlane
 import PlatformModel
 import PlatformRender
 import Testing
@@ -43,21 +43,19 @@ import Testing
         try check("pool-t-data.xml", state.pools[0].spec.render())
     }
 
-    @Test func portSecurityFilterMatchesGolden() throws {
-        try check("nwfilter-vp-port-security.xml", PortSecurityFilter.render())
-    }
-
-    /// Every personality NIC references the port-security filter with its own reserved address.
-    @Test func everyPersonalityNICIsFilteredToItsReservedAddress() throws {
+    /// Every personality NIC has the fixed tap name its port-security rules match, with its own address.
+    @Test func everyPersonalityNICHasThePortTheRulesName() throws {
         let state = try rendered()
         let p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
         let allocation = try Allocator.allocate(p, remembered: [:])
-        let reserved = Dictionary(uniqueKeysWithValues: allocation.nics.values.map { ($0.mac, $0.ip) })
+        let ports = PortSecurityRuleset(platform: p.platform, ports: allocation.nics.values.map {
+            .init(tap: Naming.tap(mac: $0.mac), mac: $0.mac, ip: $0.ip)
+        }).ports
         let nics = state.processors.flatMap(\.spec.interfaces)
         #expect(!nics.isEmpty)
         for nic in nics {
-            #expect(nic.portSecurityIP != nil && nic.portSecurityIP == reserved[nic.mac], "\(nic.mac) is filtered to its reservation")
-            #expect(nic.render().contains("<filterref filter=\"vp-port-security\">"))
+            #expect(nic.tap == Naming.tap(mac: nic.mac))
+            #expect(ports.contains { $0.tap == nic.tap && $0.mac == nic.mac.lowercased() }, "\(nic.mac) has its rules")
         }
     }
 

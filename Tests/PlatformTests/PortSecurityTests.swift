@@ -1,62 +1,74 @@
 import Foundation
-@testable import HostDoctor
-import Libvirt
+import HostDoctor
 import LibvirtXML
+import NFTables
+import PlatformModel
+import PlatformRender
+import ServiceDataPlane
 import Testing
 
-/// Port security's host side: a host that cannot enforce the filter is refused, naming the host
-/// and the cause; an unchanged filter is not redefined.
+/// Port security's host side: the rules as the kernel holds them, the fixed tap names they match,
+/// and hosts where they cannot be enforced refused before anything changes.
 @Suite struct PortSecurityTests {
-    @Test func interfaceReferencesTheFilterWithItsAddressOnlyWhenAsked() {
-        let filtered = InterfaceSpec(network: "n", mac: "52:54:00:00:00:01", portSecurityIP: "10.1.1.5").render()
-        #expect(filtered.contains("<filterref filter=\"vp-port-security\">"))
-        #expect(filtered.contains("<parameter name=\"IP\" value=\"10.1.1.5\"></parameter>")
-                || filtered.contains("<parameter name=\"IP\" value=\"10.1.1.5\"/>"))
-        #expect(!InterfaceSpec(network: "n", mac: "52:54:00:00:00:01").render().contains("filterref"))
+    static let port = PortSecurityRuleset.Port(tap: "vp0256504fea4e", mac: "02:56:50:4F:EA:4E", ip: "10.40.1.10")
+
+    @Test func personalityNICsHaveTheTapNameTheRulesMatch() {
+        #expect(Naming.tap(mac: "02:56:50:4F:EA:4E") == "vp0256504fea4e")
+        #expect(Naming.tap(mac: "02:56:50:4f:ea:4e").count <= 15)   // IFNAMSIZ - 1
+        let xml = InterfaceSpec(network: "n", mac: "02:56:50:4f:ea:4e", tap: "vp0256504fea4e").render()
+        #expect(xml.contains("<target dev=\"vp0256504fea4e\"></target>"))
+        #expect(!InterfaceSpec(network: "n", mac: "02:56:50:4f:ea:4e").render().contains("<target"))
     }
 
-    /// The filter drops DHCP replies from the guest before clean-traffic's IPv4 accept (-650),
-    /// after its MAC check (-800), and builds on clean-traffic.
-    @Test func filterDropsDHCPRepliesBeforeCleanTrafficAcceptsIPv4() throws {
-        let xml = PortSecurityFilter.render()
-        let canonical = try #require(PortSecurity.canonical(xml))
-        #expect(canonical.contains("rule[action=drop,direction=out,priority=-750](ip[protocol=udp,srcportend=67,srcportstart=67]()"))
-        #expect(canonical.contains("filterref[filter=clean-traffic]()"))
-        // libvirt's formatting (single quotes, other attribute order) is the same filter.
-        let libvirtStyle = """
-            <filter name='vp-port-security' chain='root'>
-              <uuid>\(PortSecurityFilter.uuid)</uuid>
-              <rule priority='-750' action='drop' direction='out'>
-                <ip srcportend='67' protocol='udp' srcportstart='67'/>
-              </rule>
-              <filterref filter='clean-traffic'/>
-            </filter>
-            """
-        #expect(PortSecurity.canonical(libvirtStyle) == canonical)
-        #expect(PortSecurity.canonical(libvirtStyle.replacingOccurrences(of: "'67'/>", with: "'68'/>")) != canonical)
+    static var nftWorks: Bool { (try? NFTables().hasTable(family: "bridge", name: "vp_none")) != nil }
+
+    /// Programmed into this host's kernel (a table of its own, removed after) and listed back: what
+    /// a guest on that port may send.
+    @Test(.enabled(if: nftWorks, "needs nftables and root"))
+    func rulesInTheKernelKeepThePortToItsMACAndAddress() throws {
+        let ruleset = PortSecurityRuleset(platform: "unit_port_security", ports: [Self.port])
+        let nft = try NFTables()
+        try nft.apply(ruleset.replaceTable())
+        defer { try? nft.apply(PortSecurityRuleset.deleteTable(ruleset.table)) }
+        let listing = try Self.nftList(["list", "table", "bridge", ruleset.table])
+        let rules = listing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("iifname") }
+        #expect(rules == [
+            "iifname \"vp0256504fea4e\" ether saddr != 02:56:50:4f:ea:4e drop",
+            "iifname \"vp0256504fea4e\" arp saddr ether != 02:56:50:4f:ea:4e drop",
+            "iifname \"vp0256504fea4e\" arp saddr ip != 10.40.1.10 drop",
+            "iifname \"vp0256504fea4e\" ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept",
+            "iifname \"vp0256504fea4e\" ip saddr != 10.40.1.10 drop",
+            "iifname \"vp0256504fea4e\" udp sport 67 drop",
+            "iifname \"vp0256504fea4e\" ether type != { ip, arp, 0x8035 } drop",
+        ])
+        #expect(listing.contains("type filter hook prerouting priority filter; policy accept;"))
+        // Programming again replaces the table (one transaction), it does not add a second copy.
+        try nft.apply(ruleset.replaceTable())
+        #expect(try Self.nftList(["list", "table", "bridge", ruleset.table]) == listing)
     }
 
-    /// libvirt's test driver has no nwfilter driver: as a real host, it is refused before
-    /// anything changes, with the host and the cause in the message.
-    @Test func aHostWithoutTheNWFilterDriverIsRefused() throws {
-        let connection = try Connection(uri: "test:///default")
-        defer { connection.close() }
+    @Test func remoteHostsAreRefusedNamingTheHost() {
         #expect {
-            try PortSecurity.ensure(connection, uri: "qemu:///system")
+            try PortSecurity.requireEnforceable(hosts: [("local", "qemu:///system"), ("far", "qemu+tcp://10.0.0.2/system")])
         } throws: { error in
-            let text = "\(error)"
-            return error is PortSecurity.Unavailable
-                && text.hasPrefix("host qemu:///system cannot enforce port security on personality NICs")
-                && text.contains("libvirt's nwfilter driver does not answer") && text.hasSuffix("nothing was changed")
+            "\(error)" == "host 'far' cannot enforce port security on personality NICs (a guest could send with another "
+                + "personality's MAC or address, or answer DHCP): it is remote (qemu+tcp://10.0.0.2/system), and this "
+                + "controller programs the nftables of its own host only; nothing was changed"
         }
-        #expect(PortSecurity.check(connection, uri: "qemu:///system").status == .failed)
-        // As itself, the mock host runs no guests: nothing to filter, nothing refused.
-        #expect(try PortSecurity.ensure(connection, uri: "test:///default") == false)
+        // libvirt's mock driver runs no guests: nothing to enforce, nothing refused.
+        #expect(throws: Never.self) { try PortSecurity.requireEnforceable(hosts: [("t", "test:///default")]) }
+        #expect(PortSecurity.isLocal("qemu:///system") && !PortSecurity.isLocal("qemu+ssh://h/system"))
     }
 
-    @Test func localAndRemoteURIs() {
-        #expect(PortSecurity.isLocal("qemu:///system"))
-        #expect(!PortSecurity.isLocal("qemu+tcp://10.0.0.2/system"))
-        #expect(PortSecurity.isMock("test:///default"))
+    static func nftList(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nft")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }
