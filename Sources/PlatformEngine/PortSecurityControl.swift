@@ -20,7 +20,8 @@ extension PlatformEngine {
         guard guestsRunHere else { return }
         let ruleset = portSecurityRuleset(allocations)
         do { try DataPlane().program(ruleset) } catch {
-            throw PortSecurity.Unavailable(host: definition.hosts[0].name, cause: "programming nftables table bridge \(ruleset.table): \(error)")
+            throw PortSecurity.Unavailable(host: definition.hosts[0].name,
+                                           cause: "programming nftables table bridge \(ruleset.table): \(error)")
         }
         try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table bridge \(ruleset.table)", action: "program",
                                       detail: "port security on \(ruleset.ports.count) personality NICs"))

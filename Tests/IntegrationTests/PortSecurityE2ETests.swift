@@ -4,6 +4,7 @@ import Failover
 import Foundation
 import Glibc
 import Libvirt
+import NFTables
 import Testing
 
 extension RealDaemon { @Suite struct PortSecurityE2ETests {
@@ -47,6 +48,7 @@ extension RealDaemon { @Suite struct PortSecurityE2ETests {
             for (what, frame) in forged { #expect(!seen.contains { $0.starts(with: frame) }, "\(what) is dropped") }
             #expect(try await t.agent("db").probe(web.ip), "db still reaches web on VLAN back")
         }
+        #expect(try !NFTables().hasTable(family: "bridge", name: "vp_ags"), "destroy removes the port-security table")
     }
 }}
 
