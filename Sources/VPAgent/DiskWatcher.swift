@@ -173,7 +173,9 @@ final class DiskWatcher: @unchecked Sendable {
                             exitStatus: status, result: result, detail: detail)
         }
         do {
-            let (status, output) = try Command.runForStatus(command[0], Array(command.dropFirst()))
+            // Niced: on the guest's one vCPU the check must not starve the heartbeat responder
+            // (a processor that just took over a personality would look dead).
+            let (status, output) = try Command.runForStatus(command[0], Array(command.dropFirst()), niceness: 19)
             let summary = trimmed(output.split(separator: "\n").suffix(3).joined(separator: "; "))
             guard let code = Command.exitCode(of: status) else {
                 return outcome(nil, .failed, Command.describe(status: status) + (summary.isEmpty ? "" : ": " + summary))

@@ -43,7 +43,8 @@ enum Command {
 
     /// Like `run`, for programs whose exit status is an answer (e2fsck): returns the wait status
     /// (`exitCode(of:)` reads it) and the output; throws only when the program cannot be started.
-    static func runForStatus(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// `niceness` > 0 lowers the child's CPU priority (set right after it is spawned).
+    static func runForStatus(_ path: String, _ arguments: [String], niceness: Int32 = 0) throws -> (status: Int32, output: String) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure(arguments: [path] + arguments, status: errnoText(), output: "") }
         let pid: pid_t
@@ -54,6 +55,7 @@ enum Command {
             throw error
         }
         close(fds[1])
+        if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), niceness) }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -33,7 +33,8 @@ extension RealDaemon { @Suite struct DiskRecoveryE2ETests {
             let move = try await t.waitForMove(of: "web")
             try await t.expectServed("web", on: try #require(move.target), peer: "db")
 
-            let disk = try #require(try await t.agent("web").report().disk("vdb"))
+            let report = try await t.agent("web").waitForReport(until: .now + .seconds(30)) { $0.disk("vdb")?.check != nil }
+            let disk = try #require(report.disk("vdb"))
             #expect(disk.marker == last, "the marker written right before the kill is intact")
             #expect(disk.filesystem == .ext4)
             let check = try #require(disk.check, "the agent says which check ran before the mount")
