@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
         .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // libFuzzer target for the loader and validator (scripts/fuzz.sh builds it with -sanitize=fuzzer in
+        // .build-fuzz; a plain build gives a tool that replays the files it is given).
+        .executableTarget(name: "PlatformLoaderFuzz", dependencies: ["PlatformModel"], path: "Fuzz/PlatformLoaderFuzz"),
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
         // Plans and applies the difference between the desired state and libvirt.
@@ -102,7 +105,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML"]),
+        // Shared by the test targets: deadlines for every wait.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML", "TestSupport"]),
         // Pure logic of the image builder: cpio writer, module order, ldd parsing, guest scripts.
         .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage", "AgentProtocol"]),
         .testTarget(
@@ -120,7 +125,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab",
+                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -16,6 +16,8 @@ public final class PlatformEngine: @unchecked Sendable {
     public let store: StateStore
     public let connections: [String: Connection]
     public let reconciler: Reconciler
+    /// The volumes this platform created, as the state store remembers them.
+    public var volumeLedger: any VolumeLedger { StoreVolumeLedger(store: store) }
     let actor = "vpctl (pid \(ProcessInfo.processInfo.processIdentifier))"
 
     /// Loads and validates the file (throwing every problem at once), then opens the store and
@@ -64,22 +66,24 @@ public final class PlatformEngine: @unchecked Sendable {
     }
 
     public func plan() async throws -> Plan {
-        try reconciler.plan(try await desired().state)
+        try reconciler.plan(try await desired().state, ledger: volumeLedger)
     }
 
     /// Converges libvirt to the definition under the platform lock; returns what it changed.
     @discardableResult
     public func apply(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
-            try refuseDuringFailover()
+            let moving = try store.unfinishedFailovers()
+            try refuseDuringFailover(moving)
             // Fails here, before anything changes, when a host cannot filter what guests send.
             try PortSecurity.requireEnforceable(hosts: definition.hosts.map { ($0.name, $0.uri) })
             // Fails here, before anything changes, when the host has no nftables.
             let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
             if services != nil { try ServiceController.checkHost() }
             let (state, bindings, allocation) = try await desired()
+            var plan = try reconciler.plan(state, ledger: volumeLedger)
+            if !moving.isEmpty { plan = try onlyNewProcessors(plan, moving: moving) }
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
-            let plan = try reconciler.plan(state)
             // Port security before any NIC is plugged: the rules name the NICs' fixed tap devices.
             try programPortSecurity(allocation.nics, cause: cause)
             // The service table first: it also keeps everything but service flows off the VLANs
@@ -95,32 +99,55 @@ public final class PlatformEngine: @unchecked Sendable {
             try store.clearMaintenance()
             try store.setMaintenance(plan.stoppedProcessors, reason: cause)
             defer { try? store.clearMaintenance() }
-            try reconciler.apply(plan, progress: progress) { change in
-                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
-                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
-            }
+            try applyJournaled(plan, cause: cause, progress: progress)
             return plan
         }
     }
 
+    /// Applies through the reconciler, one journal line per change and one for a rollback.
+    func applyJournaled(_ plan: Plan, cause: String, progress: @escaping (Int, Int, Change) -> Void) throws {
+        do {
+            try reconciler.apply(plan, ledger: volumeLedger, progress: progress) { change in
+                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
+                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
+            }
+        } catch let failed as ApplyFailed {
+            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: "rollback", detail: failed.description))
+            throw failed
+        }
+    }
+
     /// A move in progress owns the personality's devices: converging now could undo half of it.
-    func refuseDuringFailover() throws {
-        let moving = try store.unfinishedFailovers()
-        guard !moving.isEmpty else { return }
+    /// Only while every move is `down` (waiting for a standby, nothing touched) may an apply add
+    /// processors: that is how a platform with no spare left gets one.
+    func refuseDuringFailover(_ moving: [FailoverRecord]) throws {
+        guard moving.contains(where: { $0.step != .down }) else { return }
         let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
-        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`), one awaiting a fence needs `vpctl fence <processor> --confirm`.")
+        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs `vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
+    }
+
+    /// While moves are down: the plan's new processors, and nothing else. Changes to the moves'
+    /// own processors wait for the moves to end (the next apply makes them); any other change is
+    /// refused, with nothing changed.
+    func onlyNewProcessors(_ plan: Plan, moving: [FailoverRecord]) throws -> Plan {
+        let involved = Set(moving.flatMap { [$0.source] + ($0.target.map { [$0] } ?? []) }.map { "processor \($0)" })
+        let other = plan.changes.filter { !involved.contains($0.object) }
+        let refused = other.filter { !($0.verb == .create && $0.object.hasPrefix("processor ")) }
+        guard refused.isEmpty else {
+            let down = moving.map(\.personality).joined(separator: ", ")
+            throw EngineError("personality \(down) is down, waiting for a standby: an apply may only add processors now, "
+                              + "and this one would also \(refused.map(\.description).joined(separator: "; ")); nothing was changed")
+        }
+        return Plan(changes: other)
     }
 
     /// Removes everything the platform created (and nothing else), then forgets its bindings.
     @discardableResult
     public func destroy(cause: String, progress: @escaping (Int, Int, Change) -> Void = { _, _, _ in }) async throws -> Plan {
         try await store.exclusively {
-            let plan = try reconciler.destroyPlan()
+            let plan = try reconciler.destroyPlan(ledger: volumeLedger)
             try removeServiceTable(cause: cause)
-            try reconciler.apply(plan, progress: progress) { change in
-                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
-                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
-            }
+            try applyJournaled(plan, cause: cause, progress: progress)
             // After the NICs are gone: never a moment with a NIC and no rules.
             try removePortSecurity(cause: cause)
             try store.forgetPlatform(actor: actor, cause: cause)

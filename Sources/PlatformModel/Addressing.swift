@@ -76,16 +76,30 @@ public struct IPv4Subnet: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Sizes like "64MiB", "2GiB", "512KiB", "1000000B" or "1G" (binary units).
+/// Sizes like "64MiB", "2GiB", "512KiB", "1000000B" or "1G" (binary units): decimal digits, then a unit.
 public enum ByteSize {
-    public static func parse(_ text: String) -> UInt64? {
-        let units: [(String, UInt64)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
-                                         ("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+    public enum Problem: Error, Equatable {
+        case notASize
+        case zero
+        /// More than UInt64 can hold (16 EiB).
+        case tooLarge
+    }
+
+    static let units: [(String, UInt64)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
+                                            ("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+
+    public static func parse(_ text: String) -> UInt64? { try? check(text).get() }
+
+    /// The size in bytes, or why the text is not one; every step is checked for overflow.
+    public static func check(_ text: String) -> Result<UInt64, Problem> {
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let n = UInt64(text.dropLast(suffix.count)), n > 0 else { return nil }
+            let digits = text.dropLast(suffix.count)
+            guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }) else { return .failure(.notASize) }
+            guard let n = UInt64(digits) else { return .failure(.tooLarge) } // only digits: it failed by overflow
+            guard n > 0 else { return .failure(.zero) }
             let (product, overflow) = n.multipliedReportingOverflow(by: factor)
-            return overflow ? nil : product
+            return overflow ? .failure(.tooLarge) : .success(product)
         }
-        return nil
+        return .failure(.notASize)
     }
 }

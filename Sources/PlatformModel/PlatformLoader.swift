@@ -29,6 +29,8 @@ public struct LoadedPlatform: Sendable {
     public var definition: PlatformDefinition
     public var file: String
     let lines: [String: Int]
+    /// Nodes of the document once aliases are expanded (see `PlatformLoader.Limits.maxNodes`).
+    public var nodeCount = 0
 
     /// The line of a field path like "vlans[0].id" (or of its nearest parent that has one).
     public func line(of field: String) -> Int? {
@@ -45,98 +47,80 @@ public struct LoadedPlatform: Sendable {
     }
 }
 
+/// Reads a definition: bounded (`Limits`), strict (unknown keys and ambiguous YAML 1.1 scalars are
+/// errors, see `StrictDecoder` and `YAMLScalar`), and reporting every problem at once.
 public enum PlatformLoader {
     /// Reads and decodes a definition file; throws `ConfigErrors` for syntax and type errors.
     public static func load(path: String) throws -> LoadedPlatform {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigErrors(issues: [ConfigIssue(file: path, line: nil, field: "", message: "cannot read the file: \(error.localizedDescription)")])
+        func refuse(_ message: String) -> ConfigErrors {
+            ConfigErrors(issues: [ConfigIssue(file: path, line: nil, field: "", message: message)])
         }
-        return try parse(text, file: path)
+        let attributes: [FileAttributeKey: Any]
+        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
+            throw refuse("cannot read the file: \(error.localizedDescription)")
+        }
+        // A device or FIFO could be read forever; its size says nothing.
+        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw refuse("is not a regular file") }
+        if let size = attributes[.size] as? Int, size > Limits.maxFileBytes { throw refuse(tooLargeMessage()) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw refuse("cannot read the file") }
+        defer { try? handle.close() }
+        let data: Data
+        do { data = try handle.read(upToCount: Limits.maxFileBytes + 1) ?? Data() } catch {
+            throw refuse("cannot read the file: \(error.localizedDescription)")
+        }
+        return try parse(data, file: path)
+    }
+
+    /// Decodes a definition from the bytes of a file (which may be anything: see Fuzz/).
+    public static func parse(_ data: Data, file: String) throws -> LoadedPlatform {
+        let fail = { (message: String) in ConfigErrors(issues: [ConfigIssue(file: file, line: nil, field: "", message: message)]) }
+        if data.count > Limits.maxFileBytes { throw fail(tooLargeMessage()) }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail("the file is not UTF-8 text") }
+        return try parse(text, file: file)
     }
 
     public static func parse(_ text: String, file: String) throws -> LoadedPlatform {
+        func fail(_ line: Int?, _ message: String) -> ConfigErrors {
+            ConfigErrors(issues: [ConfigIssue(file: file, line: line, field: "", message: message)])
+        }
+        if text.utf8.count > Limits.maxFileBytes { throw fail(nil, tooLargeMessage()) }
+        if let line = ComplexKeyScan.firstComplexKey(in: text) { throw fail(line, ComplexKeyScan.message) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text, Resolver.basic)
         } catch let error as YamlError {
-            throw ConfigErrors(issues: [ConfigIssue(file: file, line: yamlErrorLine(error), field: "", message: "invalid YAML: \(error)")])
+            let description = "\(error)"
+            if description.contains("Maximum nesting level") { throw fail(yamlErrorLine(error), tooDeepMessage()) }
+            throw fail(yamlErrorLine(error), "invalid YAML: \(shortened(description))")
         }
-        guard let root else {
-            throw ConfigErrors(issues: [ConfigIssue(file: file, line: 1, field: "", message: "the file is empty")])
+        guard let root else { throw fail(1, "the file is empty") }
+        let nodeCount: Int
+        switch measure(root) {
+        case .success(let count): nodeCount = count
+        case .failure(let exceeded): throw fail(exceeded.line, exceeded.message)
         }
-        var lines: [String: Int] = [:]
-        index(root, path: "", into: &lines)
-        do {
-            let definition = try YAMLDecoder().decode(PlatformDefinition.self, from: root)
-            return LoadedPlatform(definition: definition, file: file, lines: lines)
-        } catch let error as DecodingError {
-            let partial = LoadedPlatform(definition: .init(platform: "", hosts: [], processors: .init(vcpus: 0, memoryMiB: 0, members: []), vlans: [], personalities: []), file: file, lines: lines)
-            throw ConfigErrors(issues: [decodingIssue(error, partial)])
+
+        let recorder = DecodingRecorder()
+        let definition = try PlatformDefinition(from: StrictDecoder(node: root, codingPath: [], recorder: recorder))
+        let loaded = LoadedPlatform(definition: definition, file: file, lines: recorder.lines, nodeCount: nodeCount)
+        let problems = recorder.problems + recorder.unknownKeys()
+        guard problems.isEmpty else {
+            let issues = problems.map { loaded.issue($0.field, $0.message) }
+            throw ConfigErrors(issues: issues.sorted { ($0.line ?? 0, $0.field) < ($1.line ?? 0, $1.field) })
         }
+        return loaded
     }
 
-    /// Records the line of every mapping value and sequence element under its dotted path.
-    private static func index(_ node: Node, path: String, into lines: inout [String: Int]) {
-        if let line = node.mark?.line { lines[path] = lines[path] ?? line }
-        switch node {
-        case .mapping(let mapping):
-            for (key, value) in mapping {
-                guard let name = key.string else { continue }
-                let child = path.isEmpty ? name : "\(path).\(name)"
-                if let line = key.mark?.line { lines[child] = line }
-                index(value, path: child, into: &lines)
-            }
-        case .sequence(let sequence):
-            for (i, element) in sequence.enumerated() { index(element, path: "\(path)[\(i)]", into: &lines) }
-        default:
-            break
-        }
-    }
-
-    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
-        var path = ""
-        for key in codingPath {
-            if let i = key.intValue { path += "[\(i)]" } else { path += path.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-        }
-        return path
-    }
-
-    private static func decodingIssue(_ error: DecodingError, _ loaded: LoadedPlatform) -> ConfigIssue {
-        switch error {
-        case .keyNotFound(let key, let context):
-            let parent = fieldPath(context.codingPath)
-            let field = parent.isEmpty ? key.stringValue : "\(parent).\(key.stringValue)"
-            return loaded.issue(field, "required field is missing")
-        case .typeMismatch(let type, let context):
-            return loaded.issue(fieldPath(context.codingPath), "expected \(typeName(type))")
-        case .valueNotFound(let type, let context):
-            return loaded.issue(fieldPath(context.codingPath), "expected \(typeName(type)), found nothing")
-        case .dataCorrupted(let context):
-            return loaded.issue(fieldPath(context.codingPath), context.debugDescription)
-        @unknown default:
-            return loaded.issue("", "\(error)")
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type: return "an integer"
-        case is String.Type: return "a string"
-        case is Bool.Type: return "true or false"
-        default:
-            let name = "\(type)"
-            if name.hasPrefix("Array") { return "a list" }
-            if name.hasPrefix("Dictionary") || name.hasSuffix("Def") || name.hasSuffix("Definition") { return "a mapping" }
-            return name
-        }
+    /// libyaml quotes the offending line; a 4 MiB line is not a message.
+    private static func shortened(_ description: String) -> String {
+        description.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.count > 160 ? $0.prefix(160) + "…" : $0 }.joined(separator: "\n")
     }
 
     private static func yamlErrorLine(_ error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        case .duplicatedKeysInMapping(_, let context): return context.mark.line
         default: return nil
         }
     }

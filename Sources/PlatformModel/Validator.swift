@@ -10,6 +10,9 @@ public enum Validator {
     }
 
     static let maxBridgeName = 15 // IFNAMSIZ - 1
+    /// Memory of one processor: 16 TiB, beyond any host this runs on (the host's own memory is checked
+    /// at plan time), and small enough that its KiB and bytes (2^44) fit Int and UInt64 with room.
+    public static let maxMemoryMiB = 16 << 20
 
     public static func validate(_ loaded: LoadedPlatform) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
@@ -44,7 +47,7 @@ public enum Validator {
         }
 
         // Hosts.
-        let hostNames = p.hosts.map(\.name)
+        let hostNames = p.hosts.map(\.name), hostSet = Set(hostNames)
         if p.hosts.isEmpty { issue("hosts", "at least one host is needed") }
         checkUnique(hostNames, { "hosts[\($0)].name" }, "host")
         for (i, host) in p.hosts.enumerated() {
@@ -62,16 +65,25 @@ public enum Validator {
         let pool = p.processors
         if pool.vcpus < 1 || pool.vcpus > 64 { issue("processors.vcpus", "\(pool.vcpus) is outside 1–64") }
         if pool.memoryMiB < 64 { issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too small (at least 64)") }
+        if pool.memoryMiB > maxMemoryMiB {
+            issue("processors.memoryMiB", "\(pool.memoryMiB) MiB is too large: at most \(maxMemoryMiB) MiB (16 TiB)")
+        }
         checkUnique(pool.members.map(\.name), { "processors.members[\($0)].name" }, "processor")
         for (i, proc) in pool.members.enumerated() {
             checkName("processors.members[\(i)].name", proc.name, "processor")
-            if !hostNames.contains(proc.host) { issue("processors.members[\(i)].host", "unknown host '\(proc.host)'") }
+            if !hostSet.contains(proc.host) { issue("processors.members[\(i)].host", "unknown host '\(proc.host)'") }
         }
 
         // VLANs.
         checkUnique(p.vlans.map(\.name), { "vlans[\($0)].name" }, "VLAN")
+        // 802.1Q has 4094 ids, and ids are unique: more VLANs cannot be valid (and would make the
+        // pairwise overlap check below quadratic in the file's size).
+        let comparesSubnets = p.vlans.count <= 4094
+        if !comparesSubnets { issue("vlans", "\(p.vlans.count) VLANs, but 802.1Q has only 4094 ids") }
+        let vlanNames = Set(p.vlans.map(\.name))
         var vlanIDs: [Int: Int] = [:]
         var subnets: [String: IPv4Subnet] = [:]
+        var subnetsInOrder: [(vlan: String, subnet: IPv4Subnet)] = []
         var bridges: [String: Int] = [:]
         var usedIPs: [IPv4Address: String] = [:]
         func claimIP(_ ip: IPv4Address, _ field: String) {
@@ -97,10 +109,11 @@ public enum Validator {
                 issue("vlans[\(i)].subnet", "'\(vlan.subnet)' is not an IPv4 subnet like 10.30.1.0/24 (prefix 8–30, host bits zero)")
                 continue
             }
-            for (other, otherSubnet) in subnets where overlaps(subnet, otherSubnet) {
-                issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(other)'")
+            if comparesSubnets, let other = subnetsInOrder.first(where: { overlaps(subnet, $0.subnet) }) {
+                issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(other.vlan)'")
             }
             subnets[vlan.name] = subnet
+            subnetsInOrder.append((vlan.name, subnet))
             if let gateway = vlan.gateway {
                 if let ip = IPv4Address(gateway) {
                     if subnet.containsHost(ip) { claimIP(ip, "vlans[\(i)].gateway") }
@@ -111,27 +124,7 @@ public enum Validator {
             }
         }
 
-        // Storage.
-        var volumes: Set<String> = []
-        let pools = p.storage?.pools ?? []
-        checkUnique(pools.map(\.name), { "storage.pools[\($0)].name" }, "storage pool")
-        for (i, sp) in pools.enumerated() {
-            checkName("storage.pools[\(i)].name", sp.name, "storage pool")
-            if !hostNames.contains(sp.host) { issue("storage.pools[\(i)].host", "unknown host '\(sp.host)'") }
-            if let type = sp.type, type != "dir" { issue("storage.pools[\(i)].type", "'\(type)' is not supported (supported: dir)") }
-            if !sp.path.hasPrefix("/") { issue("storage.pools[\(i)].path", "'\(sp.path)' must be an absolute path") }
-            checkUnique(sp.volumes.map(\.name), { "storage.pools[\(i)].volumes[\($0)].name" }, "volume")
-            for (j, vol) in sp.volumes.enumerated() {
-                checkName("storage.pools[\(i)].volumes[\(j)].name", vol.name, "volume")
-                if ByteSize.parse(vol.capacity) == nil {
-                    issue("storage.pools[\(i)].volumes[\(j)].capacity", "'\(vol.capacity)' is not a size like 64MiB or 2GiB")
-                }
-                if let format = vol.format, !["raw", "qcow2"].contains(format) {
-                    issue("storage.pools[\(i)].volumes[\(j)].format", "'\(format)' is not one of raw, qcow2")
-                }
-                volumes.insert("\(sp.name)/\(vol.name)")
-            }
-        }
+        let volumes = storageIssues(p, hostNames: hostSet, issue: issue, checkName: checkName, checkUnique: checkUnique)
 
         // Personalities.
         checkUnique(p.personalities.map(\.name), { "personalities[\($0)].name" }, "personality")
@@ -143,7 +136,7 @@ public enum Validator {
             var vlansSeen: Set<String> = []
             for (j, nic) in person.nics.enumerated() {
                 let field = "\(base).nics[\(j)]"
-                if !p.vlans.contains(where: { $0.name == nic.vlan }) { issue("\(field).vlan", "unknown VLAN '\(nic.vlan)'") }
+                if !vlanNames.contains(nic.vlan) { issue("\(field).vlan", "unknown VLAN '\(nic.vlan)'") }
                 else if !vlansSeen.insert(nic.vlan).inserted { issue("\(field).vlan", "personality '\(person.name)' already has a NIC on VLAN '\(nic.vlan)'") }
                 if !nic.wantsAllocatedMAC, let text = nic.mac {
                     if let mac = MACAddress(text.lowercased()) {
@@ -192,7 +185,9 @@ public enum Validator {
                     issue("failover.heartbeat.timeoutMs", "\(t) ms must be shorter than the interval (\(i) ms)")
                 }
             }
-            if let v = failover.confirmTimeoutSeconds, v < 1 { issue("failover.confirmTimeoutSeconds", "must be at least 1") }
+            if let v = failover.confirmTimeoutSeconds, !(1...86_400).contains(v) {
+                issue("failover.confirmTimeoutSeconds", "must be between 1 and 86400 (a day)")
+            }
             if let v = failover.drainTimeoutSeconds, !(0...3600).contains(v) { issue("failover.drainTimeoutSeconds", "must be between 0 and 3600") }
         }
         if let standby = p.standby {
@@ -209,7 +204,8 @@ public enum Validator {
         checkUnique(services.map(\.name), { "services[\($0)].name" }, "service")
         var endpoints: Set<String> = []
         var serviceVLANOf: [String: [(String, String)]] = [:]
-        let vlanNames = Set(p.vlans.map(\.name))
+        let subnetOwners = SubnetOwners(subnetsInOrder)
+        let personByName = Dictionary(p.personalities.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (i, service) in services.enumerated() {
             let base = "services[\(i)]"
             checkName("\(base).name", service.name, "service")
@@ -220,33 +216,34 @@ public enum Validator {
                 issue("\(base).address", "\(service.address):\(service.port)/\(service.protocolName) is already a service")
             }
             if service.members.isEmpty { issue("\(base).members", "a service needs at least one member personality") }
-            for (j, member) in service.members.enumerated() where !p.personalities.contains(where: { $0.name == member }) {
+            for (j, member) in service.members.enumerated() where personByName[member] == nil {
                 issue("\(base).members[\(j)]", "unknown personality '\(member)'")
             }
             checkUnique(service.members, { "\(base).members[\($0)]" }, "member")
-            if let address = IPv4Address(service.address), let vlan = subnets.first(where: { $0.value.network.value == address.value & IPv4Subnet.mask($0.value.prefix) }) {
-                issue("\(base).address", "\(service.address) lies in the subnet of VLAN '\(vlan.key)'; a service IP must be an address of its own")
+            if let address = IPv4Address(service.address), let vlan = subnetOwners.owner(of: address) {
+                issue("\(base).address", "\(service.address) lies in the subnet of VLAN '\(vlan)'; a service IP must be an address of its own")
             }
-            let known = service.members.filter { m in p.personalities.contains { $0.name == m } }
+            let known = service.members.filter { personByName[$0] != nil }
             if let vlan = service.vlan {
                 if !vlanNames.contains(vlan) { issue("\(base).vlan", "VLAN '\(vlan)' is not defined") }
-                for m in known where !(p.personalities.first { $0.name == m }!.nics.contains { $0.vlan == vlan }) {
+                for m in known where !personByName[m]!.nics.contains(where: { $0.vlan == vlan }) {
                     issue("\(base).vlan", "member '\(m)' has no NIC on VLAN '\(vlan)', so the host cannot reach it there")
                 }
-            } else if !known.isEmpty, known.count == service.members.count, service.backendVLAN(in: p) == nil {
+            } else if !known.isEmpty, known.count == service.members.count, service.backendVLAN(personalities: personByName) == nil {
                 issue("\(base).members", "the members share no VLAN; give them a NIC on a common VLAN and name it in \(base).vlan")
             }
             if let size = service.tableSize, !(size >= 3 && size <= 1_000_003 && isPrime(size)) {
                 issue("\(base).tableSize", "\(size) is not a prime between 3 and 1000003 (Maglev needs a prime table size; default \(ServiceIPDef.defaultTableSize))")
             }
+            let members = Set(service.members)
             for (member, weight) in (service.weights ?? [:]).sorted(by: { $0.key < $1.key }) {
-                if !service.members.contains(member) { issue("\(base).weights.\(member)", "'\(member)' is not a member of service '\(service.name)'") }
+                if !members.contains(member) { issue("\(base).weights.\(member)", "'\(member)' is not a member of service '\(service.name)'") }
                 if !(1...1000).contains(weight) { issue("\(base).weights.\(member)", "weight \(weight) is outside 1–1000") }
             }
             for (vlan, _) in (service.networkPriority ?? [:]).sorted(by: { $0.key < $1.key }) where !vlanNames.contains(vlan) {
                 issue("\(base).networkPriority.\(vlan)", "VLAN '\(vlan)' is not defined")
             }
-            if let vlan = service.backendVLAN(in: p) {
+            if let vlan = service.backendVLAN(personalities: personByName) {
                 for m in known { serviceVLANOf[m, default: []].append((vlan, base)) }
             }
         }
@@ -275,5 +272,24 @@ public enum Validator {
         let prefix = min(a.prefix, b.prefix)
         let mask = IPv4Subnet.mask(prefix)
         return a.network.value & mask == b.network.value & mask
+    }
+}
+
+/// Which VLAN's subnet holds an address: one lookup per prefix length, not one per VLAN.
+private struct SubnetOwners {
+    /// prefix → network → position of the first VLAN with that subnet.
+    private var byPrefix: [Int: [UInt32: Int]] = [:]
+    private let vlans: [String]
+
+    init(_ subnets: [(vlan: String, subnet: IPv4Subnet)]) {
+        vlans = subnets.map(\.vlan)
+        for (i, entry) in subnets.enumerated() where byPrefix[entry.subnet.prefix]?[entry.subnet.network.value] == nil {
+            byPrefix[entry.subnet.prefix, default: [:]][entry.subnet.network.value] = i
+        }
+    }
+
+    /// The first VLAN, in definition order, whose subnet contains the address.
+    func owner(of address: IPv4Address) -> String? {
+        byPrefix.compactMap { prefix, networks in networks[address.value & IPv4Subnet.mask(prefix)] }.min().map { vlans[$0] }
     }
 }

@@ -86,7 +86,8 @@ public enum Renderer {
                               spec: StoragePoolSpec(name: pool.name, uuid: StableUUID.make("pool", p.platform, pool.host, pool.name),
                                                     path: pool.path),
                               volumes: pool.volumes.map {
-                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0, format: $0.format ?? "raw")
+                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0,
+                                             format: volumeFormat(pool: pool.name, volume: $0.name, in: p))
                               })
         }
 
@@ -113,7 +114,7 @@ public enum Renderer {
                                   kernel: image.kernel, initrd: image.initrd,
                                   cmdline: "\(image.cmdline) vp.name=\(proc.name)",
                                   interfaces: devices?.interfaces ?? [], disks: devices?.disks ?? [],
-                                  serialLog: "/var/lib/virtualplatform/\(p.platform)/console/\(proc.name).log",
+                                  serialLog: consoleLog(platform: p.platform, processor: proc.name),
                                   metadata: MetadataSpec(namespace: namespace, prefix: metadataPrefix, element: owner))
             processors.append(.init(host: proc.host, spec: spec, personality: person?.name, role: role))
         }
@@ -122,6 +123,11 @@ public enum Renderer {
 }
 
 extension Renderer {
+    /// The processor's serial console, written afresh at each boot (the agent says "ready" there).
+    public static func consoleLog(platform: String, processor: String) -> String {
+        "/var/lib/virtualplatform/\(platform)/console/\(processor).log"
+    }
+
     /// What a personality brings to the processor that carries it: one NIC per VLAN (with its
     /// virtual MAC) and its disks (the storage mapping), plus the address each NIC gets.
     public struct PersonalityDevices: Sendable, Equatable {
@@ -146,10 +152,20 @@ extension Renderer {
         }
         let disks = (person.disks ?? []).map { disk -> DiskSpec in
             let parts = disk.volume.split(separator: "/", maxSplits: 1).map(String.init)
-            return DiskSpec(source: .volume(pool: parts[0], volume: parts.count > 1 ? parts[1] : ""),
-                            target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio)
+            let (pool, volume) = (parts[0], parts.count > 1 ? parts[1] : "")
+            // The guest must see the volume's contents, not its container: a qcow2 file given as
+            // raw shows the guest the qcow2 header (and lets it write one with a backing file).
+            return DiskSpec(source: .volume(pool: pool, volume: volume),
+                            target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio,
+                            format: volumeFormat(pool: pool, volume: volume, in: p))
         }
         return PersonalityDevices(nics: nics, disks: disks)
+    }
+
+    /// The format a volume is created with: what the disk's `<driver type>` must say.
+    static func volumeFormat(pool: String, volume: String, in p: PlatformDefinition) -> String {
+        let def = p.storage?.pools.first { $0.name == pool }?.volumes.first { $0.name == volume }
+        return def?.format ?? "raw"
     }
 }
 

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Libvirt
 import LibvirtXML
+import PlatformModel
 
 /// What libvirt holds on one host, reduced to the fields the platform manages.
 struct ActualState {
@@ -25,20 +26,32 @@ struct ActualState {
         var name: String
         var uuid: String
         var active: Bool
+        /// The directory (`<target><path>`).
+        var path: String
+        /// Volume name → capacity; known only while the pool runs.
         var volumes: [String: UInt64]
+        /// Volume name → the path a domain's disk reaches it by.
+        var volumePaths: [String: String]
+        var availableBytes: UInt64?
     }
     struct Domain {
         var name: String
         var uuid: String
         var active: Bool
         var definition: DomainFacts
+        /// What the running guest holds now (hot-plugged devices too); read by `readLive`.
+        var live: DomainFacts?
     }
 
     var networks: [String: Network] = [:]
     var pools: [String: Pool] = [:]
     var domains: [String: Domain] = [:]
+    /// What the directories of wanted pools that libvirt does not hold yet contain, by path.
+    var directories: [String: PoolDirectory] = [:]
+    var host = HostFacts.unknown
 
-    static func read(_ connection: Connection) throws -> ActualState {
+    /// Reads libvirt; `unknownPoolPaths` are directories of wanted pools libvirt does not hold.
+    static func read(_ connection: Connection, unknownPoolPaths: (ActualState) -> [String] = { _ in [] }) throws -> ActualState {
         var state = ActualState()
         for net in try connection.networks() {
             guard let xml = try vanishing({ try persistentXML(net) }) else { continue }
@@ -51,25 +64,51 @@ struct ActualState {
             state.networks[net.name] = Network(
                 name: net.name, uuid: try net.uuid(), active: try net.isActive(),
                 bridge: doc.value("/network/bridge/@name") ?? "",
-                address: doc.value("/network/ip/@address"), prefix: doc.value("/network/ip/@prefix").flatMap { Int($0) },
+                address: doc.value("/network/ip/@address"), prefix: prefix(doc),
                 forwardMode: doc.value("/network/forward/@mode"), hosts: Set(hosts))
         }
         for pool in try connection.storagePools() {
             guard let active = try vanishing({ try pool.isActive() }) else { continue }
-            var volumes: [String: UInt64] = [:]
+            guard let xml = try vanishing({ try pool.xml() }) else { continue }
+            var volumes: [String: UInt64] = [:], paths: [String: String] = [:]
             if active {
                 for vol in try vanishing({ try pool.volumes() }) ?? [] {
                     if let size = try vanishing({ try vol.capacityBytes() }) { volumes[vol.name] = size }
+                    if let path = try vanishing({ try vol.path() }) { paths[vol.name] = path }
                 }
             }
-            state.pools[pool.name] = Pool(name: pool.name, uuid: try pool.uuid(), active: active, volumes: volumes)
+            let available = active ? try vanishing({ try pool.info() })?.availableBytes : nil
+            state.pools[pool.name] = Pool(name: pool.name, uuid: try pool.uuid(), active: active,
+                                          path: try XMLDocument(xmlString: xml).value("/pool/target/path") ?? "",
+                                          volumes: volumes, volumePaths: paths, availableBytes: available)
         }
         for dom in try connection.domains() {
             guard let xml = try vanishing({ try dom.xml(inactive: true) }), let active = try vanishing({ try dom.isActive() })
             else { continue }
             state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: active, definition: try DomainFacts(xml: xml))
         }
+        for path in unknownPoolPaths(state) {
+            state.directories[path] = PoolDirectory.look(at: path, connection, pools: state.pools.values)
+        }
+        state.host = HostFacts.read(connection)
         return state
+    }
+
+    /// Reads what each running domain holds now. Only a plan that gives devices to a running
+    /// processor needs it, so a no-op plan of a large platform does not pay for it.
+    mutating func readLive(_ connection: Connection) throws {
+        for (name, dom) in domains where dom.active {
+            guard let domain = try Self.vanishing({ try connection.domain(named: name) }),
+                  let xml = try Self.vanishing({ try domain.xml() }) else { continue }
+            domains[name]?.live = try DomainFacts(xml: xml)
+        }
+    }
+
+    /// A network's prefix length, given as `prefix` or (by other tools) as `netmask`.
+    private static func prefix(_ doc: XMLDocument) -> Int? {
+        if let prefix = doc.value("/network/ip/@prefix") { return Int(prefix) }
+        guard let mask = doc.value("/network/ip/@netmask").flatMap(IPv4Address.init) else { return nil }
+        return mask.value.nonzeroBitCount
     }
 
     /// The value, or nil when the object was deleted (by someone else) while being read.
@@ -78,7 +117,7 @@ struct ActualState {
     }
 
     /// The persistent definition; drivers that refuse the flag (the test driver) give the live one.
-    private static func persistentXML(_ net: Libvirt.Network) throws -> String {
+    static func persistentXML(_ net: Libvirt.Network) throws -> String {
         do { return try net.xml(inactive: true) } catch let e as LibvirtError where !e.isNotFound { return try net.xml() }
     }
 }
@@ -93,7 +132,9 @@ public struct DomainFacts: Equatable, Sendable {
     public struct Disk: Hashable, Comparable, Sendable {
         /// `source` is "pool/volume" for pool volumes, else the file path.
         public var target: String, source: String
-        public static func < (a: Self, b: Self) -> Bool { (a.target, a.source) < (b.target, b.source) }
+        /// The `<driver type>`: how QEMU reads the file ("raw", "qcow2").
+        public var format: String = "raw"
+        public static func < (a: Self, b: Self) -> Bool { (a.target, a.source, a.format) < (b.target, b.source, b.format) }
     }
     var type: String
     var memoryKiB: UInt64
@@ -111,7 +152,9 @@ public struct DomainFacts: Equatable, Sendable {
 
     init(spec: DomainSpec) {
         type = spec.type
-        memoryKiB = UInt64(spec.memoryMiB) * 1024
+        // Saturates: an absurd size must reach the host check (and its clear refusal), not trap.
+        let (kib, overflow) = UInt64(clamping: spec.memoryMiB).multipliedReportingOverflow(by: 1024)
+        memoryKiB = overflow ? .max : kib
         vcpus = spec.vcpus
         kernel = spec.kernel; initrd = spec.initrd; cmdline = spec.cmdline
         let attributes = spec.metadata.map { Dictionary($0.element.attributes, uniquingKeysWith: { a, _ in a }) } ?? [:]
@@ -120,8 +163,8 @@ public struct DomainFacts: Equatable, Sendable {
         nics = Set(spec.interfaces.map { NIC(mac: $0.mac.lowercased(), network: $0.network) })
         disks = Set(spec.disks.map { disk in
             switch disk.source {
-            case .volume(let pool, let volume): return Disk(target: disk.target, source: "\(pool)/\(volume)")
-            case .file(let path): return Disk(target: disk.target, source: path)
+            case .volume(let pool, let volume): return Disk(target: disk.target, source: "\(pool)/\(volume)", format: disk.format)
+            case .file(let path): return Disk(target: disk.target, source: path, format: disk.format)
             }
         })
     }
@@ -153,8 +196,11 @@ public struct DomainFacts: Equatable, Sendable {
         })
         disks = Set((devices?.elements(forName: "disk") ?? []).compactMap { e -> Disk? in
             guard let target = attr(child(e, "target"), "dev"), let source = child(e, "source") else { return nil }
-            if let pool = attr(source, "pool"), let vol = attr(source, "volume") { return Disk(target: target, source: "\(pool)/\(vol)") }
-            return Disk(target: target, source: attr(source, "file") ?? "")
+            let format = attr(child(e, "driver"), "type") ?? "raw"
+            if let pool = attr(source, "pool"), let vol = attr(source, "volume") {
+                return Disk(target: target, source: "\(pool)/\(vol)", format: format)
+            }
+            return Disk(target: target, source: attr(source, "file") ?? "", format: format)
         })
     }
 }

@@ -2,7 +2,7 @@ import LibvirtXML
 import PlatformRender
 
 /// One step that changes libvirt on a host.
-enum Action: Sendable {
+public enum Action: Sendable, Equatable {
     case defineNetwork(NetworkSpec)
     case startNetwork(String)
     case addDHCPHost(network: String, DHCPHost)
@@ -10,9 +10,16 @@ enum Action: Sendable {
     case removeNetwork(String)
     /// Replaces a network whose bridge, address or forwarding changed.
     case recreateNetwork(NetworkSpec)
-    case definePool(StoragePoolSpec)
+    /// Defines a pool; `build` creates its directory (which does not exist).
+    case definePool(StoragePoolSpec, build: Bool)
     case startPool(String)
+    /// Takes the running pool's directory for the platform: refuses a directory holding files
+    /// the platform did not create, and puts the platform's marker volume in it.
+    case claimPool(String)
     case createVolume(pool: String, VolumeSpec)
+    /// Deletes a volume the platform created (the only volumes it ever deletes).
+    case deleteVolume(pool: String, String)
+    /// Stops and undefines a pool; its directory is removed only when empty.
     case removePool(String)
     case defineDomain(DomainSpec)
     case attachDevice(domain: String, xml: String, live: Bool)
@@ -31,7 +38,7 @@ public struct Change: Sendable, CustomStringConvertible {
     public var object: String
     /// Why, one line per difference ("interface 02:56:50:… on demo-front is missing").
     public var reasons: [String]
-    var actions: [Action]
+    public var actions: [Action]
     /// Networks and storage (0) come before processors (1); see `Applier` for the full order.
     var phase: Int
 
@@ -61,9 +68,11 @@ public struct Plan: Sendable {
 }
 
 enum Planner {
-    /// `owned` says whether an object found in libvirt belongs to the platform (by its UUID).
-    static func plan(host: String, desired: DesiredState, actual: ActualState,
-                     owns: (_ kind: String, _ name: String, _ uuid: String) -> Bool) -> [Change] {
+    /// `owns` says whether an object found in libvirt belongs to the platform (by its UUID);
+    /// `owned` holds the volumes the platform created on this host ("pool/volume").
+    /// Returns the changes and the problems that forbid applying them.
+    static func plan(host: String, desired: DesiredState, actual: ActualState, owned: Set<String>,
+                     owns: (_ kind: String, _ name: String, _ uuid: String) -> Bool) -> (changes: [Change], problems: [String]) {
         var changes: [Change] = []
         let wantedNetworks = desired.networks.filter { $0.host == host }
         let wantedPools = desired.pools.filter { $0.host == host }
@@ -102,31 +111,9 @@ enum Planner {
             }
         }
 
-        // Storage pools and volumes.
-        for pool in wantedPools {
-            let spec = pool.spec
-            guard let have = actual.pools[spec.name] else {
-                changes.append(Change(verb: .create, host: host, object: "storage pool \(spec.name)",
-                                      reasons: ["dir \(spec.path), \(pool.volumes.count) volumes"],
-                                      actions: [.definePool(spec), .startPool(spec.name)]
-                                        + pool.volumes.map { .createVolume(pool: spec.name, $0) }, phase: 0))
-                continue
-            }
-            var reasons: [String] = []
-            var actions: [Action] = []
-            if !have.active { reasons.append("not running"); actions.append(.startPool(spec.name)) }
-            for vol in pool.volumes where have.active ? have.volumes[vol.name] == nil : true {
-                if have.active { reasons.append("volume \(vol.name) is missing") }
-                actions.append(.createVolume(pool: spec.name, vol))
-            }
-            if !have.active, !actions.isEmpty {
-                // Volumes are only known once the pool runs: create the missing ones then.
-                actions = [.startPool(spec.name)] + pool.volumes.map { .createVolume(pool: spec.name, $0) }
-            }
-            if !actions.isEmpty {
-                changes.append(Change(verb: .update, host: host, object: "storage pool \(spec.name)", reasons: reasons, actions: actions, phase: 0))
-            }
-        }
+        let storage = planPools(host: host, platform: desired.platform, wanted: wantedPools, actual: actual,
+                                owned: owned, owns: owns)
+        changes += storage.changes
 
         // Processors.
         for proc in wantedProcessors {
@@ -158,16 +145,17 @@ enum Planner {
                     actions.append(.attachDevice(domain: spec.name, xml: nic.render(), live: live))
                 }
                 for disk in have.definition.disks.subtracting(want.disks).sorted() {
-                    reasons.append("disk \(disk.target) (\(disk.source)) is not wanted")
+                    reasons.append("disk \(disk.target) (\(disk.source), \(disk.format)) is not wanted")
                     let parts = disk.source.split(separator: "/", maxSplits: 1).map(String.init)
                     let source: DiskSpec.Source = parts.count == 2 && !disk.source.hasPrefix("/")
                         ? .volume(pool: parts[0], volume: parts[1]) : .file(path: disk.source)
-                    actions.append(.detachDevice(domain: spec.name, xml: DiskSpec(source: source, target: disk.target).render(), live: live))
+                    let xml = DiskSpec(source: source, target: disk.target, format: disk.format).render()
+                    actions.append(.detachDevice(domain: spec.name, xml: xml, live: live))
                 }
                 for disk in spec.disks {
                     let facts = DomainFacts(spec: DomainSpec(name: "", type: "", memoryMiB: 0, kernel: "", initrd: nil, cmdline: "", disks: [disk])).disks.first!
                     if !have.definition.disks.contains(facts) {
-                        reasons.append("disk \(disk.target) (\(facts.source)) is missing")
+                        reasons.append("disk \(disk.target) (\(facts.source), \(facts.format)) is missing")
                         actions.append(.attachDevice(domain: spec.name, xml: disk.render(), live: live))
                     }
                 }
@@ -198,14 +186,7 @@ enum Planner {
             changes.append(Change(verb: .delete, host: host, object: "network \(net.name)", reasons: ["no longer defined"],
                                   actions: [.removeNetwork(net.name)], phase: 3))
         }
-        let wantedPoolNames = Set(wantedPools.map(\.spec.name))
-        for pool in actual.pools.values.sorted(by: { $0.name < $1.name })
-        where !wantedPoolNames.contains(pool.name) && owns("pool", pool.name, pool.uuid) {
-            changes.append(Change(verb: .delete, host: host, object: "storage pool \(pool.name)",
-                                  reasons: ["no longer defined; its \(pool.volumes.count) volumes are deleted"],
-                                  actions: [.removePool(pool.name)], phase: 3))
-        }
-        return changes
+        return (changes, storage.problems + HostChecks.problems(host: host, desired: desired, actual: actual, changes: changes))
     }
 
     static func forwardMode(_ mode: NetworkSpec.Mode) -> String? {

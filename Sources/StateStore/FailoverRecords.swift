@@ -24,8 +24,13 @@ public enum FailoverStep: String, Codable, Sendable, CaseIterable, Comparable {
     /// The personality's NICs and disks are removed from the source's definition too (done after
     /// the personality answers: libvirt holds a dead domain for ~1.5 s of clean-up here).
     case done
+    /// Ended by `vpctl failover --abort` before the source was fenced: the personality stayed
+    /// where it was. (An abort after the fence gives the target up and goes back to choosing.)
+    case aborted
 
-    public var isFinished: Bool { self == .done }
+    public var isFinished: Bool { Self.finished.contains(self) }
+    public static let finished: [FailoverStep] = [.done, .aborted]
+    static var finishedRaw: [String] { finished.map(\.rawValue) }
     private var order: Int { Self.allCases.firstIndex(of: self)! }
     public static func < (a: Self, b: Self) -> Bool { a.order < b.order }
 }
@@ -52,6 +57,12 @@ public struct FailoverRecord: Codable, Sendable, Equatable, FetchableRecord, Mut
     public var updatedAt: Date
     /// Who vouched that the source is off when libvirt could not confirm it.
     public var fenceConfirmedBy: String?
+    /// When the source was confirmed off: from then on the personality cannot stay where it was.
+    public var fencedAt: Date?
+    /// When the silent target's NICs were re-plugged (once per target).
+    public var replugAt: Date?
+    /// Who asked for `vpctl failover --abort`; the engine carries the abort out at its next step.
+    public var abortRequestedBy: String?
 
     public init(personality: String, source: String, sourceHost: String, target: String? = nil, targetHost: String? = nil,
                 planned: Bool, reason: String, detectedAt: Date, declaredAt: Date = Date()) {
@@ -110,13 +121,16 @@ extension StateStore {
     /// Records a declared failover and marks an unplanned move's source failed, in one
     /// transaction. Returns nil (and changes nothing) when the personality or the processor is
     /// already in an unfinished move: a second detection of the same failure is not a new one.
+    /// A move's target named up front (`vpctl failover --to`) is checked in the same transaction
+    /// as any chosen standby: `MoveRefused` when it is not free, and nothing is recorded.
     public func declare(_ record: FailoverRecord, event: PlatformEvent) throws -> FailoverRecord? {
         try db.write { db in
-            let busy = try FailoverRecord.filter(Column("step") != FailoverStep.done.rawValue)
-                .filter(Column("personality") == record.personality || Column("source") == record.source
-                        || Column("target") == record.source)
-                .fetchCount(db)
-            guard busy == 0 else { return nil }
+            let unfinished = try FailoverRecord.filter(!FailoverStep.finishedRaw.contains(Column("step"))).fetchAll(db)
+            let busy = unfinished.contains {
+                $0.personality == record.personality || $0.source == record.source || $0.target == record.source
+            }
+            guard !busy else { return nil }
+            if let target = record.target { try Self.checkFree(target, for: record, among: unfinished, db) }
             var r = record
             try r.insert(db)
             if !record.planned {
@@ -128,13 +142,34 @@ extension StateStore {
         }
     }
 
+    /// A processor may take `record`'s personality only if it is not the source or the target of
+    /// another unfinished move (both are reserved until the move ends), carries no other
+    /// personality, and is not failed.
+    static func checkFree(_ target: String, for record: FailoverRecord, among unfinished: [FailoverRecord], _ db: Database) throws {
+        guard target != record.source else {
+            throw MoveRefused(processor: target, cause: "it is the processor \(record.personality) leaves")
+        }
+        if let move = unfinished.first(where: { $0.id != record.id && ($0.source == target || $0.target == target) }) {
+            let role = move.source == target ? "source" : "target"
+            throw MoveRefused(processor: target,
+                              cause: "it is the \(role) of the unfinished move of \(move.personality) (step \(move.step.rawValue))")
+        }
+        if let other = try String.fetchOne(db, sql: "SELECT personality FROM binding WHERE processor = ?", arguments: [target]),
+           other != record.personality {
+            throw MoveRefused(processor: target, cause: "it carries personality '\(other)'")
+        }
+        if let state = try ProcessorState.fetchOne(db, key: target), state.state == .failed {
+            throw MoveRefused(processor: target, cause: "it is failed (\(state.reason)); repair it first (vpctl repair \(target))")
+        }
+    }
+
     public func failover(id: Int64) throws -> FailoverRecord? {
         try db.read { db in try FailoverRecord.fetchOne(db, key: id) }
     }
 
     public func unfinishedFailovers() throws -> [FailoverRecord] {
         try db.read { db in
-            try FailoverRecord.filter(Column("step") != FailoverStep.done.rawValue).order(Column("id")).fetchAll(db)
+            try FailoverRecord.filter(!FailoverStep.finishedRaw.contains(Column("step"))).order(Column("id")).fetchAll(db)
         }
     }
 
@@ -147,11 +182,20 @@ extension StateStore {
     public func advance(_ record: FailoverRecord, to step: FailoverStep, event: PlatformEvent?, rebind: Bool = false) throws {
         try db.write { db in
             var r = record
+            if step == .standbyChosen, let target = r.target {
+                let unfinished = try FailoverRecord.filter(!FailoverStep.finishedRaw.contains(Column("step"))).fetchAll(db)
+                try Self.checkFree(target, for: r, among: unfinished, db)
+            }
+            if step == .fenced && r.fencedAt == nil { r.fencedAt = Date() }
             r.step = step
             r.updatedAt = Date()
             try r.update(db)
             if rebind, let target = r.target {
-                try db.execute(sql: "DELETE FROM binding WHERE personality = ? OR processor = ?", arguments: [r.personality, target])
+                if let other = try String.fetchOne(db, sql: "SELECT personality FROM binding WHERE processor = ? AND personality <> ?",
+                                                   arguments: [target, r.personality]) {
+                    throw MoveRefused(processor: target, cause: "it carries personality '\(other)'; \(r.personality) is not bound to it")
+                }
+                try db.execute(sql: "DELETE FROM binding WHERE personality = ?", arguments: [r.personality])
                 try db.execute(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)", arguments: [r.personality, target])
                 var entry = JournalEntry(actor: "failover", cause: r.reason, object: "personality \(r.personality)", action: "bind",
                                          detail: "processor \(target) (from \(r.source))")
@@ -161,11 +205,80 @@ extension StateStore {
         }
     }
 
+    /// Gives up a move's target (it died, stayed silent, or an abort asked for it), once it is off
+    /// and clean (or was never touched): it is marked failed if it was given anything, the
+    /// personality's binding returns to the source, and the move goes back to `declared` (choose
+    /// another standby) with no target.
+    public func giveUpTarget(_ record: FailoverRecord, reason: String, markFailed: Bool, event: PlatformEvent) throws {
+        try db.write { db in
+            if let target = record.target {
+                if markFailed { try ProcessorState(processor: target, state: .failed, reason: reason).save(db) }
+                let person = record.personality
+                let bound = try String.fetchOne(db, sql: "SELECT processor FROM binding WHERE personality = ?", arguments: [person])
+                if bound == target {
+                    try db.execute(sql: "UPDATE binding SET processor = ? WHERE personality = ?", arguments: [record.source, person])
+                    var entry = JournalEntry(actor: "failover", cause: reason, object: "personality \(record.personality)", action: "bind",
+                                             detail: "processor \(record.source) (back from \(target), given up)")
+                    try entry.insert(db)
+                }
+            }
+            var r = record
+            r.target = nil; r.targetHost = nil; r.replugAt = nil; r.abortRequestedBy = nil
+            r.step = .declared
+            r.updatedAt = Date()
+            try r.update(db)
+            var e = event
+            try e.insert(db)
+        }
+    }
+
+    /// Records that `who` asks to abort the unfinished move of `personality`; the engine carries
+    /// it out at its next step (so the request survives a killed `vpctl`).
+    public func requestAbort(personality: String, by who: String) throws -> FailoverRecord {
+        try db.write { db in
+            guard var r = try FailoverRecord.filter(!FailoverStep.finishedRaw.contains(Column("step")))
+                .filter(Column("personality") == personality).fetchOne(db) else {
+                throw StateStoreError("personality '\(personality)' is not being moved: nothing to abort")
+            }
+            r.abortRequestedBy = who
+            try r.update(db)
+            var e = PlatformEvent(kind: .step, processor: r.source, personality: personality,
+                                  detail: "abort of the move of \(personality) asked by \(who) (step \(r.step.rawValue))")
+            try e.insert(db)
+            return r
+        }
+    }
+
+    /// Ends a move that never fenced its source: the personality stays where it was. A source
+    /// declared failed that still runs is no longer failed (the declaration was wrong).
+    public func finishAborted(_ record: FailoverRecord, sourceRuns: Bool, event: PlatformEvent) throws {
+        try db.write { db in
+            var r = record
+            r.step = .aborted
+            r.updatedAt = Date()
+            try r.update(db)
+            if sourceRuns { _ = try ProcessorState.deleteOne(db, key: record.source) }
+            var e = event
+            try e.insert(db)
+        }
+    }
+
+    /// Saves when a silent target's NICs were re-plugged.
+    public func noteReplug(_ record: FailoverRecord, event: PlatformEvent) throws {
+        try db.write { db in
+            var r = record
+            r.replugAt = Date()
+            try r.update(db)
+            var e = event
+            try e.insert(db)
+        }
+    }
+
     /// An administrator vouches that the source of every unfinished move off `processor` is off.
     /// Returns the moves it unblocks.
     public func confirmFence(processor: String, by who: String) throws -> [FailoverRecord] {
         try db.write { db in
-            var records = try FailoverRecord.filter(Column("step") != FailoverStep.done.rawValue)
+            var records = try FailoverRecord.filter(!FailoverStep.finishedRaw.contains(Column("step")))
                 .filter(Column("source") == processor).fetchAll(db)
             for i in records.indices {
                 records[i].fenceConfirmedBy = who
@@ -260,4 +373,12 @@ public final class ServiceLock: Sendable {
         _ = pid.withCString { write(fd, $0, strlen($0)) }
     }
     deinit { close(fd) }
+}
+
+/// A move that would give a processor a personality it cannot take; nothing was changed.
+public struct MoveRefused: Error, CustomStringConvertible, Sendable, Equatable {
+    public let processor: String
+    public let cause: String
+    public init(processor: String, cause: String) { self.processor = processor; self.cause = cause }
+    public var description: String { "processor '\(processor)' cannot take the personality: \(cause); nothing was changed" }
 }

@@ -31,12 +31,18 @@ public final class StateStore: Sendable {
     public let path: String
     let db: DatabasePool
 
-    public static func defaultPath(platform: String) -> String { "/var/lib/virtualplatform/\(platform)/state.sqlite" }
+    /// In a directory of its own (0700): the platform's directory also holds its console logs and
+    /// often its pools, which QEMU (another user) must reach. A store made before that, beside
+    /// them, is still used where it is.
+    public static func defaultPath(platform: String) -> String {
+        let legacy = "/var/lib/virtualplatform/\(platform)/state.sqlite"
+        if FileManager.default.fileExists(atPath: legacy) { return legacy }
+        return "/var/lib/virtualplatform/\(platform)/state/state.sqlite"
+    }
 
     public init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try Self.protect(databaseAt: path)
         var config = Configuration()
         config.busyMode = .timeout(10)
         do {
@@ -101,7 +107,38 @@ public final class StateStore: Sendable {
                 t.column("durationMs", .double)
             }
         }
+        m.registerMigration("v3-volumes", migrate: createVolumeTable)
+        m.registerMigration("v4-engine") { db in
+            try db.alter(table: "failover") { t in
+                t.add(column: "fencedAt", .datetime)
+                t.add(column: "replugAt", .datetime)
+                t.add(column: "abortRequestedBy", .text)
+            }
+        }
         return m
+    }
+
+    /// The store tells who carries what and how to reach it: only its owner reads it. The database
+    /// is created 0600 before SQLite opens it (its -wal and -shm files take the database's mode),
+    /// and so are its lock files. Its directory is made 0700 when the store creates it; a directory
+    /// that already exists is left as it is: it may be shared (/tmp) or hold what QEMU, running as
+    /// another user, must reach (a pool beside a store made before the store had its own directory).
+    static func protect(databaseAt path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: directory) {
+            // Only the store's own directory is private: its parents are made as usual.
+            try fm.createDirectory(atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+                throw StateStoreError("creating the state store's directory \(directory): \(String(cString: strerror(errno)))")
+            }
+        }
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StateStoreError("creating the state store \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
+        for file in [path, path + "-wal", path + "-shm", path + ".lock", path + ".serve.lock"] where fm.fileExists(atPath: file) {
+            guard chmod(file, 0o600) == 0 else { throw StateStoreError("making \(file) private: \(String(cString: strerror(errno)))") }
+        }
     }
 
     // MARK: Bindings and allocations
@@ -177,21 +214,81 @@ public final class StateStore: Sendable {
 
     // MARK: Exclusive access
 
+    /// How long `exclusively` waits for another holder of the platform lock before it gives up.
+    public static let lockDeadline: Duration = .seconds(120)
+
     /// Runs `body` while holding an exclusive lock on the platform (a lock file beside the
-    /// database), so two applies never interleave. The lock dies with the process.
-    public func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+    /// database), so two applies never interleave. The lock dies with the process. The holder
+    /// writes its pid and command into the lock file; a waiter reports that holder once through
+    /// `waiting` and gives up after `deadline`, naming it.
+    public func exclusively<T>(deadline: Duration = StateStore.lockDeadline,
+                               waiting: (LockHolder) -> Void = StateStore.reportWaiting,
+                               _ body: () async throws -> T) async throws -> T {
         let lockPath = path + ".lock"
         let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StateStoreError("opening the lock file \(lockPath): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        let started = ContinuousClock.now
+        var reported = false
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 throw StateStoreError("locking \(lockPath): \(String(cString: strerror(errno)))")
             }
+            let holder = LockHolder(file: lockPath)
+            guard ContinuousClock.now - started < deadline else { throw LockTimeout(lock: lockPath, holder: holder, waited: deadline) }
+            if !reported { waiting(holder); reported = true }
             try await Task.sleep(for: .milliseconds(50))
         }
         defer { flock(fd, LOCK_UN) }
+        LockHolder.current.write(to: fd)
         return try await body()
+    }
+
+    /// The default report of a wait for the platform lock: one line on stderr.
+    public static func reportWaiting(_ holder: LockHolder) {
+        FileHandle.standardError.write(Data("waiting for the platform lock, held by \(holder)\n".utf8))
+    }
+}
+
+/// Who holds a lock file: written by the holder when it takes the lock.
+public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
+    public var pid: Int32?
+    public var command: String
+
+    public static var current: LockHolder {
+        LockHolder(pid: getpid(), command: CommandLine.arguments.joined(separator: " "))
+    }
+
+    public init(pid: Int32?, command: String) { self.pid = pid; self.command = command }
+
+    /// What the lock file says (its holder may have written nothing yet).
+    init(file: String) {
+        let text = FileManager.default.contents(atPath: file).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1).map(String.init)
+        pid = parts.first.flatMap { Int32($0) }
+        command = parts.count > 1 ? parts[1] : ""
+    }
+
+    func write(to fd: Int32) {
+        let line = "\(pid.map(String.init) ?? "?") \(command.replacingOccurrences(of: "\n", with: " "))\n"
+        ftruncate(fd, 0)
+        _ = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
+    public var description: String {
+        guard let pid else { return "an unknown process" }
+        return command.isEmpty ? "pid \(pid)" : "pid \(pid) (\(command))"
+    }
+}
+
+/// The platform lock stayed taken past the deadline.
+public struct LockTimeout: Error, CustomStringConvertible, Sendable {
+    public let lock: String
+    public let holder: LockHolder
+    public let waited: Duration
+    public var description: String {
+        "the platform is locked by \(holder) (lock \(lock)); gave up after \(waited.components.seconds) s, nothing was changed. "
+            + "The lock is released when that process ends."
     }
 }
 

@@ -6,6 +6,7 @@ import Libvirt
 import LibvirtXML
 import Logging
 import PlatformEngine
+import PlatformRender
 import Reconciler
 import StateStore
 import Testing
@@ -21,8 +22,11 @@ final class FailoverPlatform: @unchecked Sendable {
     let conn: Connection
     var store: StateStore { engine.store }
     private var service: Task<Void, Error>?
+    /// `vpctl serve` processes a test started: ended by the cleanup, whatever the test did.
+    private var children: [Process] = []
 
-    init(name: String, subnet: Int) throws {
+    /// `volumeFormat`: the format of both personalities' volumes (raw or qcow2).
+    init(name: String, subnet: Int, volumeFormat: String = "raw") throws {
         self.name = name
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -46,7 +50,7 @@ final class FailoverPlatform: @unchecked Sendable {
             - name: \(name)-data
               host: local
               path: /var/lib/virtualplatform/\(name)/pool
-              volumes: [{ name: web-data, capacity: 16MiB }, { name: db-data, capacity: 16MiB }]
+              volumes: [{ name: web-data, capacity: 16MiB, format: \(volumeFormat) }, { name: db-data, capacity: 16MiB, format: \(volumeFormat) }]
         personalities:
           - name: web
             nics: [{ vlan: front }, { vlan: back }]
@@ -70,7 +74,8 @@ final class FailoverPlatform: @unchecked Sendable {
 
     func p(_ n: Int) -> String { "\(name)-p\(n)" }
 
-    /// Applies, waits until both personalities answer on every address, writes a marker on each disk.
+    /// Applies, waits until both personalities answer on every address, writes a marker on each
+    /// disk, and waits until the hot standby's agent is ready (a standby still booting is not chosen).
     func bringUp() async throws {
         try await engine.apply(cause: "failover e2e")
         for person in ["web", "db"] {
@@ -78,6 +83,41 @@ final class FailoverPlatform: @unchecked Sendable {
             let disk = try await agent(person).writeMarker(disk: "vdb", text: "\(person) before the failure")
             #expect(disk.marker == "\(person) before the failure")
         }
+        try await waitUntilReady(p(3), within: .seconds(90))
+    }
+
+    /// Until the processor's console (written afresh at each boot) shows its agent ready.
+    func waitUntilReady(_ processor: String, within limit: Duration) async throws {
+        let console = Renderer.consoleLog(platform: name, processor: processor)
+        try await waitUntil("\(processor)'s agent is ready", within: limit) {
+            let said = FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return LibvirtStandbyProbe.saysReady(said)
+        }
+    }
+
+    /// Until `vpctl serve` (this test's or a child) records that it watches `processors`: their
+    /// heartbeats armed (every address answered once) and their QEMU processes watched.
+    func waitUntilWatching(_ processors: [String], within limit: Duration = .seconds(20)) async throws {
+        try await waitUntil("serve watches \(processors)", within: limit) {
+            guard let last = try store.events(limit: 200).last(where: { $0.kind == .service && $0.detail.hasPrefix("watching:") }) else {
+                return false
+            }
+            let lists = last.detail.split(separator: "[").dropFirst().map { $0.prefix { $0 != "]" }.split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } }
+            return lists.count == 2 && lists.allSatisfy { Set($0).isSuperset(of: processors) }
+        }
+    }
+
+    /// Starts `vpctl serve` for this platform in a process of its own, ended by `destroy`.
+    func serveProcess(_ vpctl: String, _ extra: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: vpctl)
+        p.arguments = ["serve", "-f", file, "--state", store.path] + extra
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        children.append(p)
+        return p
     }
 
     func addresses(_ person: String) throws -> [String] {
@@ -107,7 +147,7 @@ final class FailoverPlatform: @unchecked Sendable {
 
     func stopService() async {
         service?.cancel()
-        _ = try? await service?.value
+        if let service { _ = await ended(service, within: .seconds(30)) }
         service = nil
     }
 
@@ -167,15 +207,53 @@ final class FailoverPlatform: @unchecked Sendable {
     }
 
     /// Runs `scenario` on a fresh platform and removes the platform afterwards, pass or fail.
-    static func with(name: String, subnet: Int, _ scenario: (FailoverPlatform) async throws -> Void) async throws {
-        let platform = try FailoverPlatform(name: name, subnet: subnet)
+    static func with(name: String, subnet: Int, volumeFormat: String = "raw",
+                     _ scenario: (FailoverPlatform) async throws -> Void) async throws {
+        let platform = try FailoverPlatform(name: name, subnet: subnet, volumeFormat: volumeFormat)
         do { try await scenario(platform) } catch { await platform.destroy(); throw error }
         await platform.destroy()
     }
 
     func destroy() async {
         await stopService()
+        // Child serves first: one left running declares the processors failed as they are
+        // destroyed, and contends for the platform lock.
+        for child in children where child.isRunning {
+            kill(child.processIdentifier, SIGTERM)
+            if !(await exited(child, within: .seconds(10))) {
+                kill(child.processIdentifier, SIGKILL)
+                _ = await exited(child, within: .seconds(10))
+            }
+        }
+        children = []
         _ = try? await engine.destroy(cause: "failover e2e cleanup")
+    }
+}
+
+/// Polls `condition` every 50 ms; throws when `limit` passes first.
+func waitUntil(_ what: String, within limit: Duration, _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw FailoverError("not within \(limit): \(what)") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// Whether `process` exits within `limit` (never blocks longer).
+func exited(_ process: Process, within limit: Duration) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+    return !process.isRunning
+}
+
+/// Whether `task` ends within `limit` (its result is not needed).
+func ended(_ task: Task<Void, Error>, within limit: Duration) async -> Bool {
+    await withTaskGroup(of: Bool.self) { group in
+        group.addTask { _ = await task.result; return true }
+        group.addTask { try? await Task.sleep(for: limit); return false }
+        let first = await group.next() ?? false
+        group.cancelAll()
+        return first
     }
 }
 
@@ -190,7 +268,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
     func sigkillScenario(_ t: FailoverPlatform) async throws {
         try await t.bringUp()
         t.startService()
-        try await Task.sleep(for: .seconds(1))
+        try await t.waitUntilWatching([t.p(1), t.p(2)])
         kill(try t.qemuPid(t.p(1)), SIGKILL)
         kill(try t.qemuPid(t.p(2)), SIGKILL)
 
@@ -226,6 +304,27 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
         try t.expectClean(webOn, of: "web")
     }
 
+    /// (e) A hot standby still booting is not chosen: NICs hot-plugged into a guest that is not
+    /// ready can be lost, and the move would wait for answers that never come. The cold one takes it.
+    @Test func aHotStandbyStillBootingIsNotChosen() async throws {
+        try await FailoverPlatform.with(name: "fea", subnet: 105, bootingStandbyScenario)
+    }
+
+    func bootingStandbyScenario(_ t: FailoverPlatform) async throws {
+        try await t.bringUp()
+        t.startService()
+        try await t.waitUntilWatching([t.p(1), t.p(2)])
+        let p3 = try t.conn.domain(named: t.p(3))
+        try p3.destroy()
+        try p3.start() // booting again; its console starts afresh
+        kill(try t.qemuPid(t.p(1)), SIGKILL)
+        let move = try await t.waitForMove(of: "web", within: .seconds(90))
+        let log = try t.eventLog()
+        #expect(move.target == t.p(4), "the cold standby, not the booting hot one: \(log)")
+        try await t.expectServed("web", on: t.p(4), peer: "db")
+        try t.expectClean(t.p(1), of: "web")
+    }
+
     /// (c) One adapter's link going down is an adapter event, not a failover; it comes back.
     @Test func adapterDownIsNotAFailure() async throws {
         try await FailoverPlatform.with(name: "foc", subnet: 64, adapterScenario)
@@ -234,7 +333,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
     func adapterScenario(_ t: FailoverPlatform) async throws {
         try await t.bringUp()
         t.startService()
-        try await Task.sleep(for: .seconds(1))
+        try await t.waitUntilWatching([t.p(1), t.p(2)])
         let p1 = try t.conn.domain(named: t.p(1))
         let network = "\(t.name)-front"
         let frontMAC = try #require(try t.macs("web").first)
@@ -266,7 +365,7 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
     func hangScenario(_ t: FailoverPlatform) async throws {
         try await t.bringUp()
         t.startService()
-        try await Task.sleep(for: .seconds(1))
+        try await t.waitUntilWatching([t.p(1), t.p(2)])
         let stoppedAt = Date()
         kill(try t.qemuPid(t.p(1)), SIGSTOP)
         let move = try await t.waitForMove(of: "web")
@@ -289,24 +388,16 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/vpctl").path
         try #require(FileManager.default.isExecutableFile(atPath: vpctl), "vpctl is built at \(vpctl)")
         try await t.bringUp()
-        func serve(_ extra: [String]) throws -> Process {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: vpctl)
-            p.arguments = ["serve", "-f", t.file, "--state", t.store.path] + extra
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            return p
-        }
         // Slow motion: 1.5 s after each step, so the kill lands between two steps.
-        let first = try serve(["--step-delay-ms", "1500"])
-        try await Task.sleep(for: .seconds(2))
+        let first = try t.serveProcess(vpctl, ["--step-delay-ms", "1500"])
+        try await t.waitUntilWatching([t.p(1), t.p(2)])
         kill(try t.qemuPid(t.p(1)), SIGKILL)
         try await t.waitForMove(of: "web", to: .attached, within: .seconds(20))
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        try #require(await exited(first, within: .seconds(10)), "the first serve is gone")
         #expect(try t.store.failovers().last?.step == .attached, "killed with the move half done")
 
-        let second = try serve([])
+        let second = try t.serveProcess(vpctl, [])
         try await t.waitForMove(of: "web", within: .seconds(30))
         let live = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml())
         let config = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml(inactive: true))
@@ -318,11 +409,11 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
         try await t.expectServed("web", on: t.p(3), peer: "db")
 
         // A second serve is refused while one runs; SIGTERM stops it cleanly.
-        let third = try serve([])
-        third.waitUntilExit()
+        let third = try t.serveProcess(vpctl, [])
+        try #require(await exited(third, within: .seconds(30)), "a second serve exits at once")
         #expect(third.terminationStatus != 0, "only one serve per platform")
         kill(second.processIdentifier, SIGTERM)
-        second.waitUntilExit()
+        try #require(await exited(second, within: .seconds(30)), "serve stops on SIGTERM")
         #expect(second.terminationStatus == 0, "serve exits cleanly on SIGTERM")
     }
 }

@@ -6,6 +6,7 @@ import Libvirt
 import LibvirtXML
 import ProcessorImage
 import Testing
+import TestSupport
 import TrialProcessor
 
 /// Real-guest tests against the libvirt daemon at qemu:///system with the processor image.
@@ -96,11 +97,13 @@ extension RealDaemon { @Suite struct RealGuestTests {
         let pidText = try String(contentsOfFile: "/run/libvirt/qemu/\(trial.name).pid", encoding: .utf8)
         let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, SIGKILL) == 0)
-        var stop: DomainEvent?
-        for await event in events {
-            if case .domain(let e) = event, e.domainName == trial.name, e.kind == .stopped { stop = e; break }
+        let name = trial.name
+        let seen = try await collect(events, within: .seconds(30), "libvirt's stop event for \(name)") { event in
+            if case .domain(let e) = event { return e.domainName == name && e.kind == .stopped }
+            return false
         }
-        #expect(stop?.isUnexpectedStop == true, "stop event: \(String(describing: stop))")
+        guard case .domain(let stop)? = seen.last else { Issue.record("no stop event: \(seen)"); return }
+        #expect(stop.isUnexpectedStop, "stop event: \(stop)")
         #expect(try domain.status().state == .shutoff)
     }
 

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Libvirt
 import LibvirtXML
+import TestSupport
 
 @Suite struct EventTests {
     @Test func lifecycleEventsArriveAsAStream() async throws {
@@ -13,22 +14,24 @@ import LibvirtXML
         try dom.destroy()
         try dom.undefine()
 
-        var seen: [DomainEvent.Kind] = []
-        for await event in events {
-            guard case .domain(let e) = event, e.domainName == name else { continue }
-            seen.append(e.kind)
-            if e.kind == .stopped { #expect(e.detail == "destroyed"); #expect(!e.isUnexpectedStop) }
-            if e.kind == .undefined { break }
+        let mine = try await collect(events, within: .seconds(10), "lifecycle events of \(name)") { event in
+            if case .domain(let e) = event { return e.domainName == name && e.kind == .undefined }
+            return false
+        }.compactMap { event -> DomainEvent? in
+            guard case .domain(let e) = event, e.domainName == name else { return nil }
+            return e
         }
-        #expect(seen == [.defined, .started, .stopped, .undefined])
+        #expect(mine.map(\.kind) == [.defined, .started, .stopped, .undefined])
+        let stop = try #require(mine.first { $0.kind == .stopped })
+        #expect(stop.detail == "destroyed")
+        #expect(!stop.isUnexpectedStop)
     }
 
     @Test func streamEndsWithClosedWhenTheConnectionCloses() async throws {
         let conn = try openTest()
         let events = try conn.events()
         conn.close()
-        var last: ConnectionEvent?
-        for await event in events { last = event }
-        #expect(last == .closed(.client))
+        let all = try await collect(events, within: .seconds(10), "the event stream to end after close")
+        #expect(all.last == .closed(.client))
     }
 }

@@ -28,7 +28,7 @@ storage:
       path: /vp-test/t-data
       volumes:
         - { name: v1, capacity: 64MiB }
-        - { name: v2, capacity: 64MiB }
+        - { name: v2, capacity: 64MiB, format: qcow2 }
 personalities:
   - name: web
     nics:

@@ -59,6 +59,21 @@ import Testing
         }
     }
 
+    /// A qcow2 volume is read by QEMU as qcow2, in apply and in failover's attach alike (both
+    /// take the personality's devices from `Renderer.devicesOf`).
+    @Test func aVolumesFormatReachesItsDisksDriverType() throws {
+        let p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
+        let db = try #require(p.personalities.first { $0.name == "db" })
+        let devices = Renderer.devicesOf(db, in: p, allocations: [:])
+        #expect(devices.disks.map(\.format) == ["qcow2"])
+        let state = try rendered()
+        let carrier = try #require(state.processors.first { $0.personality == "db" })
+        #expect(carrier.spec.render().contains("<driver name=\"qemu\" type=\"qcow2\""))
+        let web = try #require(state.processors.first { $0.personality == "web" })
+        #expect(web.spec.render().contains("<driver name=\"qemu\" type=\"raw\""))
+        #expect(state.pools[0].volumes.map(\.format) == ["raw", "qcow2"])
+    }
+
     @Test func renderingIsDeterministic() throws {
         #expect(try rendered().processors.map { $0.spec.render() } == rendered().processors.map { $0.spec.render() })
     }

@@ -18,12 +18,20 @@ import Testing
         return "02:56:51:" + [16, 8, 0].map { String(format: "%02llx", (h >> UInt64($0)) & 0xff) }.joined(separator: ":")
     }
 
-    /// The fixture renamed for this test: platform, processors, pool, db's MAC.
+    /// This test's three /24s (10.40.1-3 in the fixture): plan refuses a subnet that another
+    /// network on the host (another test's, here) already has.
+    let subnet = TestSubnets.next()
+
+    /// The fixture renamed for this test: platform, processors, pool, db's MAC, subnets.
     func unique(_ text: String = validYAML) -> String {
-        text.replacingOccurrences(of: "platform: t\n", with: "platform: \(u)\n")
+        (1...3).reduce(text) { text, n in text.replacingOccurrences(of: "10.40.\(n).", with: subnet(n)) }
+            .replacingOccurrences(of: "platform: t\n", with: "platform: \(u)\n")
             .replacingOccurrences(of: "02:56:50:00:02:20", with: dbMAC)
             .replacingOccurrences(of: "t-p", with: "\(u)-p").replacingOccurrences(of: "t-data", with: "\(u)-data")
     }
+
+    /// "10.a.b." of the fixture's 10.40.n. in this test.
+    func subnet(_ n: Int) -> String { "10.\(subnet.a).\(subnet.b + n - 1)." }
 
     func engine(_ text: String? = nil) throws -> (PlatformEngine, String) {
         let text = text ?? unique()
@@ -42,7 +50,7 @@ import Testing
         #expect(try conn.domain(named: "\(u)-p1").status().state == .running)
         #expect(try conn.domain(named: "\(u)-p3").status().state == .running) // hot standby
         #expect(try conn.network(named: "\(u)-back").xml().contains(dbMAC))
-        #expect(try conn.storagePool(named: "\(u)-data").volumes().count == 2)
+        #expect(try conn.storagePool(named: "\(u)-data").volumes().map(\.name).sorted() == ["v1", "v2", "vp-owner.\(u)"])
         #expect(try await engine.plan().isEmpty)
         #expect(try await engine.apply(cause: "test").isEmpty)
         // Journal has every change, with its cause.
@@ -56,14 +64,14 @@ import Testing
         let conn = engine.connections["local"]!
         try conn.domain(named: "\(u)-p2").destroy()                       // stopped by hand
         let back = try conn.network(named: "\(u)-back")
-        try back.updateDHCPHost(.delete, hostXML: DHCPHost(mac: dbMAC, ip: "10.40.2.20").render(), live: true, config: true)
+        try back.updateDHCPHost(.delete, hostXML: DHCPHost(mac: dbMAC, ip: "\(subnet(2))20").render(), live: true, config: true)
         let standby = try conn.domain(named: "\(u)-p3")
         try standby.destroy(); try standby.undefine()                  // removed by hand
 
         let plan = try await engine.plan()
         let text = plan.changes.map(\.description)
         #expect(text.contains { $0.hasPrefix("update processor \(u)-p2") && $0.contains("not running") })
-        #expect(text.contains { $0.hasPrefix("update network \(u)-back") && $0.contains("\(dbMAC) → 10.40.2.20 is missing") })
+        #expect(text.contains { $0.hasPrefix("update network \(u)-back") && $0.contains("\(dbMAC) → \(subnet(2))20 is missing") })
         #expect(text.contains { $0.hasPrefix("create processor \(u)-p3") })
         try await engine.apply(cause: "test")
         #expect(try await engine.plan().isEmpty)
@@ -74,7 +82,7 @@ import Testing
     @Test func anApplyCutShortIsCompletedByTheNext() async throws {
         let (engine, _) = try engine()
         let plan = try await engine.plan()
-        try engine.reconciler.apply(Plan(changes: Array(plan.changes.prefix(2))))
+        try engine.reconciler.apply(Plan(changes: Array(plan.changes.prefix(2))), ledger: engine.volumeLedger)
         let rest = try await engine.plan()
         #expect(rest.changes.count == plan.changes.count - 2)
         try await engine.apply(cause: "test")
@@ -120,6 +128,17 @@ import Testing
         #expect(try again.store.allocations() == macs)
         #expect(try again.store.bindings() == ["web": "\(u)-p1", "db": "\(u)-p2"])
         try await engine.destroy(cause: "test")
+    }
+}
+
+/// Three /24s per test, distinct within the test process.
+enum TestSubnets {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var count = 0
+    static func next() -> (a: Int, b: Int) {
+        lock.lock(); defer { lock.unlock() }
+        count += 1
+        return (41 + count / 80, count % 80 * 3)
     }
 }
 

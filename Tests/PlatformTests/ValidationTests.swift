@@ -98,6 +98,111 @@ import Testing
     }
 }
 
+/// A pool's directory is where `destroy` deletes volumes: never a directory where others keep data.
+@Suite struct PoolPathTests {
+    static let refused: [(String, String)] = [
+        ("/", "system directory"), ("/etc", "system directory"), ("/etc/vp", "inside the system directory /etc"),
+        ("/usr/local/vp", "inside the system directory /usr"), ("/bin", "system directory"), ("/sbin/x", "/sbin"),
+        ("/lib", "system directory"), ("/lib64/vp", "/lib64"), ("/libx32", "system directory"), ("/boot/vp", "/boot"),
+        ("/dev/shm/vp", "/dev"), ("/proc/1", "/proc"), ("/sys/vp", "/sys"), ("/run/vp", "/run"), ("/var/run/vp", "/var/run"),
+        ("/var", "shared directory"), ("/var/lib", "shared directory"), ("/var/lib/libvirt", "libvirt"),
+        ("/var/lib/libvirt/images", "libvirt"), ("/var/lib/libvirt/images/t", "libvirt"),
+        ("/home", "shared directory"), ("/home/alice", "home directory"), ("/root", "home directory"),
+        ("/tmp", "world-writable"), ("/tmp/vp", "world-writable"), ("/var/tmp/vp", "world-writable"),
+        ("/var/lib/virtualplatform", "the platforms' directory"), ("/var/lib/virtualplatform/t", "state directory of this platform"),
+        ("/var/lib/virtualplatform/t/console", "console logs"),
+        ("/var/lib/virtualplatform/other", "platform 'other'"), ("/var/lib/virtualplatform/other/pool", "platform 'other'"),
+        ("/var/lib/virtualplatform/images", "processor image"), ("/var/lib/virtualplatform/images/processor/x", "processor image"),
+        ("/vp-test/../etc", "'..'"), ("/vp-test//t-data", "write '/vp-test/t-data'"), ("/vp-test/t-data/", "write '/vp-test/t-data'"),
+        ("/vp-test/./t-data", "write '/vp-test/t-data'"), ("vp-test/t-data", "absolute"),
+    ]
+
+    @Test(arguments: refused.indices)
+    func systemAndSharedDirectoriesAreRefused(_ index: Int) throws {
+        let (path, words) = Self.refused[index]
+        let found = try issues(yaml(replacing: "path: /vp-test/t-data", with: "path: \"\(path)\""))
+        let hit = found.first { $0.field == "storage.pools[0].path" && $0.message.contains(words) }
+        #expect(hit != nil, "\(path): expected …\(words)…, got \(found.map(\.description))")
+        #expect(hit?.line != nil)
+    }
+
+    @Test(arguments: ["/vp-test/t-data", "/var/lib/virtualplatform/t/pool", "/srv/vp/t", "/home/alice/vp-pool", "/data"])
+    func ownDirectoriesAreAccepted(_ path: String) throws {
+        #expect(try issues(yaml(replacing: "path: /vp-test/t-data", with: "path: \(path)")).map(\.description) == [])
+    }
+
+    @Test func theProcessorImageDirectoryIsRefusedWhereverItIs() throws {
+        let text = yaml(replacing: "  memoryMiB: 128", with: "  memoryMiB: 128\n  image: /srv/images")
+            .replacingOccurrences(of: "path: /vp-test/t-data", with: "path: /srv/images/pool")
+        #expect(try issues(text).map(\.message) == ["'/srv/images/pool' is inside the processor image directory /srv/images"])
+    }
+
+    static let secondPool = """
+        - name: t-more
+          host: HOST
+          path: PATH
+          volumes: [{ name: v3, capacity: 1MiB }]
+    personalities:
+    """
+
+    @Test(arguments: ["/vp-test/t-data", "/vp-test/t-data/inner", "/vp-test"])
+    func poolsOnOneHostMayNotShareOrNestDirectories(_ path: String) throws {
+        let more = Self.secondPool.replacingOccurrences(of: "HOST", with: "local").replacingOccurrences(of: "PATH", with: path)
+        let found = try issues(yaml(replacing: "personalities:\n", with: more + "\n"))
+        #expect(found.map(\.field) == ["storage.pools[1].path"])
+        #expect(found.first?.message.contains("storage pool 't-data'") == true, "\(found)")
+    }
+
+    @Test func poolsOnDifferentHostsMayUseTheSamePath() throws {
+        let more = Self.secondPool.replacingOccurrences(of: "HOST", with: "other").replacingOccurrences(of: "PATH", with: "/vp-test/t-data")
+        let text = yaml(replacing: "personalities:\n", with: more + "\n")
+            .replacingOccurrences(of: "    uri: test:///default\n", with: "    uri: test:///default\n  - { name: other, uri: \"test:///default\" }\n")
+        #expect(try issues(text).map(\.description) == [])
+    }
+}
+
+/// Sizes that would overflow or make no sense are refused before anything is touched.
+@Suite struct SizeValidationTests {
+    static let refused: [(String, String, String, String)] = [
+        ("  memoryMiB: 128", "  memoryMiB: 1000000000000", "processors.memoryMiB", "at most \(Validator.maxMemoryMiB) MiB"),
+        ("  memoryMiB: 128", "  memoryMiB: -1", "processors.memoryMiB", "too small"),
+        ("  vcpus: 1", "  vcpus: 9223372036854775807", "processors.vcpus", "outside 1–64"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: 0MiB }", "storage.pools[0].volumes[0].capacity", "larger than 0"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: 16777216TiB }", "storage.pools[0].volumes[0].capacity", "too large"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: 99999999999999999999B }", "storage.pools[0].volumes[0].capacity", "too large"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: 2048TiB }", "storage.pools[0].volumes[0].capacity", "at most 1024TiB"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: 64 MiB }", "storage.pools[0].volumes[0].capacity", "not a size"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: -64MiB }", "storage.pools[0].volumes[0].capacity", "not a size"),
+        ("{ name: v1, capacity: 64MiB }", "{ name: v1, capacity: +64MiB }", "storage.pools[0].volumes[0].capacity", "not a size"),
+        ("{ name: v1, capacity: 64MiB }\n        - { name: v2, capacity: 64MiB, format: qcow2 }",
+         "{ name: v1, capacity: 1000TiB }\n        - { name: v2, capacity: 1000TiB, format: qcow2 }", "storage.pools[0].volumes[1].capacity", "the pool's volumes add up"),
+    ]
+
+    @Test(arguments: refused.indices)
+    func absurdSizesAreRefused(_ index: Int) throws {
+        let (old, new, field, words) = Self.refused[index]
+        let found = try issues(yaml(replacing: old, with: new))
+        #expect(found.contains { $0.field == field && $0.message.contains(words) }, "expected \(field): …\(words)…, got \(found.map(\.description))")
+    }
+
+    @Test func timeoutsHaveAnUpperBound() throws {
+        let found = try issues(yaml(replacing: "  classOfService: [back, front]", with: "  classOfService: [back, front]\n  confirmTimeoutSeconds: 9223372036854775807"))
+        #expect(found.map(\.field) == ["failover.confirmTimeoutSeconds"])
+    }
+
+    @Test func byteSizesParseWithOverflowChecks() {
+        #expect(ByteSize.parse("64MiB") == 64 << 20)
+        #expect(ByteSize.parse("16383PiB") == nil)
+        #expect(ByteSize.parse("16777215TiB") == 16_777_215 << 40)
+        #expect(ByteSize.parse("16777216TiB") == nil)
+        #expect(ByteSize.parse("18446744073709551615B") == UInt64.max)
+        #expect(ByteSize.parse("18446744073709551616B") == nil)
+        #expect(ByteSize.parse("0B") == nil)
+        #expect(ByteSize.parse("+1B") == nil)
+        #expect(ByteSize.parse("MiB") == nil)
+    }
+}
+
 @Suite struct ExampleDefinitionTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("platform-config")

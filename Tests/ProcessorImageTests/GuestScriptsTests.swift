@@ -111,8 +111,8 @@ import Testing
         return calls.split(separator: "\n").map(String.init)
     }
 
-    @Test func udhcpcScriptBoundSetsTheAddressThenTheRoute() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+    @Test(.enabled(if: HostTools.has("/bin/sh"), "needs /bin/sh"))
+    func udhcpcScriptBoundSetsTheAddressThenTheRoute() throws {
         #expect(try runUdhcpcScript("bound", router: "10.1.2.1") == [
             "ip -4 addr show dev eth1", "ip -4 addr flush dev eth1",
             "ip addr add 10.1.2.3/24 broadcast 10.1.2.255 dev eth1",
@@ -120,15 +120,15 @@ import Testing
         ])
     }
 
-    @Test func udhcpcScriptUsesTheFirstOfSeveralRouters() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+    @Test(.enabled(if: HostTools.has("/bin/sh"), "needs /bin/sh"))
+    func udhcpcScriptUsesTheFirstOfSeveralRouters() throws {
         let calls = try runUdhcpcScript("bound", router: "10.1.2.1 10.1.2.254")
         #expect(calls.last == "ip route replace default via 10.1.2.1 dev eth1")
     }
 
     /// Isolated LANs: no router offered (unset, or an empty option 3), no route.
-    @Test func udhcpcScriptAddsNoRouteWithoutARouter() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+    @Test(.enabled(if: HostTools.has("/bin/sh"), "needs /bin/sh"))
+    func udhcpcScriptAddsNoRouteWithoutARouter() throws {
         for router in [nil, ""] as [String?] {
             #expect(try runUdhcpcScript("bound", router: router) == [
                 "ip -4 addr show dev eth1", "ip -4 addr flush dev eth1",
@@ -138,15 +138,15 @@ import Testing
     }
 
     /// A renew with the address already in place leaves it alone but re-applies the route.
-    @Test func udhcpcScriptRenewKeepsTheAddressAndReappliesTheRoute() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+    @Test(.enabled(if: HostTools.has("/bin/sh"), "needs /bin/sh"))
+    func udhcpcScriptRenewKeepsTheAddressAndReappliesTheRoute() throws {
         #expect(try runUdhcpcScript("renew", router: "10.1.2.1", addressPresent: "10.1.2.3/24") == [
             "ip -4 addr show dev eth1", "ip route replace default via 10.1.2.1 dev eth1",
         ])
     }
 
-    @Test func udhcpcScriptDeconfigOnlyFlushes() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/sh") else { return }
+    @Test(.enabled(if: HostTools.has("/bin/sh"), "needs /bin/sh"))
+    func udhcpcScriptDeconfigOnlyFlushes() throws {
         #expect(try runUdhcpcScript("deconfig", router: "10.1.2.1") == [
             "ip link set dev eth1 up", "ip -4 addr flush dev eth1",
         ])

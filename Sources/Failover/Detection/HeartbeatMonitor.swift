@@ -53,6 +53,9 @@ public final class HeartbeatMonitor: Sendable {
         }
     }
 
+    /// The processors every one of whose addresses has answered (whose silence is now judged).
+    public var armed: Set<String> { probers.withLock { Set($0.filter { $0.value.isArmed }.keys) } }
+
     /// Forgets a processor's entry; the next `update` starts it afresh (unarmed until it answers).
     public func reset(_ processor: String) {
         probers.withLock { probers in

@@ -57,6 +57,9 @@ final class HeartbeatProber: @unchecked Sendable {
     }
 
     func stop() { stopped.withLock { $0 = true } }
+    /// Every address has answered once: from now on the entry judges the processor's silence.
+    var isArmed: Bool { armed.withLock { $0 } }
+    private let armed = Mutex(false)
     private var isStopped: Bool { stopped.withLock { $0 } }
 
     private func run() {
@@ -94,6 +97,7 @@ final class HeartbeatProber: @unchecked Sendable {
                     publish(entry.replied(index, after: reply.rtt))
                 }
             }
+            if !isArmed, entry.addresses.allSatisfy(\.armed) { armed.withLock { $0 = true } }
             // A wait that overran by a whole interval is the controller stalling, not the guest;
             // a socket lost during the round loses its replies too.
             if clock.now - deadline > entry.settings.interval || !socket.isIntact { continue }

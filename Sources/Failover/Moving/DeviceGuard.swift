@@ -6,10 +6,11 @@ import Reconciler
 /// Checked before every attach: no running domain other than the receiver, on any host, carries
 /// the MAC or has the volume open. A violation stops the move with nothing attached.
 /// Domains whose QEMU has exited are not running holders (nor is the fenced source): they cannot
-/// send or write.
+/// send or write. A domain that cannot be told running or exited counts as a holder: the attach
+/// is refused until it can (unknown means unsafe).
 public enum DeviceGuard {
     public static func check(nics: [InterfaceSpec], disks: [DiskSpec], receiver: String, receiverHost: String,
-                             fenced: (name: String, host: String)? = nil, hosts: Hosts) throws {
+                             fenced: (name: String, host: String)? = nil, hosts: Hosts, processes: QEMUProcess = .system) throws {
         let macs = Set(nics.map { $0.mac.lowercased() })
         var volumes: [String: String] = [:] // "pool/volume" or path → "pool/volume"
         for disk in disks {
@@ -20,7 +21,7 @@ public enum DeviceGuard {
             }
         }
         for host in hosts.names {
-            for (name, facts) in try runningDomains(on: host, hosts: hosts)
+            for (name, facts) in try runningDomains(on: host, hosts: hosts, processes: processes)
             where !(host == receiverHost && name == receiver) && !(host == fenced?.host && name == fenced?.name) {
                 if let nic = facts.nics.first(where: { macs.contains($0.mac) }) {
                     throw FailoverError("MAC \(nic.mac) is carried by running domain \(name) on \(host); it is not given to \(receiver) (one MAC lives on one running processor)")
@@ -35,15 +36,36 @@ public enum DeviceGuard {
     /// The live definition of every running domain on `host`. On this host it is read from the
     /// status file libvirt keeps for each running QEMU domain: while libvirt cleans up a killed
     /// domain (~1.5 s here) listing domains through the API waits for it, and a failover must not.
-    static func runningDomains(on host: String, hosts: Hosts) throws -> [(String, DomainFacts)] {
+    /// Throws when a domain's state or definition cannot be read: it may hold anything.
+    static func runningDomains(on host: String, hosts: Hosts, processes: QEMUProcess) throws -> [(String, DomainFacts)] {
         if let uri = hosts.uri(of: host), !Hosts.isRemote(uri), uri.hasPrefix("qemu:") {
-            let dir = "/run/libvirt/qemu"
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-                .filter { $0.hasSuffix(".pid") && $0 != "driver.pid" }.map { String($0.dropLast(4)) }
-            return names.compactMap { name in
-                guard case .running = QEMUProcess.state(of: name), let bytes = QEMUProcess.read("\(dir)/\(name).xml"),
-                      let facts = try? DomainFacts(xml: String(decoding: bytes, as: UTF8.self)) else { return nil }
-                return (name, facts)
+            let dir = QEMUProcess.runDirectory
+            let names = try processes.host.list(dir).filter { $0.hasSuffix(".pid") && $0 != "driver.pid" }.map { String($0.dropLast(4)) }
+            return try names.compactMap { name in
+                switch processes.state(of: name) {
+                case .exited, .notRunning: return nil
+                case .unknown(let why):
+                    throw FailoverError("cannot tell whether domain \(name) on \(host) still runs (\(why)); "
+                                        + "nothing is attached until it can")
+                case .running:
+                    switch processes.host.read("\(dir)/\(name).xml") {
+                    case .missing:
+                        // libvirt writes the status file before it starts QEMU and removes it after the
+                        // QEMU is gone: a running QEMU without one is not something to guess about.
+                        if case .running = processes.state(of: name) {
+                            throw FailoverError("domain \(name) on \(host) runs but libvirt's status file of it is missing; "
+                                                + "nothing is attached")
+                        }
+                        return nil
+                    case .unreadable(let why):
+                        throw FailoverError("cannot read what running domain \(name) on \(host) holds (\(why)); nothing is attached")
+                    case .contents(let bytes):
+                        do { return (name, try DomainFacts(xml: String(decoding: bytes, as: UTF8.self))) } catch {
+                            throw FailoverError("cannot read what running domain \(name) on \(host) holds "
+                                                + "(its status file: \(error)); nothing is attached")
+                        }
+                    }
+                }
             }
         }
         let connection: Connection
@@ -51,8 +73,14 @@ public enum DeviceGuard {
             throw FailoverError("cannot check host \(host) for other holders of the personality's MACs and volumes: \(error)")
         }
         return try connection.domains().compactMap { domain in
-            guard (try? domain.isActive()) == true, let xml = try? domain.xml(), let facts = try? DomainFacts(xml: xml) else { return nil }
-            return (domain.name, facts)
+            do {
+                guard try domain.isActive() else { return nil }
+                return (domain.name, try DomainFacts(xml: try domain.xml()))
+            } catch let e as LibvirtError where e.isNotFound {
+                return nil // undefined while we listed: holds nothing
+            } catch {
+                throw FailoverError("cannot read what domain \(domain.name) on \(host) holds (\(error)); nothing is attached")
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ import PlatformRender
 import Reconciler
 import ServiceControl
 import StateStore
+import Synchronization
 
 /// Moves a personality from one processor to another as a journaled state machine. Every call
 /// to `advance` takes the platform lock, re-reads the record from the state store, performs the
@@ -23,7 +24,8 @@ public final class FailoverEngine: Sendable {
     public let definition: PlatformDefinition
     public let store: StateStore
     public let hosts: Hosts
-    /// How long the target may take to answer on every address before an alert.
+    /// How long the target may take to answer on every address: halfway its NICs are re-plugged
+    /// once, at the end it is given up for another standby (`failover.confirmTimeoutSeconds`).
     public let confirmTimeout: Duration
     public let heartbeatPort: UInt16
     /// A pause after each step: slow motion for demonstrations and for tests that interrupt a move.
@@ -33,12 +35,18 @@ public final class FailoverEngine: Sendable {
     public let services: ServiceController?
     /// How long a planned move waits for established service connections to finish.
     public let drainTimeout: Duration
+    /// This host's QEMU processes (fencing, the device guard, a target's death).
+    public let processes: QEMUProcess
+    /// Which spares can take a personality now.
+    public let standbys: any StandbyProbe
 
     /// Fails when the platform has service IPs and this host has no nftables.
     public init(definition: PlatformDefinition, store: StateStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
-                stepDelay: Duration = .zero) throws {
+                stepDelay: Duration = .zero, processes: QEMUProcess = .system, standbys: (any StandbyProbe)? = nil) throws {
         self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
         self.stepDelay = stepDelay
+        self.processes = processes
+        self.standbys = standbys ?? LibvirtStandbyProbe(hosts: hosts, platform: definition.platform)
         confirmTimeout = .seconds(definition.failover?.confirmTimeoutSeconds ?? 60)
         drainTimeout = .seconds(definition.failover?.drainTimeoutSeconds ?? 10)
         services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
@@ -48,10 +56,18 @@ public final class FailoverEngine: Sendable {
     /// (the service loop retries every second) rather than failing the move.
     public func syncServices() {
         guard let services else { return }
-        do { try services.sync() } catch {
-            try? store.record(PlatformEvent(kind: .alert, detail: "service IP tables not updated: \(error); retrying"))
+        do {
+            try services.sync()
+            serviceFailures.withLock { $0.succeeded("sync") }
+        } catch {
+            // Retried at every sync; alerted once, then with backoff (and when the error changes).
+            let verdict = serviceFailures.withLock { $0.failed("sync", "\(error)", at: .now) }
+            guard verdict.alert else { return }
+            let repeated = verdict.times > 1 ? " (failed \(verdict.times) times in a row)" : ""
+            try? store.record(PlatformEvent(kind: .alert, detail: "service IP tables not updated: \(error); retrying\(repeated)"))
         }
     }
+    private let serviceFailures = Mutex(RepeatingFailures<String>())
 
     /// Advances the move until it finishes or has to wait.
     public func run(_ id: Int64) async throws -> Progress {
@@ -79,16 +95,27 @@ public final class FailoverEngine: Sendable {
                 syncServices()
                 return step == .done ? .finished : .advanced(step)
             }
+            if record.step.isFinished { return .finished }
             let view = try PlatformView(definition: definition, store: store)
             guard let devices = view.devices[record.personality] else {
                 throw FailoverError("personality '\(record.personality)' is not in the platform definition")
+            }
+            if let who = record.abortRequestedBy, record.step < .answered {
+                return try await abort(record, by: who, devices: devices)
+            }
+            if let why = targetDied(record), let target = record.target {
+                // A new detection: the move goes back to choosing, with this target failed.
+                return try await giveUp(record, devices: devices, markFailed: true, kind: .detection,
+                                        because: "\(target), taking \(record.personality), died: \(why)")
             }
             switch record.step {
             case .declared, .down:
                 return try chooseTarget(record, view: view, done: done)
             case .standbyChosen, .awaitingFence:
                 if record.planned, record.step == .standbyChosen, let waiting = try drain(record) { return waiting }
-                switch await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned) {
+                let fence = await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned,
+                                               processes: processes)
+                switch fence {
                 case .off(let how):
                     return try done(.fenced, "\(record.source) is off (\(how))")
                 case .unconfirmed(let why):
@@ -111,24 +138,13 @@ public final class FailoverEngine: Sendable {
                 _ = try domain.qemuMonitorCommand(#"{"execute":"announce-self","arguments":{"initial":50,"max":550,"rounds":3,"step":100}}"#)
                 return try done(.announced, "\(target) announced \(devices.nics.map(\.spec.mac).joined(separator: ", "))")
             case .announced:
-                let addresses = view.addresses(of: record.personality)
-                let silent = addresses.filter { (try? HeartbeatProbe.ping($0.ip, port: heartbeatPort, timeout: .milliseconds(50))) ?? nil == nil }
-                if silent.isEmpty {
-                    let total = Date().timeIntervalSince(record.declaredAt)
-                    return try done(.answered, "\(record.personality) answers on \(record.target ?? "?") at \(addresses.map(\.ip).joined(separator: ", ")); \(Int(total * 1000)) ms after declaration")
-                }
-                if Date().timeIntervalSince(record.updatedAt) > confirmTimeout.seconds {
-                    try store.advance(record, to: .announced, event: PlatformEvent(
-                        kind: .alert, processor: record.target, personality: record.personality,
-                        detail: "\(record.target ?? "?") does not answer on \(silent.map(\.ip).joined(separator: ", ")) after \(Int(confirmTimeout.seconds)) s; still waiting"))
-                }
-                return .waiting("waiting for \(record.personality) to answer on \(silent.map(\.ip).joined(separator: ", "))")
+                return try await confirm(record, devices: devices, view: view, done: done)
             case .answered:
                 try await detach(devices, from: record.source, host: record.sourceHost)
                 let result = try done(.done, "\(devices.nics.count) NICs and \(devices.disks.count) disks removed from \(record.source)'s definition")
                 if record.planned { try await returnToPool(record.source, host: record.sourceHost, view: view) }
                 return result
-            case .done:
+            case .done, .aborted:
                 return .finished
             }
         }
@@ -148,29 +164,40 @@ public final class FailoverEngine: Sendable {
     private func chooseTarget(_ record: FailoverRecord, view: PlatformView,
                               done: (FailoverStep, String, Bool, FailoverRecord) throws -> Progress) throws -> Progress {
         var r = record
+        let person = record.personality
         if let wanted = record.target {
-            // `vpctl failover --to`: the administrator's choice, checked like any standby.
+            // `vpctl failover --to`: the administrator's choice, checked like any standby (its
+            // reservation was checked with the declaration and is checked again when saved).
             guard let host = view.hostOf[wanted] else { throw FailoverError("processor '\(wanted)' is not in the platform definition") }
+            switch standbys.readiness(of: wanted, host: host) {
+            case .running, .off: break
+            case .booting: return .waiting("\(wanted) is still booting; \(person) moves there once its agent is ready")
+            case .unusable: throw FailoverError("processor '\(wanted)' is neither running nor shut off; it cannot take \(person)")
+            }
             r.targetHost = host
             return try done(.standbyChosen, "\(wanted) on \(host), chosen by the administrator", false, r)
         }
-        let reserved = Set(try store.unfinishedFailovers().filter { $0.id != record.id }.compactMap(\.target))
+        // Every unfinished move's source and target are reserved until it ends: a planned move's
+        // source still has the personality's devices in its definition, a target is being given them.
+        let others = try store.unfinishedFailovers().filter { $0.id != record.id }
+        let reserved = Set(others.flatMap { [$0.source] + ($0.target.map { [$0] } ?? []) })
         var readiness: [String: StandbyChooser.Readiness] = [:]
         // Only spares are asked: a query about the dying source would wait for libvirt's clean-up.
-        let carrying = Set(view.bindings.values)
-        for name in view.processors where name != record.source && !carrying.contains(name) && !view.failed.contains(name) {
-            guard let host = view.hostOf[name], let status = try? hosts.connection(host).domainIfPresent(named: name)?.status() else {
-                readiness[name] = .unusable; continue
-            }
-            readiness[name] = status.state == .running ? .running : status.state == .shutoff ? .off : .unusable
+        for (_, name) in StandbyChooser.spares(in: view, from: record.source, reserved: reserved) {
+            readiness[name] = view.hostOf[name].map { standbys.readiness(of: name, host: $0) } ?? .unusable
         }
         guard let choice = StandbyChooser.choose(in: view, from: record.source, readiness: readiness, reserved: reserved) else {
+            let booting = readiness.filter { $0.value == .booting }.keys.sorted()
+            // A standby that boots is worth waiting for, within the bound a target gets to answer.
+            if !booting.isEmpty, Date().timeIntervalSince(record.updatedAt) < confirmTimeout.seconds {
+                return .waiting("no standby is ready yet for \(person): \(booting.joined(separator: ", ")) still booting")
+            }
             if record.step != .down {
                 try store.advance(record, to: .down, event: PlatformEvent(
-                    kind: .alert, processor: record.source, personality: record.personality,
-                    detail: "personality \(record.personality) is DOWN: no standby is free. Nothing was touched. Repair a processor (vpctl repair <processor>) or add one; the move resumes by itself."))
+                    kind: .alert, processor: record.source, personality: person,
+                    detail: "personality \(person) is DOWN: no standby is free. Nothing was touched. Repair a processor (vpctl repair <processor>) or add one (vpctl apply); the move resumes by itself."))
             }
-            return .waiting("no standby for \(record.personality)")
+            return .waiting("no standby for \(person)")
         }
         r.target = choice.processor
         r.targetHost = choice.host
@@ -179,7 +206,7 @@ public final class FailoverEngine: Sendable {
 
     /// Removes the personality's NICs and disks from the (fenced, failed) source's definition, so it
     /// can never start with them.
-    private func detach(_ devices: Renderer.PersonalityDevices, from name: String, host: String) async throws {
+    func detach(_ devices: Renderer.PersonalityDevices, from name: String, host: String) async throws {
         guard let domain = try hosts.connection(host).domainIfPresent(named: name) else { return }
         // libvirt may still be cleaning up the killed QEMU: wait for it to say so itself.
         let deadline = ContinuousClock.now + .seconds(10)
@@ -206,7 +233,7 @@ public final class FailoverEngine: Sendable {
         let live = running ? try DomainFacts(xml: try domain.xml()) : nil
         let config = try DomainFacts(xml: try domain.xml(inactive: true))
         try DeviceGuard.check(nics: devices.interfaces, disks: devices.disks, receiver: name, receiverHost: host,
-                              fenced: (fenced, fencedHost), hosts: hosts)
+                              fenced: (fenced, fencedHost), hosts: hosts, processes: processes)
         for nic in devices.interfaces {
             let mac = nic.mac.lowercased()
             let inLive = live?.nics.contains { $0.mac == mac } ?? false

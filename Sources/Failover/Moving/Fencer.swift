@@ -5,7 +5,8 @@ import Glibc
 #endif
 
 /// Makes sure a processor is off before anything it held is given to another: the guarantee
-/// behind "one writer per volume, one carrier per MAC".
+/// behind "one writer per volume, one carrier per MAC". It reports `off` only on proof; when a
+/// file that would tell cannot be read, the answer is `unconfirmed` and the move keeps fencing.
 public enum Fencer {
     public enum Outcome: Sendable, Equatable {
         case off(String)
@@ -23,21 +24,48 @@ public enum Fencer {
     /// On a remote host libvirt's destroy and its report of "shut off" are the proof.
     public static let gracePeriod: Duration = .seconds(5)
 
-    public static func fence(_ name: String, on hosts: Hosts, host: String, planned: Bool) async -> Outcome {
+    public static func fence(_ name: String, on hosts: Hosts, host: String, planned: Bool,
+                             processes: QEMUProcess = .system, killWait: Duration = .seconds(5)) async -> Outcome {
         guard let uri = hosts.uri(of: host) else { return .unconfirmed("host \(host) is unknown") }
-        if !Hosts.isRemote(uri), case .exited(let pid) = QEMUProcess.state(of: name) {
+        guard !Hosts.isRemote(uri) else { return await throughLibvirt(name, on: hosts, host: host, planned: planned) }
+        switch processes.state(of: name) {
+        case .exited(let pid):
             return .off("QEMU process \(pid) had exited")
-        }
-        if !Hosts.isRemote(uri), let pid = QEMUProcess.pid(of: name) {
+        case .running(let pid):
             if planned, let domain = try? hosts.connection(host).domain(named: name) {
                 try? domain.shutdown()
-                if await waitGone(pid, for: gracePeriod) { return .off("shut down by its guest") }
+                if await waitGone(pid, processes, for: gracePeriod) { return .off("shut down by its guest") }
             }
-            if QEMUProcess.hasExited(pid) { return .off("QEMU process \(pid) had exited") }
-            kill(pid, SIGKILL)
-            if await waitGone(pid, for: .seconds(5)) { return .off("QEMU process \(pid) killed (SIGKILL) and gone") }
-            return .unconfirmed("QEMU process \(pid) of \(name) did not exit after SIGKILL")
+            if processes.exited(pid) == true { return .off("QEMU process \(pid) had exited") }
+            _ = processes.host.signal(pid, SIGKILL)
+            if await waitGone(pid, processes, for: killWait) { return .off("QEMU process \(pid) killed (SIGKILL) and gone") }
+            let now = describe(processes.state(of: name))
+            return .unconfirmed("QEMU process \(pid) of \(name) is not confirmed gone after SIGKILL (\(now))")
+        case .notRunning:
+            return await throughLibvirt(name, on: hosts, host: host, planned: planned)
+        case .unknown(let why):
+            // A pid that cannot be checked is not signalled (it may be another program's):
+            // libvirt, which knows its own process, stops it, and the proof is still ours to read.
+            let libvirt = await throughLibvirt(name, on: hosts, host: host, planned: planned)
+            let after = processes.state(of: name)
+            switch (libvirt, after) {
+            case (.off(let how), .exited), (.off(let how), .notRunning): return .off(how)
+            case (.off(let how), _): return .unconfirmed("libvirt says \(name) is off (\(how)), but its QEMU process is \(describe(after))")
+            case (.unconfirmed(let how), _): return .unconfirmed("\(why); \(how)")
+            }
         }
+    }
+
+    private static func describe(_ state: QEMUProcess.State) -> String {
+        switch state {
+        case .running(let pid): "still running (pid \(pid))"
+        case .exited(let pid): "gone (pid \(pid))"
+        case .notRunning: "not run by libvirt"
+        case .unknown(let why): "unknown: \(why)"
+        }
+    }
+
+    private static func throughLibvirt(_ name: String, on hosts: Hosts, host: String, planned: Bool) async -> Outcome {
         do {
             guard let domain = try hosts.connection(host).domainIfPresent(named: name) else { return .off("not defined on \(host)") }
             if let status = try? domain.status(), !status.isActive { return .off("already \(status)") }
@@ -55,8 +83,8 @@ public enum Fencer {
         }
     }
 
-    private static func waitGone(_ pid: pid_t, for limit: Duration) async -> Bool {
-        await poll(every: .milliseconds(5), for: limit) { QEMUProcess.hasExited(pid) }
+    private static func waitGone(_ pid: pid_t, _ processes: QEMUProcess, for limit: Duration) async -> Bool {
+        await poll(every: .milliseconds(5), for: limit) { processes.exited(pid) == true }
     }
 
     private static func waitOff(_ domain: Domain, for limit: Duration) async -> Bool {
@@ -69,6 +97,6 @@ public enum Fencer {
             if done() { return true }
             try? await Task.sleep(for: step)
         }
-        return false
+        return done()
     }
 }

@@ -24,8 +24,8 @@ public struct Administration: Sendable {
         if let target {
             guard view.hostOf[target] != nil else { throw FailoverError("processor '\(target)' is not in the platform definition") }
             guard target != source else { throw FailoverError("personality '\(personality)' is already on \(target)") }
-            if let other = view.personality(on: target) { throw FailoverError("processor '\(target)' carries personality '\(other)'; choose a standby") }
-            if view.failed.contains(target) { throw FailoverError("processor '\(target)' is failed; repair it first (vpctl repair \(target))") }
+            // Whether the target is free (not reserved by a move, carrying nothing, not failed) is
+            // checked by the declaration itself, in the same transaction.
         }
         let record = FailoverRecord(personality: personality, source: source, sourceHost: sourceHost, target: target,
                                     planned: true, reason: "planned move by administrator", detectedAt: Date())
@@ -37,6 +37,28 @@ public struct Administration: Sendable {
         // New service connections go elsewhere from now on; established ones drain before the stop.
         engine.syncServices()
         return try await follow(id, progress: progress)
+    }
+
+    /// `vpctl failover --abort`: records the request (it survives a killed vpctl; `vpctl serve`
+    /// carries it out too), then advances the move until the abort has been carried out. Returns
+    /// the record as it then stands: `aborted`, or on its way to another standby (or `down`)
+    /// when the source was already fenced.
+    public func abort(_ personality: String, who: String, progress: @Sendable (String) -> Void) async throws -> FailoverRecord {
+        let requested = try store.requestAbort(personality: personality, by: who)
+        guard let id = requested.id else { throw FailoverError("the move of \(personality) has no id") }
+        progress("\(personality): abort asked at \(requested.step.rawValue)")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            _ = try await engine.advance(id)
+            guard let record = try store.failover(id: id) else { throw FailoverError("failover #\(id) vanished") }
+            if record.abortRequestedBy == nil || record.step.isFinished {
+                progress("\(personality): \(record.step.rawValue)")
+                return record
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw FailoverError("the abort of the move of \(personality) is recorded but not carried out within 60 s; "
+                            + "vpctl serve carries it out (vpctl events)")
     }
 
     /// Runs move `id` to its end, reporting each step.
@@ -69,7 +91,7 @@ public struct Administration: Sendable {
             return unblocked.isEmpty ? "recorded: \(who) vouches that \(processor) is off (no move was waiting for it)"
                 : "recorded: \(who) vouches that \(processor) is off; the move of \(unblocked.map(\.personality).joined(separator: ", ")) continues"
         }
-        switch await Fencer.fence(processor, on: engine.hosts, host: host, planned: false) {
+        switch await Fencer.fence(processor, on: engine.hosts, host: host, planned: false, processes: engine.processes) {
         case .unconfirmed(let why):
             throw FailoverError("\(processor) could not be confirmed off: \(why). If you know it is off, run: vpctl fence \(processor) --confirm")
         case .off(let how):

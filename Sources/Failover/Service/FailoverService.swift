@@ -43,7 +43,9 @@ public final class FailoverService: Sendable {
         logger.info("serving platform", metadata: ["platform": "\(engine.definition.platform)",
                                                    "heartbeat.intervalMs": "\(heartbeat.interval.milliseconds)",
                                                    "heartbeat.threshold": "\(heartbeat.threshold)"])
-        try store.record(PlatformEvent(kind: .service, detail: "vpctl serve started (pid \(getpid()))"))
+        do { try store.record(PlatformEvent(kind: .service, detail: "vpctl serve started (pid \(getpid()))")) } catch {
+            logger.error("the state store cannot be written; serving anyway, retrying", metadata: ["error": "\(error)"])
+        }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             for host in engine.hosts.names {
@@ -51,7 +53,7 @@ public final class FailoverService: Sendable {
             }
             group.addTask { try await self.moveLoop(monitor: monitor, processes: processes) }
             group.addTask { try await self.declareLoop(monitor: monitor) }
-            try await self.startupScan()
+            try await self.retrying("the start-up scan") { try await self.startupScan() }
             try await group.next()
             group.cancelAll()
         }
@@ -89,11 +91,47 @@ public final class FailoverService: Sendable {
         }
     }
 
+    /// A detection that could not be handled (the state store failed) is tried again, with
+    /// backoff, until it is: dropped, it would never be declared (its detector reports it once).
     private func declareLoop(monitor: HeartbeatMonitor) async throws {
+        var failures = RepeatingFailures<String>(firstRetry: .milliseconds(100), maxRetry: .seconds(10))
         for await d in detections {
             try Task.checkCancellation()
-            do { try handle(d, monitor: monitor) } catch { logger.error("handling a detection failed", metadata: ["error": "\(error)"]) }
+            let key = "\(d.subject) \(d.kind)"
+            do {
+                try handle(d, monitor: monitor)
+                failures.succeeded(key)
+            } catch {
+                let verdict = failures.failed(key, "\(error)", at: .now)
+                if verdict.alert {
+                    logger.error("handling a detection failed; retrying", metadata: ["subject": "\(d.subject)", "error": "\(error)",
+                                                                                      "times": "\(verdict.times)"])
+                    try? store.record(PlatformEvent(kind: .alert, processor: d.subject,
+                                                    detail: "detection of \(d.subject) not recorded (\(error)); retrying"))
+                }
+                let again = detected
+                Task { try? await Task.sleep(for: verdict.retryIn); again.yield(d) }
+            }
         }
+    }
+
+    /// Runs `body` until it succeeds: a state store that fails does not end the service.
+    private func retrying(_ what: String, _ body: () async throws -> Void) async throws {
+        var failures = RepeatingFailures<String>()
+        while true {
+            do { return try await body() } catch is CancellationError { throw CancellationError() } catch {
+                let verdict = failures.failed(what, "\(error)", at: .now)
+                if verdict.alert { alert("\(what) failed: \(error); retrying", times: verdict.times) }
+                try await Task.sleep(for: verdict.retryIn)
+            }
+        }
+    }
+
+    /// Logs and records an alert (the store may be what fails: then the log is all there is).
+    private func alert(_ detail: String, times: Int, processor: String? = nil, personality: String? = nil) {
+        logger.error("\(detail)", metadata: ["times": "\(times)"])
+        let repeated = times > 1 ? " (failed \(times) times in a row)" : ""
+        try? store.record(PlatformEvent(kind: .alert, processor: processor, personality: personality, detail: detail + repeated))
     }
 
     private func handle(_ d: Detection, monitor: HeartbeatMonitor) throws {
@@ -147,19 +185,34 @@ public final class FailoverService: Sendable {
 
     /// Carries every unfinished move forward, interleaved so one move waiting for a booting
     /// standby does not hold up another; keeps the heartbeat targets in step with the bindings.
+    /// Nothing here ends the service: a store that cannot be read, a step that fails, are retried
+    /// with backoff and alerted once, then less and less often (and again when the error changes).
     private func moveLoop(monitor: HeartbeatMonitor, processes: QEMUProcessWatcher) async throws {
         var lastRefresh = ContinuousClock.now - .seconds(10)
         var targetsChanged = true
         // Moves that wait for something slow (a standby, an administrator) are retried each second.
         var retryAt: [Int64: ContinuousClock.Instant] = [:]
+        var failures = RepeatingFailures<String>()
+        var watched = ""
         while !Task.isCancelled {
-            let moving = try store.unfinishedFailovers()
+            let moving: [FailoverRecord]
+            do {
+                moving = try store.unfinishedFailovers()
+                failures.succeeded("store")
+            } catch {
+                let verdict = failures.failed("store", "\(error)", at: .now)
+                if verdict.alert { alert("the state store cannot be read: \(error); vpctl serve keeps retrying", times: verdict.times) }
+                try await Task.sleep(for: verdict.retryIn)
+                continue
+            }
+            failures.keep(only: Set(moving.compactMap { $0.id.map { "move \($0)" } } + ["store", "refresh"]))
             for record in moving {
                 guard let id = record.id, retryAt[id].map({ $0 <= ContinuousClock.now }) ?? true else { continue }
                 retryAt[id] = nil
                 do {
                     let before = record.step
                     let progress = try await engine.run(id)
+                    failures.succeeded("move \(id)")
                     let now = try store.failover(id: id)?.step
                     if progress == .finished || now != before { targetsChanged = true }
                     if case .waiting(let why) = progress {
@@ -169,28 +222,51 @@ public final class FailoverService: Sendable {
                     if progress == .finished {
                         logger.notice("failover done", metadata: ["personality": "\(record.personality)", "to": "\(record.target ?? "?")"])
                     }
+                } catch is CancellationError {
+                    throw CancellationError()
                 } catch {
-                    logger.error("failover step failed; retrying", metadata: ["personality": "\(record.personality)", "error": "\(error)"])
-                    try? store.record(PlatformEvent(kind: .alert, processor: record.source, personality: record.personality,
-                                                    detail: "step after \(record.step.rawValue) failed: \(error); retrying"))
-                    retryAt[id] = ContinuousClock.now + .seconds(1)
+                    let verdict = failures.failed("move \(id)", "\(error)", at: .now)
+                    if verdict.alert {
+                        alert("step after \(record.step.rawValue) failed: \(error); retrying", times: verdict.times,
+                              processor: record.source, personality: record.personality)
+                    }
+                    retryAt[id] = ContinuousClock.now + verdict.retryIn
                 }
             }
             if targetsChanged || ContinuousClock.now - lastRefresh > .seconds(1) {
-                let view = try PlatformView(definition: engine.definition, store: store)
-                let sources = Set(try store.unfinishedFailovers().map(\.source))
-                let targets = view.heartbeatTargets(excluding: sources)
-                try monitor.update(targets)
-                let local = targets.map(\.processor).filter { name in
-                    view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
+                do {
+                    try refreshWatches(monitor: monitor, processes: processes, told: &watched)
+                    failures.succeeded("refresh")
+                    targetsChanged = false
+                } catch {
+                    let verdict = failures.failed("refresh", "\(error)", at: .now)
+                    if verdict.alert { alert("the watched processors could not be updated: \(error); retrying", times: verdict.times) }
                 }
-                processes.update(local)
-                engine.syncServices()
-                logger.debug("watching", metadata: ["heartbeat": "\(targets.map(\.processor))", "qemu": "\(processes.watching)"])
                 lastRefresh = ContinuousClock.now
-                targetsChanged = false
             }
             try await Task.sleep(for: .milliseconds(moving.isEmpty ? 50 : 20))
+        }
+    }
+
+    /// Heartbeats and the QEMU watch follow the carriers that are not failed or being moved away
+    /// from. What is watched is recorded as an event whenever it changes (`told`): it says from
+    /// when a failure of each processor is caught.
+    private func refreshWatches(monitor: HeartbeatMonitor, processes: QEMUProcessWatcher, told: inout String) throws {
+        let view = try PlatformView(definition: engine.definition, store: store)
+        let sources = Set(try store.unfinishedFailovers().map(\.source))
+        let targets = view.heartbeatTargets(excluding: sources)
+        try monitor.update(targets)
+        let local = targets.map(\.processor).filter { name in
+            view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
+        }
+        processes.update(local)
+        engine.syncServices()
+        logger.debug("watching", metadata: ["heartbeat": "\(targets.map(\.processor))", "qemu": "\(processes.watching)"])
+        let now = "watching: heartbeats armed for [\(monitor.armed.sorted().joined(separator: ", "))]; "
+            + "QEMU process watched for [\(processes.watching.joined(separator: ", "))]"
+        if now != told {
+            try store.record(PlatformEvent(kind: .service, detail: now))
+            told = now
         }
     }
 }

@@ -16,6 +16,26 @@ extension PlatformOptions {
     }
 }
 
+extension PlatformOptions {
+    /// After an apply: moves that were down (no standby) go on with the definition just applied,
+    /// which may have added the processor they need. A `vpctl serve` started before the apply
+    /// does not know processors added since; it carries on moves that have a target, and watches
+    /// the new processors once restarted.
+    func resumeDownMoves() async throws {
+        let (_, engine) = try failover()
+        let down = try engine.store.unfinishedFailovers().filter { $0.step == .down }
+        for move in down {
+            guard let id = move.id else { continue }
+            do {
+                let record = try await Administration(engine: engine).follow(id) { Progress.say($0) }
+                Progress.say("\(record.personality) moved to \(record.target ?? "?")")
+            } catch {
+                Progress.say("\(move.personality) is still not moved: \(error)")
+            }
+        }
+    }
+}
+
 /// Who acted, for the journal: the login name and the host.
 var administrator: String {
     let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "root"
@@ -77,7 +97,17 @@ struct FailoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "failover",
         abstract: "Move a personality to another processor now (a planned move, same machinery as a failure).",
-        discussion: "The current processor is shut down (fenced), the personality's NICs, MACs, disks and VLAN memberships move to the target, and the command returns once the personality answers there. The old processor becomes a spare again.")
+        discussion: """
+            The current processor is shut down (fenced), the personality's NICs, MACs, disks and VLAN memberships move to \
+            the target, and the command returns once the personality answers there. The old processor becomes a spare again.
+
+            With --abort, an unfinished move of the personality (planned or after a failure) is stopped. The request is \
+            recorded first, so it holds even if this command is killed (vpctl serve carries it out too). Before the old \
+            processor is fenced (declared, down, standby-chosen, awaiting-fence) the move ends as `aborted` and the \
+            personality stays where it was; a processor declared failed that still runs is no longer failed. From the \
+            fence on the personality cannot stay there: its target is given up (fenced, cleaned of the personality, \
+            marked failed if it was given anything) and the move goes on to another standby, or `down` if none is free.
+            """)
 
     @OptionGroup var platform: PlatformOptions
     @OptionGroup var output: OutputOptions
@@ -88,8 +118,22 @@ struct FailoverCommand: AsyncParsableCommand {
     @Option(name: .customLong("to"), help: "The processor to move it to (default: a standby, chosen as for a failure).")
     var target: String?
 
+    @Flag(help: "Stop the unfinished move of the personality (see below for what each step leaves).")
+    var abort = false
+
+    func validate() throws {
+        if abort && target != nil { throw ValidationError("--abort and --to cannot be used together") }
+    }
+
     func run() async throws {
         let (_, engine) = try platform.failover()
+        if abort {
+            let record = try await Administration(engine: engine).abort(personality, who: administrator) { Progress.say($0) }
+            if output.format == .json { try JSONOutput.print(record); return }
+            print(record.step == .aborted ? "the move of \(record.personality) is aborted; it stays on \(record.source)"
+                  : "\(record.source) was already fenced: the move of \(record.personality) goes on to another standby (step \(record.step.rawValue); vpctl events)")
+            return
+        }
         let started = ContinuousClock.now
         let record = try await Administration(engine: engine).move(personality, to: target) { Progress.say($0) }
         let elapsed = ContinuousClock.now - started

@@ -9,7 +9,7 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: [.short, .customLong("file")], help: "Platform definition (YAML).")
     var file: String
 
-    @Option(help: "State store (SQLite); default /var/lib/virtualplatform/<platform>/state.sqlite.")
+    @Option(help: "State store (SQLite); default /var/lib/virtualplatform/<platform>/state/state.sqlite (or state.sqlite beside it, if made before).")
     var state: String?
 
     func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state) }
@@ -64,6 +64,7 @@ struct ApplyCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try await platform.engine().apply(cause: "apply -f \(platform.file)", progress: sayProgress)
         try printPlan(plan, format: output.format, emptyMessage: "no changes: libvirt matches the definition")
+        try await platform.resumeDownMoves()
     }
 }
 

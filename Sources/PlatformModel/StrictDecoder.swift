@@ -1,0 +1,225 @@
+import Yams
+
+/// Decodes the model from a composed YAML tree, and learns from the model which keys exist.
+///
+/// The model's `init(from:)` (synthesized from its CodingKeys) asks for every key it knows, present
+/// or not. This decoder records each key asked at each mapping, so a key in the file that nobody
+/// asked for is unknown: the set of known keys follows the types, never a hand-written list, and a
+/// field added to the model is accepted without touching the loader.
+///
+/// It does not stop at the first problem: a missing or mistyped value is recorded and decoding goes
+/// on with a placeholder (decoding from "nothing"), so every problem is reported at once. A result
+/// with any recorded problem is discarded by the loader.
+final class DecodingRecorder {
+    struct Problem { var field: String; var message: String }
+    private(set) var problems: [Problem] = []
+    /// The line of every key and sequence element seen, by field path ("vlans[0].id").
+    private(set) var lines: [String: Int] = [:]
+    private var mappings: [(path: String, mapping: Node.Mapping)] = []
+    private var asked: [String: Set<String>] = [:]
+
+    func problem(_ path: [any CodingKey], _ message: String) { problems.append(Problem(field: fieldPath(path), message: message)) }
+
+    func ask(_ key: String, at path: [any CodingKey]) { asked[fieldPath(path), default: []].insert(key) }
+
+    func register(_ mapping: Node.Mapping, at path: [any CodingKey]) {
+        let base = fieldPath(path)
+        if let line = mapping.mark?.line { lines[base] = lines[base] ?? line }
+        mappings.append((base, mapping))
+        for (key, _) in mapping {
+            guard let name = key.scalar?.string, let line = key.mark?.line else { continue }
+            lines[join(base, name)] = line
+        }
+    }
+
+    func register(_ sequence: Node.Sequence, at path: [any CodingKey]) {
+        let base = fieldPath(path)
+        if let line = sequence.mark?.line { lines[base] = lines[base] ?? line }
+        for (i, element) in sequence.enumerated() {
+            if let line = element.mark?.line { lines["\(base)[\(i)]"] = lines["\(base)[\(i)]"] ?? line }
+        }
+    }
+
+    /// Keys of decoded mappings that the model never asked for.
+    func unknownKeys() -> [Problem] {
+        mappings.flatMap { base, mapping in
+            let known = asked[base] ?? []
+            return mapping.compactMap { key, _ -> Problem? in
+                guard let name = key.scalar?.string else { return Problem(field: base, message: "a key must be a plain word") }
+                guard !known.contains(name) else { return nil }
+                return Problem(field: join(base, name), message: KeySuggestion.unknownKeyMessage(name, known: known))
+            }
+        }
+    }
+
+    private func join(_ base: String, _ name: String) -> String { base.isEmpty ? name : "\(base).\(name)" }
+}
+
+func fieldPath(_ codingPath: [any CodingKey]) -> String {
+    var path = ""
+    for key in codingPath {
+        if let i = key.intValue { path += "[\(i)]" } else { path += path.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+    }
+    return path
+}
+
+struct StrictDecoder: Decoder {
+    /// nil: the value is missing or unusable (already reported); decode placeholders, report nothing.
+    let node: Node?
+    let codingPath: [any CodingKey]
+    let recorder: DecodingRecorder
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func child(_ node: Node?, _ key: any CodingKey) -> StrictDecoder {
+        StrictDecoder(node: node, codingPath: codingPath + [key], recorder: recorder)
+    }
+
+    /// Records that the node is not the kind expected; nil means "go on with a placeholder".
+    private func expect<T>(_ what: String, _ pick: (Node) -> T?) -> T? {
+        guard let node else { return nil }
+        if let value = pick(node) { return value }
+        if case .scalar(let s) = node, YAMLScalar.isNull(s) { recorder.problem(codingPath, "expected \(what), found nothing") }
+        else { recorder.problem(codingPath, "expected \(what)") }
+        return nil
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        let mapping = expect("a mapping") { $0.mapping }
+        if let mapping { recorder.register(mapping, at: codingPath) }
+        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, mapping: mapping))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let sequence = expect("a list") { $0.sequence }
+        if let sequence { recorder.register(sequence, at: codingPath) }
+        return UnkeyedContainer(decoder: self, elements: sequence.map(Array.init) ?? [])
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
+}
+
+private struct IndexKey: CodingKey {
+    var intValue: Int?
+    var stringValue: String { "\(intValue ?? 0)" }
+    init(_ index: Int) { intValue = index }
+    init?(intValue: Int) { self.intValue = intValue }
+    init?(stringValue: String) { nil }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: StrictDecoder
+    let mapping: Node.Mapping?
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    var allKeys: [Key] {
+        (mapping.map { Array($0.keys) } ?? []).compactMap { node in
+            guard let name = node.scalar?.string else { return nil }
+            decoder.recorder.ask(name, at: codingPath)
+            return Key(stringValue: name)
+        }
+    }
+
+    func value(_ key: Key) -> Node? {
+        decoder.recorder.ask(key.stringValue, at: codingPath)
+        return mapping?[key.stringValue]
+    }
+
+    func contains(_ key: Key) -> Bool { value(key) != nil }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        guard let node = value(key) else { return true }
+        if case .scalar(let s) = node { return YAMLScalar.isNull(s) }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        let node = value(key)
+        if node == nil, mapping != nil { decoder.recorder.problem(codingPath + [key], "required field is missing") }
+        return try T(from: decoder.child(node, key))
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try decoder.child(value(key), key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try decoder.child(value(key), key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder { decoder }
+    func superDecoder(forKey key: Key) throws -> any Decoder { decoder.child(value(key), key) }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: StrictDecoder
+    let elements: [Node]
+    var currentIndex = 0
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    init(decoder: StrictDecoder, elements: [Node]) { self.decoder = decoder; self.elements = elements }
+
+    mutating func next() -> StrictDecoder {
+        defer { currentIndex += 1 }
+        return decoder.child(isAtEnd ? nil : elements[currentIndex], IndexKey(currentIndex))
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, case .scalar(let s) = elements[currentIndex], YAMLScalar.isNull(s) else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: next()) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+    mutating func superDecoder() throws -> any Decoder { next() }
+}
+
+private struct SingleValueContainer: SingleValueDecodingContainer {
+    let decoder: StrictDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool {
+        guard let node = decoder.node else { return true }
+        if case .scalar(let s) = node { return YAMLScalar.isNull(s) }
+        return false
+    }
+
+    /// Reads the scalar with `read`; on a problem, records it and returns `placeholder`.
+    private func scalar<T>(_ what: String, _ placeholder: T, _ read: (Node.Scalar) throws(YAMLScalar.Problem) -> T) -> T {
+        guard let node = decoder.node else { return placeholder }
+        guard case .scalar(let s) = node else { decoder.recorder.problem(codingPath, "expected \(what)"); return placeholder }
+        if YAMLScalar.isNull(s) { decoder.recorder.problem(codingPath, "expected \(what), found nothing"); return placeholder }
+        do { return try read(s) } catch {
+            guard case .message(let message) = error else { return placeholder }
+            decoder.recorder.problem(codingPath, message)
+            return placeholder
+        }
+    }
+
+    private func integer<T: FixedWidthInteger>(_ type: T.Type) -> T {
+        scalar("an integer", 0) { s throws(YAMLScalar.Problem) in try YAMLScalar.integer(s, as: T.self) }
+    }
+
+    func decode(_ type: Bool.Type) -> Bool { scalar("true or false", false, YAMLScalar.bool) }
+    func decode(_ type: String.Type) -> String { scalar("a string", "", YAMLScalar.string) }
+    func decode(_ type: Double.Type) -> Double { scalar("a number", 0, YAMLScalar.double) }
+    func decode(_ type: Float.Type) -> Float { Float(decode(Double.self)) }
+    func decode(_ type: Int.Type) -> Int { integer(type) }
+    func decode(_ type: Int8.Type) -> Int8 { integer(type) }
+    func decode(_ type: Int16.Type) -> Int16 { integer(type) }
+    func decode(_ type: Int32.Type) -> Int32 { integer(type) }
+    func decode(_ type: Int64.Type) -> Int64 { integer(type) }
+    func decode(_ type: UInt.Type) -> UInt { integer(type) }
+    func decode(_ type: UInt8.Type) -> UInt8 { integer(type) }
+    func decode(_ type: UInt16.Type) -> UInt16 { integer(type) }
+    func decode(_ type: UInt32.Type) -> UInt32 { integer(type) }
+    func decode(_ type: UInt64.Type) -> UInt64 { integer(type) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: decoder) }
+}
