@@ -89,6 +89,9 @@ let package = Package(
         // Test networks: client namespaces routed through the host, and a load client that sends
         // requests from many source addresses (end-to-end tests and benchmarks).
         .target(name: "NetLab"),
+        // The fault matrix's checks, pure: double carriers in sampled domains, disk markers,
+        // false declarations, silences of a service, a run's verdict.
+        .target(name: "FaultCheck"),
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",
@@ -100,7 +103,7 @@ let package = Package(
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -118,6 +121,8 @@ let package = Package(
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender"]),
+        // The fault matrix's checker, with scripted samples.
+        .testTarget(name: "FaultCheckTests", dependencies: ["FaultCheck"]),
         // Pure service-IP logic: Maglev tables, address ordering.
         .testTarget(name: "ServiceTests", dependencies: ["ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NFTables",
                                                         "PlatformModel", "StateStore"]),

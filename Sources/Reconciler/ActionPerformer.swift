@@ -40,7 +40,8 @@ public struct ApplyFailed: Error, CustomStringConvertible, Sendable {
     public var description: String {
         let head = "\(failed) failed: \(cause)"
         if notUndone.isEmpty {
-            return head + (undone == 0 ? "; nothing had been changed" : "; the \(undone) changes made before it were undone, libvirt is as it was")
+            return head + (undone == 0 ? "; nothing had been changed"
+                : "; the \(undone) changes made before it were undone, libvirt is as it was")
         }
         return head + "; \(undone) changes were undone, these could not be: " + notUndone.joined(separator: "; ")
     }

@@ -30,7 +30,8 @@ enum HolderGuard {
                 for nic in facts.nics where !releasedDevices.contains("\(host)/\(dom.name)/\(DeviceRelease.Device.nic(mac: nic.mac))") {
                     macHolders[nic.mac] = holder
                 }
-                for disk in facts.disks where !releasedDevices.contains("\(host)/\(dom.name)/\(DeviceRelease.Device.disk(target: disk.target))") {
+                for disk in facts.disks
+                where !releasedDevices.contains("\(host)/\(dom.name)/\(DeviceRelease.Device.disk(target: disk.target))") {
                     volumeHolders[volumeKey(disk.source, host: host, actual: actual)] = holder
                 }
             }
@@ -48,13 +49,15 @@ enum HolderGuard {
                 let me = "\(receiver) on \(change.host)"
                 for mac in spec.interfaces.map({ $0.mac.lowercased() }) {
                     if let holder = macHolders[mac], holder != me {
-                        problems.append("MAC \(mac) is carried by running domain \(holder); refusing to give it to processor \(me) (one MAC lives on one running processor). Stop that domain or change the MAC")
+                        problems.append("MAC \(mac) is carried by running domain \(holder); refusing to give it to processor \(me) "
+                            + "(one MAC lives on one running processor). Stop that domain or change the MAC")
                     }
                 }
                 for disk in DomainFacts(spec: spec).disks {
                     let key = volumeKey(disk.source, host: change.host, actual: actual)
                     if let holder = volumeHolders[key], holder != me {
-                        problems.append("volume \(disk.source) is open in running domain \(holder); refusing to give it to processor \(me) as \(disk.target) (one writer per volume). Stop that domain or detach the volume")
+                        problems.append("volume \(disk.source) is open in running domain \(holder); refusing to give it to processor \(me) "
+                            + "as \(disk.target) (one writer per volume). Stop that domain or detach the volume")
                     }
                 }
             }

@@ -26,17 +26,20 @@ enum HostChecks {
                     problems.append("network \(spec.name) on \(host): bridge \(spec.bridge) is already an interface of the host")
                 }
             } else {
-                problems.append("network \(spec.name) on \(host): cannot list the host's interfaces (\(facts.unreadable.joined(separator: "; "))), so bridge \(spec.bridge) cannot be checked")
+                problems.append("network \(spec.name) on \(host): cannot list the host's interfaces "
+                    + "(\(facts.unreadable.joined(separator: "; "))), so bridge \(spec.bridge) cannot be checked")
             }
             guard let address = IPv4Address(spec.address) else { continue }
             for other in actual.networks.values where other.name != spec.name && !ownNetworks.contains(other.name) {
                 guard let a = other.address.flatMap(IPv4Address.init), let prefix = other.prefix,
                       HostFacts.Address(address: a, prefix: prefix, interface: "").overlaps(address, prefix: spec.prefix) else { continue }
-                problems.append("network \(spec.name) on \(host): subnet \(spec.address)/\(spec.prefix) overlaps libvirt network '\(other.name)' (\(a)/\(prefix))")
+                problems.append("network \(spec.name) on \(host): subnet \(spec.address)/\(spec.prefix) "
+                    + "overlaps libvirt network '\(other.name)' (\(a)/\(prefix))")
             }
             for hostAddress in facts.addresses where !ownBridges.contains(hostAddress.interface)
             && hostAddress.overlaps(address, prefix: spec.prefix) {
-                problems.append("network \(spec.name) on \(host): subnet \(spec.address)/\(spec.prefix) overlaps \(hostAddress.address)/\(hostAddress.prefix) on host interface \(hostAddress.interface)")
+                problems.append("network \(spec.name) on \(host): subnet \(spec.address)/\(spec.prefix) "
+                    + "overlaps \(hostAddress.address)/\(hostAddress.prefix) on host interface \(hostAddress.interface)")
             }
         }
         let defined = changes.flatMap(\.actions).compactMap { action -> DomainSpec? in
@@ -44,12 +47,14 @@ enum HostChecks {
         }
         for spec in defined {
             guard let node = facts.node else {
-                problems.append("processor \(spec.name) on \(host): cannot read the host's CPUs and memory (\(facts.unreadable.joined(separator: "; ")))")
+                let why = facts.unreadable.joined(separator: "; ")
+                problems.append("processor \(spec.name) on \(host): cannot read the host's CPUs and memory (\(why))")
                 continue
             }
             let (kib, overflow) = UInt64(max(spec.memoryMiB, 0)).multipliedReportingOverflow(by: 1024)
             if overflow || kib > node.memoryKiB {
-                problems.append("processor \(spec.name) on \(host): memoryMiB \(spec.memoryMiB) is more than the host has (\(node.memoryKiB / 1024) MiB)")
+                let have = node.memoryKiB / 1024
+                problems.append("processor \(spec.name) on \(host): memoryMiB \(spec.memoryMiB) is more than the host has (\(have) MiB)")
             }
             if spec.vcpus > node.cpus {
                 problems.append("processor \(spec.name) on \(host): vcpus \(spec.vcpus) is more than the host has (\(node.cpus))")

@@ -183,7 +183,8 @@ private struct DomainActions {
     func perform(_ action: Action) throws -> Undo {
         switch action {
         case .defineDomain(let spec):
-            if let log = spec.serialLog {
+            // The console file is written by this machine's QEMU only; others make their own.
+            if let log = spec.serialLog, HostFacts.isThisMachine(conn.uri) {
                 try FileManager.default.createDirectory(atPath: (log as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
             }
@@ -198,7 +199,9 @@ private struct DomainActions {
         case .detachDevice(let name, let xml, let live):
             let flags: DeviceModification = live ? [.live, .config] : .config
             try detach(name, xml, flags)
-            return Undo("attach the device detached from domain \(name) again") { try conn.domain(named: name).attachDevice(xml: xml, flags) }
+            return Undo("attach the device detached from domain \(name) again") {
+                try conn.domain(named: name).attachDevice(xml: xml, flags)
+            }
         case .startDomain(let name):
             let dom = try conn.domain(named: name)
             guard try !dom.isActive() else { return .nothing }
@@ -239,6 +242,7 @@ private struct DomainActions {
         }
         guard !gone else { return }
         try? dom.attachDevice(xml: xml, .config)
-        throw ReconcileError("domain \(name) did not release \(device) within \(releaseDeadline) of the unplug request; it is not given to another processor")
+        throw ReconcileError("domain \(name) did not release \(device) within \(releaseDeadline) of the unplug request; "
+            + "it is not given to another processor")
     }
 }

@@ -17,11 +17,13 @@ extension Planner {
             var available: UInt64?
             if let have = actual.pools[spec.name] {
                 guard owns("pool", have.name, have.uuid) else {
-                    problems.append("storage pool \(spec.name) on \(host) exists in libvirt but was not created by this platform; rename the pool")
+                    problems.append("storage pool \(spec.name) on \(host) exists in libvirt but was not created by this platform; "
+                        + "rename the pool")
                     continue
                 }
                 guard have.path == spec.path else {
-                    problems.append("storage pool \(spec.name) on \(host) exists in libvirt with directory \(have.path), the definition says \(spec.path); apply does not move a pool: set path back to \(have.path), or destroy the platform first")
+                    problems.append("storage pool \(spec.name) on \(host) exists in libvirt with directory \(have.path), the definition "
+                        + "says \(spec.path); apply does not move a pool: set path back to \(have.path), or destroy the platform first")
                     continue
                 }
                 if have.active {
@@ -41,10 +43,12 @@ extension Planner {
                     available = free
                     actions.append(.definePool(spec, build: false))
                 case .usedBy(let other):
-                    problems.append("storage pool \(spec.name) on \(host): directory \(spec.path) is already the directory of libvirt pool '\(other)'")
+                    problems.append("storage pool \(spec.name) on \(host): directory \(spec.path) is already the directory of "
+                        + "libvirt pool '\(other)'")
                     continue
                 case .unknown(let why):
-                    problems.append("storage pool \(spec.name) on \(host): cannot look at directory \(spec.path) (\(why)); it is not used unchecked")
+                    problems.append("storage pool \(spec.name) on \(host): cannot look at directory \(spec.path) (\(why)); "
+                        + "it is not used unchecked")
                     continue
                 }
                 reasons.append("dir \(spec.path), \(pool.volumes.count) volumes")
@@ -63,11 +67,14 @@ extension Planner {
             let need = sum(missing.map(\.capacityBytes))
             if need == nil || available.map({ need! > $0 }) == true {
                 let size = need.map { "\($0) bytes" } ?? "more than 2^64 bytes"
-                problems.append("storage pool \(spec.name) on \(host): volumes \(missing.map(\.name).joined(separator: ", ")) need \(size), its directory has \(available.map(String.init) ?? "?") free")
+                let names = missing.map(\.name).joined(separator: ", ")
+                problems.append("storage pool \(spec.name) on \(host): volumes \(names) need \(size), "
+                    + "its directory has \(available.map(String.init) ?? "?") free")
             }
             if !actions.isEmpty {
                 let verb: Change.Verb = actual.pools[spec.name] == nil ? .create : .update
-                changes.append(Change(verb: verb, host: host, object: "storage pool \(spec.name)", reasons: reasons, actions: actions, phase: 0))
+                changes.append(Change(verb: verb, host: host, object: "storage pool \(spec.name)", reasons: reasons,
+                                      actions: actions, phase: 0))
             }
         }
 
@@ -90,7 +97,8 @@ extension Planner {
         if pool.active {
             let foreign = pool.volumes.keys.filter { !ours.contains($0) && $0 != marker }.sorted()
             if !foreign.isEmpty {
-                reasons.append("directory \(pool.path) and its \(foreign.count) files the platform did not create are left (\(PoolOwnership.list(foreign)))")
+                reasons.append("directory \(pool.path) and its \(foreign.count) files the platform did not create are left "
+                    + "(\(PoolOwnership.list(foreign)))")
             }
         } else {
             reasons.append("files in \(pool.path) the platform did not create are left")

@@ -25,8 +25,9 @@ import Testing
                                              with: "    - { name: \(u)-p3, host: local }\n    - { name: \(u)-p4, host: local }\n")
         }
         if extraVolume {
-            text = text.replacingOccurrences(of: "        - { name: v2, capacity: 64MiB }\n",
-                                             with: "        - { name: v2, capacity: 64MiB }\n        - { name: v3, capacity: 64MiB }\n")
+            let v2 = "        - { name: v2, capacity: 64MiB, format: qcow2 }\n"
+            #expect(text.contains(v2), "the fixture's last volume")
+            text = text.replacingOccurrences(of: v2, with: v2 + "        - { name: v3, capacity: 64MiB }\n")
         }
         return text
     }

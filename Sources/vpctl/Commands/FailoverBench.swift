@@ -123,11 +123,8 @@ final class BenchPlatform: @unchecked Sendable {
 
     init(mode: String, image: String?) throws {
         name = "vpbench\(mode.prefix(1))"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let file = dir.appendingPathComponent("\(name).yaml").path
         let subnet = mode == "hot" ? 217 : 218
-        try """
+        (engine, failover) = try BenchDefinition(name: name, yaml: """
         platform: \(name)
         hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
         processors:
@@ -145,10 +142,7 @@ final class BenchPlatform: @unchecked Sendable {
             nics: [{ vlan: front }, { vlan: back }]
             disks: [{ target: vdb, volume: \(name)-data/svc }]
         standby: { mode: \(mode), preferSameHost: true }
-        """.write(toFile: file, atomically: true, encoding: .utf8)
-        engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
-        failover = try FailoverEngine(definition: engine.definition, store: engine.store,
-                                  hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
+        """).engines()
     }
 
     func up() async throws {
@@ -196,35 +190,10 @@ final class BenchPlatform: @unchecked Sendable {
 
     /// Returns the failed processor to the pool and, for a hot standby, waits until its agent runs.
     func repairAndWait(_ processor: String) async throws {
-        let log = consoleLog(processor)
-        let size = FileManager.default.contents(atPath: log)?.count ?? 0
-        let said = try await Administration(engine: failover).repair(processor, who: "bench")
-        if said.contains("hot standby") { try await waitUntilBooted(processor, since: size) }
+        try await Administration(engine: failover).repairAndWaitForBoot(processor, platform: name)
     }
-
-    func consoleLog(_ processor: String) -> String { Console.log(platform: name, processor: processor) }
 
     func waitUntilBooted(_ processor: String, since: Int) async throws {
         try await Console.waitUntilBooted(platform: name, processor: processor, since: since)
     }
 }
-
-/// A processor's serial console as libvirt logs it.
-enum Console {
-    static func log(platform: String, processor: String) -> String { "/var/lib/virtualplatform/\(platform)/console/\(processor).log" }
-
-    /// Until the processor's console shows its agent ready (after byte `since` of the log).
-    static func waitUntilBooted(platform: String, processor: String, since: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            // libvirt starts the log afresh at each boot (or appends): read what is new either way.
-            if let data = FileManager.default.contents(atPath: log(platform: platform, processor: processor)),
-               String(decoding: data.count > since ? data[since...] : data[...], as: UTF8.self).contains("vp-agent: ready") {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ValidationError("\(processor) did not boot within 60 s")
-    }
-}
-
