@@ -42,9 +42,9 @@ let package = Package(
             ]
         ),
         // Builds the bootable processor image (kernel + initramfs + agent).
-        .target(name: "ProcessorImage"),
+        .target(name: "ProcessorImage", dependencies: ["AgentProtocol"]),
         // Host checks behind `vpctl doctor`.
-        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage"]),
+        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
         .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
         // libFuzzer target for the loader and validator (scripts/fuzz.sh builds it with -sanitize=fuzzer in
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "PlatformEngine",
             dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
-                           "ProcessorImage", "ServiceControl"]
+                           "ProcessorImage", "ServiceControl", "ServiceDataPlane"]
         ),
         // pidfd_open(2) for watching QEMU processes exit.
         .target(name: "CProcessWatch"),
@@ -112,11 +112,11 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML", "TestSupport"]),
         // Pure logic of the image builder: cpio writer, module order, ldd parsing, guest scripts.
-        .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage"]),
+        .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage", "AgentProtocol"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",
-                           "LibvirtXML"],
+                           "LibvirtXML", "HostDoctor", "ServiceDataPlane", "NFTables"],
             exclude: ["Golden"]
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.
@@ -130,7 +130,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NetLab", "TestSupport",
+                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -33,6 +33,18 @@ public struct AgentHTTPClient: Sendable {
         return try JSONDecoder().decode(AgentReport.Disk.self, from: data)
     }
 
+    /// `POST /v1/diagnostics/frame`: the processor sends `frame` (a whole Ethernet frame, see
+    /// `DiagnosticFrame`) out of its NIC with MAC `interfaceMAC`, as given. Returns the bytes sent.
+    @discardableResult
+    public func sendFrame(_ frame: [UInt8], fromInterfaceWithMAC interfaceMAC: String) async throws -> Int {
+        let body = try JSONEncoder().encode(FrameRequest(interfaceMAC: interfaceMAC, frameHex: DiagnosticFrame.hex(frame)))
+        let data = try await send("POST", "/v1/diagnostics/frame", body: body)
+        guard let sent = try? JSONDecoder().decode([String: Int].self, from: data)["sent"] else {
+            throw AgentClientError(host: host, operation: "POST /v1/diagnostics/frame", cause: "unexpected answer")
+        }
+        return sent
+    }
+
     /// Polls `report()` until `condition` holds or `deadline` passes; returns the last report.
     public func waitForReport(until deadline: ContinuousClock.Instant,
                               interval: Duration = .milliseconds(100),

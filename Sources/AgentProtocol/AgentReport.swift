@@ -32,8 +32,16 @@ public struct AgentReport: Codable, Sendable, Equatable {
         public var sizeBytes: UInt64
         /// Contents of the marker file on the disk's filesystem, nil when there is none.
         public var marker: String?
-        public init(name: String, serial: String?, sizeBytes: UInt64, marker: String?) {
+        /// The disk's filesystem as its superblock says (ext2, ext3, ext4); nil for a blank disk,
+        /// foreign data, or an agent older than this field.
+        public var filesystem: ExtSuperblock.Kind?
+        /// The check the agent ran before it mounted the filesystem, and its result; nil when none
+        /// ran (blank disk, formatted by the agent itself, or an older agent).
+        public var check: FilesystemCheck?
+        public init(name: String, serial: String?, sizeBytes: UInt64, marker: String?,
+                    filesystem: ExtSuperblock.Kind? = nil, check: FilesystemCheck? = nil) {
             self.name = name; self.serial = serial; self.sizeBytes = sizeBytes; self.marker = marker
+            self.filesystem = filesystem; self.check = check
         }
 
         /// True when `id` is the disk's serial (its libvirt target) or its kernel name.

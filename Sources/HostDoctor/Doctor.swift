@@ -26,7 +26,7 @@ public struct DoctorReport: Codable, Sendable {
 }
 
 /// Checks that a host can run the platform: libvirt reachable, a domain type that really boots,
-/// nftables usable, the processor image built.
+/// port security enforceable on NICs, nftables usable, the processor image built.
 public struct Doctor: Sendable {
     public let uri: String
     public let image: ProcessorImage
@@ -54,6 +54,7 @@ public struct Doctor: Sendable {
         defer { connection.close() }
 
         report.checks.append(versionsCheck(connection))
+        report.checks.append(PortSecurity.check(uri: uri))
 
         progress("probing which domain types boot a guest (up to 15 s)")
         do {

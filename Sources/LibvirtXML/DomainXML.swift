@@ -3,8 +3,11 @@ public struct InterfaceSpec: Sendable, Equatable {
     public var network: String
     public var mac: String
     public var linkUp: Bool
-    public init(network: String, mac: String, linkUp: Bool = true) {
-        self.network = network; self.mac = mac; self.linkUp = linkUp
+    /// The host's tap device for the NIC (`<target dev>`); nil lets libvirt name it (vnetN).
+    /// Personality NICs have a fixed name, which the host's port-security rules match on.
+    public var tap: String?
+    public init(network: String, mac: String, linkUp: Bool = true, tap: String? = nil) {
+        self.network = network; self.mac = mac; self.linkUp = linkUp; self.tap = tap
     }
 
     public var tree: XMLTree {
@@ -12,6 +15,7 @@ public struct InterfaceSpec: Sendable, Equatable {
             XMLTree("mac", ["address": mac])
             XMLTree("source", ["network": network])
             XMLTree("model", ["type": "virtio"])
+            if let tap { XMLTree("target", ["dev": tap]) }
             if !linkUp { XMLTree("link", ["state": "down"]) }
         }
     }

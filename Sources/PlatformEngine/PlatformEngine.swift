@@ -75,6 +75,8 @@ public final class PlatformEngine: @unchecked Sendable {
         try await store.exclusively {
             let moving = try store.unfinishedFailovers()
             try refuseDuringFailover(moving)
+            // Fails here, before anything changes, when a host cannot filter what guests send.
+            try PortSecurity.requireEnforceable(hosts: definition.hosts.map { ($0.name, $0.uri) })
             // Fails here, before anything changes, when the host has no nftables.
             let services = definition.services?.isEmpty == false ? try ServiceController(definition: definition, store: store) : nil
             if services != nil { try ServiceController.checkHost() }
@@ -82,6 +84,8 @@ public final class PlatformEngine: @unchecked Sendable {
             var plan = try reconciler.plan(state, ledger: volumeLedger)
             if !moving.isEmpty { plan = try onlyNewProcessors(plan, moving: moving) }
             try store.remember(bindings: bindings, newAllocations: allocation.new, actor: actor, cause: cause)
+            // Port security before any NIC is plugged: the rules name the NICs' fixed tap devices.
+            try programPortSecurity(allocation.nics, cause: cause)
             // The service table first: it also keeps everything but service flows off the VLANs
             // the host routes for services, before those networks come up.
             if let services {
@@ -144,6 +148,8 @@ public final class PlatformEngine: @unchecked Sendable {
             let plan = try reconciler.destroyPlan(ledger: volumeLedger)
             try removeServiceTable(cause: cause)
             try applyJournaled(plan, cause: cause, progress: progress)
+            // After the NICs are gone: never a moment with a NIC and no rules.
+            try removePortSecurity(cause: cause)
             try store.forgetPlatform(actor: actor, cause: cause)
             return plan
         }

@@ -145,7 +145,9 @@ extension Renderer {
                                  allocations: [String: NICAllocation]) -> PersonalityDevices {
         let nics = person.nics.compactMap { nic -> PersonalityDevices.NIC? in
             guard let a = allocations[NICAllocation.key(personality: person.name, vlan: nic.vlan)] else { return nil }
-            return .init(vlan: nic.vlan, spec: InterfaceSpec(network: Naming.network(platform: p.platform, vlan: nic.vlan), mac: a.mac),
+            // A fixed tap name: the host's port-security rules keep this port to its MAC and address.
+            return .init(vlan: nic.vlan, spec: InterfaceSpec(network: Naming.network(platform: p.platform, vlan: nic.vlan), mac: a.mac,
+                                                             tap: Naming.tap(mac: a.mac)),
                          ip: a.ip)
         }
         let disks = (person.disks ?? []).map { disk -> DiskSpec in

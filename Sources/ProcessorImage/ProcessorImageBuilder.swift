@@ -1,6 +1,8 @@
+import AgentProtocol
 import Foundation
 
-/// Assembles a processor image from the host's Debian kernel, busybox-static and the agent binary:
+/// Assembles a processor image from the host's Debian kernel, busybox-static, e2fsprogs' mke2fs and
+/// e2fsck (with their shared libraries) and the agent binary:
 /// vmlinuz (copied), initrd.img (a cpio "newc" archive written here, optionally gzip'ed) and
 /// image.json.
 public struct ProcessorImageBuilder: Sendable {
@@ -9,8 +11,12 @@ public struct ProcessorImageBuilder: Sendable {
     /// the RAM the kernel sees while the initrd is still loaded (that cap fails the unpack below
     /// 144 MiB). `quiet`: kernel messages over the emulated UART cost boot time.
     public static let defaultKernelCommandLine = "console=ttyS0 quiet rootfstype=ramfs"
-    /// Modules the guest needs: virtio NICs and disks (PCI), SCSI disks, ext2/3/4.
-    public static let defaultModules = ["virtio_pci", "virtio_net", "virtio_blk", "virtio_scsi", "sd_mod", "ext4"]
+    /// Modules the guest needs: virtio NICs and disks (PCI), SCSI disks, ext2/3/4. ext4 names its
+    /// checksum driver only as a soft dependency (crc32c, optional to load); crc32c_generic is
+    /// required here: the platform's ext4 has metadata_csum, and crc32c_intel cannot load on a
+    /// CPU model without SSE4.2 (qemu64).
+    public static let defaultModules = ["virtio_pci", "virtio_net", "virtio_blk", "virtio_scsi", "sd_mod",
+                                        "crc32c_generic", "ext4"]
     /// Guest memory (MiB) the image was verified with: boots, serves, hot-plugs, formats and
     /// mounts disks. Measured under TCG: 112 MiB fails (OOM while unpacking the initramfs), 128
     /// works with 34 MiB available after boot; 160 leaves 62 MiB.
@@ -31,6 +37,9 @@ public struct ProcessorImageBuilder: Sendable {
         /// `.elfPVH` falls back to `.bzImage` (with a progress warning) if the kernel cannot do PVH.
         public var kernelFormat: KernelImage.Format
         public var busyboxPath: String
+        /// The host's e2fsprogs tools, copied to `FilesystemPreparation.mke2fsPath`/`e2fsckPath`.
+        public var mke2fsPath: String
+        public var e2fsckPath: String
         public var bootDirectory: String
         public var modulesRoot: String
         public var modules: [String]
@@ -39,12 +48,14 @@ public struct ProcessorImageBuilder: Sendable {
 
         public init(outputDirectory: String = ProcessorImage.defaultDirectory, agentPath: String,
                     kernelVersion: String? = nil, compression: ProcessorImage.Compression = defaultCompression,
-                    kernelFormat: KernelImage.Format = defaultKernelFormat, busyboxPath: String = "/bin/busybox", bootDirectory: String = "/boot",
+                    kernelFormat: KernelImage.Format = defaultKernelFormat, busyboxPath: String = "/bin/busybox",
+                    mke2fsPath: String = "/sbin/mke2fs", e2fsckPath: String = "/sbin/e2fsck", bootDirectory: String = "/boot",
                     modulesRoot: String = "/lib/modules", modules: [String] = defaultModules,
                     stripAgent: Bool = true) {
             self.outputDirectory = outputDirectory; self.agentPath = agentPath
             self.kernelVersion = kernelVersion; self.compression = compression; self.kernelFormat = kernelFormat
-            self.busyboxPath = busyboxPath; self.bootDirectory = bootDirectory
+            self.busyboxPath = busyboxPath; self.mke2fsPath = mke2fsPath; self.e2fsckPath = e2fsckPath
+            self.bootDirectory = bootDirectory
             self.modulesRoot = modulesRoot; self.modules = modules; self.stripAgent = stripAgent
         }
     }
@@ -92,6 +103,9 @@ public struct ProcessorImageBuilder: Sendable {
         guard fm.isExecutableFile(atPath: options.busyboxPath) else {
             throw ProcessorImageError.busyboxNotFound(path: options.busyboxPath)
         }
+        for tool in [options.mke2fsPath, options.e2fsckPath] where !fm.isExecutableFile(atPath: tool) {
+            throw ProcessorImageError.filesystemToolNotFound(path: tool)
+        }
         guard fm.isReadableFile(atPath: options.agentPath) else {
             throw ProcessorImageError.agentNotFound(path: options.agentPath)
         }
@@ -131,12 +145,16 @@ public struct ProcessorImageBuilder: Sendable {
         }
         progress("agent: \(options.agentPath) (\(Self.megabytes(Self.size(of: options.agentPath)))"
                  + (agent == options.agentPath ? ")" : ", stripped \(Self.megabytes(Self.size(of: agent))))"))
-        let libraries = try SharedLibraries.of(binary: agent)
-        progress("shared libraries: " + (libraries.isEmpty ? "none" : libraries.joined(separator: " ")))
+        let tools = [(options.mke2fsPath, FilesystemPreparation.mke2fsPath), (options.e2fsckPath, FilesystemPreparation.e2fsckPath)]
+        var libraries: [String] = []
+        for binary in [agent] + tools.map(\.0) {
+            for library in try SharedLibraries.of(binary: binary) where !libraries.contains(library) { libraries.append(library) }
+        }
+        progress("shared libraries (agent, mke2fs, e2fsck): " + (libraries.isEmpty ? "none" : libraries.joined(separator: " ")))
 
         // The archive.
         var archive = CPIOArchive()
-        for directory in ["dev", "proc", "sys", "run", "tmp", "mnt", "etc", "usr/share/udhcpc"] {
+        for directory in ["dev", "proc", "sys", "run", "tmp", "mnt", "etc", "sbin", "usr/share/udhcpc"] {
             try archive.addDirectory(directory)
         }
         try archive.addCharacterDevice("dev/console", major: 5, minor: 1)
@@ -144,6 +162,9 @@ public struct ProcessorImageBuilder: Sendable {
         try archive.addFile("bin/busybox", contentsOf: options.busyboxPath, permissions: 0o755)
         for applet in GuestScripts.busyboxApplets { try archive.addSymlink("bin/\(applet)", target: "busybox") }
         try archive.addFile(GuestScripts.agentPath, contentsOf: agent, permissions: 0o755)
+        for (host, guest) in tools { try archive.addFile(String(guest.dropFirst()), contentsOf: host, permissions: 0o755) }
+        // e2fsck reads the mount table here to refuse checking a mounted filesystem.
+        try archive.addSymlink("etc/mtab", target: "/proc/mounts")
         for library in libraries { try archive.addFile(library, contentsOf: library, permissions: 0o755) }
         for module in modules {
             try archive.addFile("lib/modules/\(version)/\(module.path)",

@@ -8,6 +8,7 @@ public enum ProcessorImageError: Error, Equatable, CustomStringConvertible, Loca
     case invalidManifest(path: String, cause: String)
     case writeFailed(path: String, cause: String)
     case busyboxNotFound(path: String)
+    case filesystemToolNotFound(path: String)
     case agentNotFound(path: String)
     case kernelNotFound(version: String?, bootDirectory: String, modulesRoot: String)
     case moduleNotFound(name: String, modulesDep: String)
@@ -28,6 +29,8 @@ public enum ProcessorImageError: Error, Equatable, CustomStringConvertible, Loca
             return "cannot write \(path): \(cause)"
         case let .busyboxNotFound(path):
             return "busybox not found at \(path): apt-get install busybox-static"
+        case let .filesystemToolNotFound(path):
+            return "\(path) not found (the guest formats disks as ext4 and checks them before mounting): apt-get install e2fsprogs"
         case let .agentNotFound(path):
             return "agent binary not found at \(path): build it with "
                 + "`swift build -c release --static-swift-stdlib --product vp-agent` (scripts/build-image.sh does)"

@@ -4,9 +4,11 @@ import FoundationEssentials
 import Glibc
 import Synchronization
 
-/// Notices data disks as they appear (polls /sys/block every 250 ms for vd* and sd*): mounts an
-/// ext2/3/4 filesystem at /mnt/<name> and reads its `vp-marker` file. Writes markers on request,
-/// formatting a blank disk first, and makes them durable before answering.
+/// Notices data disks as they appear (polls /sys/block every 250 ms for vd* and sd*): checks an
+/// ext2/3/4 filesystem with e2fsck (replaying its journal: the disk may come from a processor that
+/// was killed with it mounted), mounts it at /mnt/<name> when the check leaves it consistent, and
+/// reads its `vp-marker` file. Writes markers on request, formatting a blank disk as ext4 first,
+/// and makes them durable before answering. `FilesystemPreparation` holds the rules.
 ///
 /// Every operation runs on the serial `queue` (they block on mount/mke2fs/fsync), so a marker
 /// write can never race a mount of the same disk. `snapshot` is what reports read.
@@ -14,12 +16,15 @@ final class DiskWatcher: @unchecked Sendable {
     enum Failure: Error, CustomStringConvertible {
         case unknownDisk(String)
         case foreignData(String)
+        case checkFailed(String, FilesystemCheck)
         case failed(String)
         var description: String {
             switch self {
             case .unknownDisk(let name): return "no disk \(name)"
             case .foreignData(let name):
                 return "disk \(name) holds data that is not an ext2/3/4 filesystem; refusing to format it"
+            case .checkFailed(let name, let check):
+                return "disk \(name): \(check.tool) left the filesystem inconsistent (\(check.detail)); not mounting it"
             case .failed(let message): return message
             }
         }
@@ -30,8 +35,14 @@ final class DiskWatcher: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     /// Disk → mount point, for the disks that are mounted (queue only).
     private var mounted: [String: String] = [:]
-    /// Disk → marker (nil: none), for every disk seen.
-    private let snapshot = Mutex<[String: String?]>([:])
+    /// What the agent knows of one disk's contents.
+    struct Contents: Sendable {
+        var marker: String?
+        var filesystem: ExtSuperblock.Kind?
+        var check: FilesystemCheck?
+    }
+    /// Every disk seen, by kernel name.
+    private let snapshot = Mutex<[String: Contents]>([:])
 
     func start() {
         let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -44,10 +55,7 @@ final class DiskWatcher: @unchecked Sendable {
     /// The disks as last seen, with their current size.
     func disks() -> [AgentReport.Disk] {
         let current = snapshot.withLock { $0 }
-        return current.keys.sorted().map { name in
-            AgentReport.Disk(name: name, serial: Self.serial(of: name), sizeBytes: Self.size(of: name),
-                             marker: current[name] ?? nil)
-        }
+        return current.keys.sorted().map { name in Self.report(name, current[name] ?? Contents()) }
     }
 
     /// Writes `marker` to the disk's marker file (formatting and mounting the disk if it is blank),
@@ -55,12 +63,14 @@ final class DiskWatcher: @unchecked Sendable {
     func setMarker(_ marker: String, on name: String) async throws -> AgentReport.Disk {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                continuation.resume(with: Result {
-                    try self.writeMarker(marker, on: name)
-                    return AgentReport.Disk(name: name, serial: Self.serial(of: name), sizeBytes: Self.size(of: name), marker: marker)
-                })
+                continuation.resume(with: Result { Self.report(name, try self.writeMarker(marker, on: name)) })
             }
         }
+    }
+
+    private static func report(_ name: String, _ contents: Contents) -> AgentReport.Disk {
+        AgentReport.Disk(name: name, serial: serial(of: name), sizeBytes: size(of: name), marker: contents.marker,
+                         filesystem: contents.filesystem, check: contents.check)
     }
 
     // MARK: - Watching (on queue)
@@ -94,13 +104,18 @@ final class DiskWatcher: @unchecked Sendable {
     private func attach(_ name: String) {
         let device = "/dev/\(name)"
         guard FileManager.default.fileExists(atPath: device) else { return }   // next scan
-        var marker: String?
+        var contents = Contents()
         switch Self.probe(device) {
-        case .ext:
+        case .ext(let superblock):
+            contents.filesystem = superblock.kind
             do {
-                marker = try mount(name)
-                log("disk \(name) appeared (\(Self.size(of: name)) bytes), mounted at /mnt/\(name), marker "
-                    + (marker.map { "\"\($0.prefix(60))\"" } ?? "none"))
+                contents.check = try checkAndMount(name, superblock)
+                contents.marker = KernelFiles.readExact("/mnt/\(name)/" + Self.markerFile)
+                log("disk \(name) appeared (\(Self.size(of: name)) bytes, \(superblock.kind.rawValue)), mounted at /mnt/\(name), "
+                    + "marker " + (contents.marker.map { "\"\($0.prefix(60))\"" } ?? "none"))
+            } catch Failure.checkFailed(_, let check) {
+                contents.check = check
+                log("disk \(name) appeared (\(Self.size(of: name)) bytes): \(Failure.checkFailed(name, check))")
             } catch {
                 log("disk \(name) appeared (\(Self.size(of: name)) bytes), cannot mount: \(error)")
             }
@@ -111,7 +126,7 @@ final class DiskWatcher: @unchecked Sendable {
         case .unreadable(let cause):
             log("disk \(name) appeared (\(Self.size(of: name)) bytes), unreadable: \(cause)")
         }
-        snapshot.withLock { $0[name] = .some(marker) }
+        snapshot.withLock { $0[name] = contents }
     }
 
     private func detach(_ name: String) {
@@ -122,49 +137,96 @@ final class DiskWatcher: @unchecked Sendable {
         _ = snapshot.withLock { $0.removeValue(forKey: name) }
     }
 
-    /// Mounts the disk (if not yet) and returns its marker.
-    private func mount(_ name: String) throws -> String? {
+    /// Checks the filesystem (unless a previous agent already mounted it: init restarts us, and
+    /// e2fsck must never run on a mounted filesystem) and mounts it. Returns the check that ran;
+    /// throws `checkFailed` without mounting when the check left errors or could not run.
+    private func checkAndMount(_ name: String, _ superblock: ExtSuperblock) throws -> FilesystemCheck? {
         let mountPoint = "/mnt/\(name)"
-        if mounted[name] == nil {
-            // Mounted already by a previous agent (init restarts us): adopt that mount.
-            let mounts = KernelFiles.read("/proc/mounts") ?? ""
-            if !mounts.split(separator: "\n").contains(where: { $0.hasPrefix("/dev/\(name) \(mountPoint) ") }) {
-                try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-                try Command.run("/bin/mount", ["-t", "ext4", "/dev/\(name)", mountPoint])
-            }
+        if mounted[name] != nil { return nil }
+        let mounts = KernelFiles.read("/proc/mounts") ?? ""
+        if mounts.split(separator: "\n").contains(where: { $0.hasPrefix("/dev/\(name) \(mountPoint) ") }) {
             mounted[name] = mountPoint
+            return nil
         }
-        return KernelFiles.readExact(mountPoint + "/" + Self.markerFile)
+        let check = Self.check("/dev/\(name)", superblock)
+        log("disk \(name): \(check.tool): \(check.result.rawValue)" + (check.journalRecovery ? " (journal replayed)" : "")
+            + (check.detail.isEmpty ? "" : ": \(check.detail)"))
+        guard FilesystemPreparation.mayMount(after: check.result) else { throw Failure.checkFailed(name, check) }
+        try mount(name)
+        return check
     }
 
-    private func writeMarker(_ marker: String, on name: String) throws {
-        guard snapshot.withLock({ $0[name] != nil }),
+    private func mount(_ name: String) throws {
+        let mountPoint = "/mnt/\(name)"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try Command.run("/bin/mount", ["-t", "ext4", "/dev/\(name)", mountPoint])
+        mounted[name] = mountPoint
+    }
+
+    /// Runs e2fsck in preen mode and records what it said.
+    static func check(_ device: String, _ superblock: ExtSuperblock) -> FilesystemCheck {
+        let command = FilesystemPreparation.checkCommand(device: device)
+        let tool = ([command[0].split(separator: "/").last.map(String.init) ?? command[0]] + command.dropFirst().dropLast())
+            .joined(separator: " ")
+        func outcome(_ status: Int32?, _ result: FilesystemCheck.Result, _ detail: String) -> FilesystemCheck {
+            FilesystemCheck(tool: tool, journalRecovery: superblock.needsRecovery, uncleanBefore: superblock.unclean,
+                            exitStatus: status, result: result, detail: detail)
+        }
+        do {
+            // Niced: on the guest's one vCPU the check must not starve the heartbeat responder
+            // (a processor that just took over a personality would look dead).
+            let (status, output) = try Command.runForStatus(command[0], Array(command.dropFirst()), niceness: 19)
+            let summary = trimmed(output.split(separator: "\n").suffix(3).joined(separator: "; "))
+            guard let code = Command.exitCode(of: status) else {
+                return outcome(nil, .failed, Command.describe(status: status) + (summary.isEmpty ? "" : ": " + summary))
+            }
+            return outcome(code, FilesystemPreparation.result(ofCheckExitStatus: code), summary)
+        } catch {
+            return outcome(nil, .failed, "cannot run \(command[0]): \(error)")
+        }
+    }
+
+    /// Writes the marker and returns the disk's contents as they are now.
+    private func writeMarker(_ marker: String, on name: String) throws -> Contents {
+        guard var contents = snapshot.withLock({ $0[name] }),
               FileManager.default.fileExists(atPath: "/sys/block/\(name)") else {
             throw Failure.unknownDisk(name)
         }
         if mounted[name] == nil {
             switch Self.probe("/dev/\(name)") {
-            case .ext: break
+            case .ext(let superblock):
+                contents.filesystem = superblock.kind
+                do { contents.check = try checkAndMount(name, superblock) } catch Failure.checkFailed(let disk, let check) {
+                    snapshot.withLock { $0[name]?.check = check }
+                    throw Failure.checkFailed(disk, check)
+                } catch {
+                    throw Failure.failed("cannot mount \(name): \(error)")
+                }
             case .blank:
-                log("disk \(name): formatting (ext2)")
-                do { try Command.run("/bin/mke2fs", ["-q", "-m", "0", "-L", "vp-data", "/dev/\(name)"]) } catch {
+                log("disk \(name): formatting (ext4)")
+                let format = FilesystemPreparation.formatCommand(device: "/dev/\(name)")
+                do { try Command.run(format[0], Array(format.dropFirst())) } catch {
                     throw Failure.failed("cannot format \(name): \(error)")
                 }
+                contents.filesystem = .ext4
+                contents.check = nil   // formatted here: nothing to check
+                do { try mount(name) } catch { throw Failure.failed("cannot mount \(name): \(error)") }
             case .other: throw Failure.foreignData(name)
             case .unreadable(let cause): throw Failure.failed("cannot read /dev/\(name): \(cause)")
             }
-            do { _ = try mount(name) } catch { throw Failure.failed("cannot mount \(name): \(error)") }
         }
         try Self.writeDurably(Data(marker.utf8), directory: mounted[name]!, file: Self.markerFile)
-        snapshot.withLock { $0[name] = .some(marker) }
+        contents.marker = marker
+        snapshot.withLock { $0[name] = contents }
         log("disk \(name): marker written (\(marker.utf8.count) bytes)")
+        return contents
     }
 
     // MARK: - Disk contents
 
-    enum Content: Equatable { case ext, blank, other, unreadable(String) }
+    enum Content: Equatable { case ext(ExtSuperblock), blank, other, unreadable(String) }
 
-    /// ext2/3/4 superblock magic 0xEF53 at byte 1080; "blank" means the first MiB is all zeros.
+    /// An ext2/3/4 superblock (magic 0xEF53 at byte 1080); "blank" means the first MiB is all zeros.
     static func probe(_ device: String) -> Content {
         let fd = open(device, O_RDONLY)
         guard fd >= 0 else { return .unreadable(errnoText()) }
@@ -178,7 +240,7 @@ final class DiskWatcher: @unchecked Sendable {
             if n == 0 { break }
             count += n
         }
-        if count >= 1082, head[1080] == 0x53, head[1081] == 0xEF { return .ext }
+        if let superblock = ExtSuperblock(deviceHead: Array(head[..<count])) { return .ext(superblock) }
         return head[..<count].allSatisfy { $0 == 0 } ? .blank : .other
     }
 

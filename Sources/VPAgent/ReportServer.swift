@@ -11,7 +11,12 @@ import Glibc
 ///   processor to that address get an answer? (reachability as the processor sees it)
 /// - `PUT /v1/disks/<serial or name>/marker` (text body) → 200 with the disk's `AgentReport.Disk`; 400 for an
 ///   empty, oversized or non-UTF-8 body, 404 for an unknown disk, 409 for a disk holding data
-///   that is not ext2/3/4 (it is never formatted), 500 when formatting/mounting/writing fails.
+///   that is not ext2/3/4 (it is never formatted) or whose filesystem failed its check (it is not
+///   mounted), 500 when formatting/mounting/writing fails.
+/// - `POST /v1/diagnostics/frame` (body: `FrameRequest`) → 200 `{"sent": bytes}`: sends the raw
+///   Ethernet frame out of the NIC with that MAC, as given (forged source included): for checking
+///   that the host's port security drops it. 400 for a malformed body or a frame outside
+///   14…1514 bytes, 404 for no such NIC.
 struct ReportServer: Sendable {
     static let maxMarkerBytes = 64 * 1024
     let listener: HTTPListener
@@ -32,6 +37,8 @@ struct ReportServer: Sendable {
             return Self.json(report())
         case ("POST", ["v1", "probe"]):
             return await probe(request.body)
+        case ("POST", ["v1", "diagnostics", "frame"]):
+            return sendFrame(request.body)
         case ("PUT", let p) where p.count == 4 && p[0] == "v1" && p[1] == "disks" && p[3] == "marker":
             return await putMarker(request.body, on: p[2])
         case (_, ["healthz"]), (_, ["v1", "report"]):
@@ -60,9 +67,31 @@ struct ReportServer: Sendable {
         } catch DiskWatcher.Failure.unknownDisk {
             return .text(404, "no disk \(name)\n")
         } catch let failure as DiskWatcher.Failure {
-            if case .foreignData = failure { return .text(409, "\(failure)\n") }
+            switch failure {
+            case .foreignData, .checkFailed: return .text(409, "\(failure)\n")
+            default: break
+            }
             log("disk \(name): \(failure)")
             return .text(500, "\(failure)\n")
+        } catch {
+            return .text(500, "\(error)\n")
+        }
+    }
+
+    private func sendFrame(_ body: Data) -> HTTPListener.Response {
+        guard let request = try? JSONDecoder().decode(FrameRequest.self, from: body),
+              let frame = DiagnosticFrame.bytes(hex: request.frameHex) else {
+            return .text(400, "the body must be {\"interfaceMAC\": \"…\", \"frameHex\": \"…\"}\n")
+        }
+        guard (DiagnosticFrame.minimumBytes...DiagnosticFrame.maximumBytes).contains(frame.count) else {
+            return .text(400, "a frame has \(DiagnosticFrame.minimumBytes)…\(DiagnosticFrame.maximumBytes) bytes, not \(frame.count)\n")
+        }
+        do {
+            let sent = try FrameSender.send(frame, fromInterfaceWithMAC: request.interfaceMAC)
+            log("diagnostic frame: \(sent) bytes out of \(request.interfaceMAC)")
+            return Self.json(["sent": sent])
+        } catch FrameSender.Failure.noInterface(let mac) {
+            return .text(404, "no interface with MAC \(mac)\n")
         } catch {
             return .text(500, "\(error)\n")
         }

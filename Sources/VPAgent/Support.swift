@@ -34,6 +34,17 @@ enum Command {
     /// thread: call it from a dispatch queue, never from an async task.
     @discardableResult
     static func run(_ path: String, _ arguments: [String]) throws -> String {
+        let (status, output) = try runForStatus(path, arguments)
+        guard status == 0 else {
+            throw Failure(arguments: [path] + arguments, status: describe(status: status), output: output)
+        }
+        return output
+    }
+
+    /// Like `run`, for programs whose exit status is an answer (e2fsck): returns the wait status
+    /// (`exitCode(of:)` reads it) and the output; throws only when the program cannot be started.
+    /// `niceness` > 0 lowers the child's CPU priority (set right after it is spawned).
+    static func runForStatus(_ path: String, _ arguments: [String], niceness: Int32 = 0) throws -> (status: Int32, output: String) {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure(arguments: [path] + arguments, status: errnoText(), output: "") }
         let pid: pid_t
@@ -44,6 +55,7 @@ enum Command {
             throw error
         }
         close(fds[1])
+        if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), niceness) }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -53,12 +65,12 @@ enum Command {
             output += buffer[..<n]
         }
         close(fds[0])
-        let status = wait(for: pid)
-        guard status == 0 else {
-            throw Failure(arguments: [path] + arguments, status: describe(status: status),
-                          output: String(decoding: output, as: UTF8.self))
-        }
-        return String(decoding: output, as: UTF8.self)
+        return (wait(for: pid), String(decoding: output, as: UTF8.self))
+    }
+
+    /// The exit code in a wait status; nil when the program was killed by a signal.
+    static func exitCode(of status: Int32) -> Int32? {
+        status & 0x7f == 0 ? (status >> 8) & 0xff : nil
     }
 
     /// Starts a long-running program whose output goes to the console; `onExit` gets its pid and

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceDataPlane
 import PlatformModel
 import PlatformRender
 import Testing
@@ -40,6 +41,22 @@ import Testing
     @Test func poolMatchesGolden() throws {
         let state = try rendered()
         try check("pool-t-data.xml", state.pools[0].spec.render())
+    }
+
+    /// Every personality NIC has the fixed tap name its port-security rules match, with its own address.
+    @Test func everyPersonalityNICHasThePortTheRulesName() throws {
+        let state = try rendered()
+        let p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
+        let allocation = try Allocator.allocate(p, remembered: [:])
+        let ports = PortSecurityRuleset(platform: p.platform, ports: allocation.nics.values.map {
+            .init(tap: Naming.tap(mac: $0.mac), mac: $0.mac, ip: $0.ip)
+        }).ports
+        let nics = state.processors.flatMap(\.spec.interfaces)
+        #expect(!nics.isEmpty)
+        for nic in nics {
+            #expect(nic.tap == Naming.tap(mac: nic.mac))
+            #expect(ports.contains { $0.tap == nic.tap && $0.mac == nic.mac.lowercased() }, "\(nic.mac) has its rules")
+        }
     }
 
     /// A qcow2 volume is read by QEMU as qcow2, in apply and in failover's attach alike (both

@@ -84,12 +84,21 @@ import Testing
         } throws: { error in
             "\(error)".hasPrefix("agent binary not found at \(dir)/vp-agent: build it with")
         }
+        let noChecker = ProcessorImageBuilder(options: .init(outputDirectory: dir, agentPath: "/usr/bin/env",
+                                                             busyboxPath: "/usr/bin/env", e2fsckPath: dir + "/e2fsck"))
+        #expect {
+            try noChecker.build()
+        } throws: { error in
+            "\(error)" == "\(dir)/e2fsck not found (the guest formats disks as ext4 and checks them before mounting): "
+                + "apt-get install e2fsprogs"
+        }
         #expect(!ProcessorImage(directory: dir).isPresent)
     }
 
     /// A whole build from stand-ins: a fake kernel (not a bzImage, so it is copied as is), a fake
     /// modules tree, /usr/bin/env as "busybox" and "agent" (a dynamic binary, so ldd has work).
-    @Test func buildsACompleteImageFromStandIns() throws {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/sbin/e2fsck"), "needs the host's e2fsprogs"))
+    func buildsACompleteImageFromStandIns() throws {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let version = "9.9.9-test"
@@ -126,6 +135,14 @@ import Testing
             #expect(names.contains(expected), "\(expected) missing")
         }
         #expect(entries.contains { $0.name.hasSuffix("libc.so.6") })
+        // e2fsprogs' formatter and checker, with the libraries only they need; not busybox's ext2-only mke2fs.
+        for tool in ["sbin/mke2fs", "sbin/e2fsck"] {
+            #expect(entries.first { $0.name == tool }?.mode == 0o100755, "\(tool) is in the image, executable")
+        }
+        #expect(entries.contains { $0.name.hasSuffix("/libext2fs.so.2") })
+        #expect(entries.contains { $0.name.hasSuffix("/libcom_err.so.2") })
+        #expect(!names.contains("bin/mke2fs"))
+        #expect(String(decoding: try #require(entries.first { $0.name == "etc/mtab" }).data, as: UTF8.self) == "/proc/mounts")
         let initScript = String(decoding: entries.first { $0.name == "init" }!.data, as: UTF8.self)
         #expect(initScript.contains("insmod /lib/modules/\(version)/kernel/a.ko"))
         #expect(entries.first { $0.name == "init" }!.mode == 0o100755)
