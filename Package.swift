@@ -120,7 +120,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NetLab",
+                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -39,12 +39,13 @@ public struct ServiceReport: Sendable, Codable, Equatable {
     public static func make(catalog: ServiceCatalog, health: ServiceHealth, kernel: [String: [String: Int]?]?,
                             kernelNote: String? = nil) -> [ServiceReport] {
         catalog.entries.map { e in
-            let desired = catalog.rules(for: e, healthy: health.healthy).shares
+            let healthy = health.healthy(in: e)
+            let desired = catalog.rules(for: e, healthy: healthy).shares
             let installed: [String: Int]?? = kernel.map { $0[e.name] ?? nil }
             let counts: [String: Int] = (installed ?? nil) ?? desired
             let members = e.members.map { m in
                 Member(personality: m.personality, processor: health.carriers[m.personality], backend: m.backend, weight: m.weight,
-                       healthy: health.healthy.contains(m.personality), reason: health.reasons[m.personality],
+                       healthy: healthy.contains(m.personality), reason: health.reason(for: m.personality, in: e),
                        slots: counts[m.backend] ?? 0, share: Double(counts[m.backend] ?? 0) / Double(e.tableSize))
             }
             var note = kernelNote

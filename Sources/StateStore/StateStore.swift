@@ -101,6 +101,7 @@ public final class StateStore: Sendable {
                 t.column("durationMs", .double)
             }
         }
+        m.registerMigration("v3-backend-health") { db in try BackendHealthRecord.createTable(db) }
         return m
     }
 
@@ -154,6 +155,7 @@ public final class StateStore: Sendable {
             try db.execute(sql: "DELETE FROM allocation")
             try db.execute(sql: "DELETE FROM failover")
             try db.execute(sql: "DELETE FROM processorState")
+            try db.execute(sql: "DELETE FROM backendHealth")
             var entry = JournalEntry(actor: actor, cause: cause, object: "platform", action: "forget",
                                      detail: "bindings, allocations, failovers and processor states cleared")
             try entry.insert(db)

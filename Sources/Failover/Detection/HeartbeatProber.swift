@@ -27,11 +27,14 @@ final class HeartbeatProber: @unchecked Sendable {
     private var thread: Thread?
     /// Send times of heartbeats in flight, by sequence number.
     private var inFlight: [UInt64: ContinuousClock.Instant] = [:]
+    /// The entry's addresses as of the last round, for readers on other threads (service health).
+    private let published: Mutex<[DestinationEntry.Address]>
 
     init(entry: DestinationEntry, port: UInt16 = AgentPorts.heartbeat, sink: @escaping Sink) throws {
         self.entry = entry
         self.processor = entry.processor
         self.addresses = entry.addresses
+        published = Mutex(entry.addresses)
         self.port = port
         self.sink = sink
         socket = try Self.openSocket()
@@ -98,8 +101,12 @@ final class HeartbeatProber: @unchecked Sendable {
             // a socket lost during the round loses its replies too.
             if clock.now - deadline > entry.settings.interval || !socket.isIntact { continue }
             for index in all where !answered.contains(index) { publish(entry.missed(index)) }
+            published.withLock { $0 = entry.addresses }
         }
     }
+
+    /// Each address's state in the destination table as of the last complete round.
+    var snapshot: [DestinationEntry.Address] { published.withLock { $0 } }
 
     private func publish(_ events: [DestinationEntry.Event]) {
         if !events.isEmpty { sink(processor, events, Date()) }
