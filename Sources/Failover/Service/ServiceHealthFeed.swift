@@ -24,16 +24,16 @@ struct ServiceHealthFeed: Sendable {
     let logger: Logger
     var probe: any HealthProbe = SocketHealthProbe()
 
+    /// Runs until `serve` is cancelled (it runs this only for a platform with services: a task
+    /// that returns would end `serve`).
     func run() async throws {
-        guard let services = engine.services else { return }
         // No catalog before the first apply has given every member an address: try again.
-        var catalog: ServiceCatalog?
-        while catalog == nil {
-            catalog = try? services.currentCatalog()
-            if catalog == nil { try await Task.sleep(for: .seconds(1)) }
+        let catalog: ServiceCatalog
+        while true {
+            if let c = try? engine.services?.currentCatalog() { catalog = c; break }
+            try await Task.sleep(for: .seconds(1))
         }
-        guard let catalog else { return }
-        var saved = Dictionary(((try? engine.store.backendHealth()) ?? []).map { ("\($0.probe.rawValue) \($0.subject)", $0) },
+        let saved = Dictionary(((try? engine.store.backendHealth()) ?? []).map { ("\($0.probe.rawValue) \($0.subject)", $0) },
                                uniquingKeysWith: { a, _ in a })
 
         let runner = HealthCheckRunner(probe: probe) { [self] row in
@@ -52,21 +52,23 @@ struct ServiceHealthFeed: Sendable {
 
         let membersAt = Dictionary(grouping: catalog.entries.flatMap { e in e.members.map { ($0.backend, "\($0.personality) (\(e.name))") } },
                                    by: \.0).mapValues { $0.map(\.1).joined(separator: ", ") }
-        var tracker = ReachabilityTracker(grace: Self.unansweredGrace)
-        while !Task.isCancelled {
+        let state = WatchState(tracker: ReachabilityTracker(grace: Self.unansweredGrace),
+                               saved: Dictionary(saved.values.filter { $0.probe == .heartbeat }.map { ($0.subject, $0) },
+                                                 uniquingKeysWith: { a, _ in a }))
+        // On a thread of its own, like the probers: a busy task pool must not delay a member's exit.
+        let watch = PeriodicThread(name: "service backend reachability", period: Self.period) { [self] in
             let states = monitor.addressStates()
             let seen = Dictionary(uniqueKeysWithValues: membersAt.keys.map { ip in (ip, Self.observation(states[ip])) })
-            let heartbeatRows = Dictionary(saved.values.filter { $0.probe == .heartbeat }.map { ($0.subject, $0) },
-                                           uniquingKeysWith: { a, _ in a })
-            for row in tracker.changes(seen, saved: heartbeatRows, now: Date()) {
-                let state = row.up ? "reachable" : "unreachable"
+            for row in state.tracker.changes(seen, saved: state.saved, now: Date()) {
+                let change = row.up ? "reachable" : "unreachable"
                 // Unsaved, it stays a change: the next round tries again.
-                if save(row, detail: "backend \(row.subject) of \(membersAt[row.subject] ?? "?") is \(state): \(row.reason)") {
-                    saved["\(row.probe.rawValue) \(row.subject)"] = row
+                if save(row, detail: "backend \(row.subject) of \(membersAt[row.subject] ?? "?") is \(change): \(row.reason)") {
+                    state.saved[row.subject] = row
                 }
             }
-            try await Task.sleep(for: Self.period)
         }
+        defer { watch.stop() }
+        while true { try await Task.sleep(for: .seconds(3600)) }   // until serve is cancelled
     }
 
     /// Saves one change with its event, then brings the service tables up to date (they follow
@@ -87,5 +89,43 @@ struct ServiceHealthFeed: Sendable {
         guard let address else { return .unwatched }
         guard address.armed else { return .unanswered }
         return address.status == .unreachable ? .unreachable(misses: address.failures) : .reachable
+    }
+}
+
+/// The reachability watch's memory; only its thread touches it.
+private final class WatchState: @unchecked Sendable {
+    var tracker: ReachabilityTracker
+    /// Heartbeat rows by address, as saved.
+    var saved: [String: BackendHealthRecord]
+    init(tracker: ReachabilityTracker, saved: [String: BackendHealthRecord]) { self.tracker = tracker; self.saved = saved }
+}
+
+/// Runs `body` every `period` on a thread of its own until stopped.
+final class PeriodicThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stopped = false
+
+    init(name: String, period: Duration, _ body: @escaping @Sendable () -> Void) {
+        let seconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
+        let thread = Thread { [self] in
+            while true {
+                body()
+                condition.lock()
+                let next = Date().addingTimeInterval(seconds)
+                while !stopped, Date() < next { _ = condition.wait(until: next) }
+                let done = stopped
+                condition.unlock()
+                if done { return }
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
