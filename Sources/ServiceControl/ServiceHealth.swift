@@ -38,10 +38,10 @@ public struct ServiceHealth: Sendable, Equatable {
         if let why = reasons[member] { return why }
         guard healthy.contains(member) else { return "not healthy" }
         if let backend, let row = unreachable[backend] {
-            return "backend \(backend) unreachable (heartbeats): \(row.reason)"
+            return "backend \(backend) unreachable (heartbeats): \(row.reason), since \(row.since.formatted(.iso8601))"
         }
         if let row = failingChecks[BackendHealthRecord.checkSubject(service: service, member: member)] {
-            return "health check failing: \(row.reason)"
+            return "health check failing: \(row.reason), since \(row.since.formatted(.iso8601))"
         }
         return nil
     }
