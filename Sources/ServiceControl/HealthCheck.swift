@@ -28,6 +28,16 @@ public struct HealthCheckSpec: Sendable, Equatable {
         fall = check.fall ?? ServiceHealthCheckDef.defaultFall
     }
 
+    /// The check as a whole, for people.
+    public var summary: String {
+        let what = switch kind {
+        case .tcp: "TCP connect to port \(port)"
+        case .http(let path, let status): "GET \(path) on port \(port), expecting \(status)"
+        }
+        let ms = { (d: Duration) in d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
+        return "\(what), every \(ms(interval)) ms (timeout \(ms(timeout)) ms), rise \(rise), fall \(fall)"
+    }
+
     /// What is checked at `address`, for people.
     public func describe(_ address: String) -> String {
         switch kind {

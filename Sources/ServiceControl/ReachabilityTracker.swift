@@ -37,7 +37,8 @@ public struct ReachabilityTracker: Sendable {
             else { unansweredSince[address] = nil }
             let wasUp = saved[address]?.up ?? true
             func set(_ up: Bool, _ reason: String) {
-                if up != wasUp { changed.append(BackendHealthRecord(probe: .heartbeat, subject: address, up: up, reason: reason, since: now)) }
+                guard up != wasUp else { return }
+                changed.append(BackendHealthRecord(probe: .heartbeat, subject: address, up: up, reason: reason, since: now))
             }
             switch observation {
             case .reachable:

@@ -93,7 +93,8 @@ public struct ServiceCatalog: Sendable {
 
     /// The ruleset when each service takes the members healthy for it (see `ServiceHealth.healthy(in:)`).
     public func ruleset(health: ServiceHealth) -> ServiceRuleset {
-        ServiceRuleset(table: table, routedBridges: routedBridges, services: entries.map { rules(for: $0, healthy: health.healthy(in: $0)) })
+        ServiceRuleset(table: table, routedBridges: routedBridges,
+                       services: entries.map { rules(for: $0, healthy: health.healthy(in: $0)) })
     }
 }
 

@@ -25,13 +25,15 @@ public struct ServiceReport: Sendable, Codable, Equatable {
     public var tableSize: Int
     /// Whether the kernel holds this service's table (nil: could not be read, see `note`).
     public var installed: Bool?
+    /// The service's health check (nil: none).
+    public var healthCheck: String?
     public var note: String?
     public var members: [Member]
 
     public var endpoint: String { "\(address):\(port)/\(proto)" }
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, proto = "protocol", vlan, hashSourcePort, tableSize, installed, note, members
+        case name, address, port, proto = "protocol", vlan, hashSourcePort, tableSize, installed, healthCheck, note, members
     }
 
     /// - Parameter kernel: slots per backend as the kernel holds them per service (from
@@ -56,7 +58,9 @@ public struct ServiceReport: Sendable, Codable, Equatable {
             }
             return ServiceReport(name: e.name, address: e.definition.address, port: e.definition.port, proto: e.definition.protocolName,
                                  vlan: e.vlan, hashSourcePort: e.definition.hashSourcePort ?? false, tableSize: e.tableSize,
-                                 installed: isInstalled, note: note, members: members)
+                                 installed: isInstalled,
+                                 healthCheck: e.definition.healthCheck.map { HealthCheckSpec($0, servicePort: e.definition.port).summary },
+                                 note: note, members: members)
         }
     }
 }

@@ -33,6 +33,8 @@ struct HealthCheckRunnerTests {
         #expect(tcp.rise == 2 && tcp.fall == 3)
         #expect(spec.kind == .http(path: "/healthz", expectStatus: 200))
         #expect(spec.describe("10.1.1.1") == "GET http://10.1.1.1:80/healthz")
+        #expect(spec.summary == "GET /healthz on port 80, expecting 200, every 100 ms (timeout 50 ms), rise 2, fall 2")
+        #expect(tcp.summary == "TCP connect to port 8080, every 1000 ms (timeout 500 ms), rise 2, fall 3")
     }
 
     @Test func aMemberCheckReportsOnlyChangesOfState() {

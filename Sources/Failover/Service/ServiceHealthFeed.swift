@@ -50,8 +50,9 @@ struct ServiceHealthFeed: Sendable {
         })
         defer { runner.stop() }
 
-        let membersAt = Dictionary(grouping: catalog.entries.flatMap { e in e.members.map { ($0.backend, "\($0.personality) (\(e.name))") } },
-                                   by: \.0).mapValues { $0.map(\.1).joined(separator: ", ") }
+        // backend address → "w1 (web), w1 (whoami)", for the events.
+        let uses = catalog.entries.flatMap { e in e.members.map { ($0.backend, "\($0.personality) (\(e.name))") } }
+        let membersAt = Dictionary(grouping: uses, by: \.0).mapValues { $0.map(\.1).joined(separator: ", ") }
         let state = WatchState(tracker: ReachabilityTracker(grace: Self.unansweredGrace),
                                saved: Dictionary(saved.values.filter { $0.probe == .heartbeat }.map { ($0.subject, $0) },
                                                  uniquingKeysWith: { a, _ in a }))
