@@ -44,7 +44,9 @@ struct SocketHealthProbeTests {
                 }
             }.start()
         }
-        deinit { shutdown(fd, Int32(SHUT_RDWR)); close(fd); held.fds.forEach { close($0) } }
+        // Shut down, not closed: the accept thread may not have reached accept(2) yet, and a
+        // closed descriptor number could be reused by the next test's listener.
+        deinit { shutdown(fd, Int32(SHUT_RDWR)); held.fds.forEach { close($0) } }
     }
 
     func spec(_ type: String, port: UInt16, path: String? = nil, timeoutMs: Int = 300) -> HealthCheckSpec {
