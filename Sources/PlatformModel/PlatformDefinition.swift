@@ -159,10 +159,48 @@ public struct ServiceIPDef: Codable, Sendable, Equatable {
     /// Administrator priority of each VLAN for this service, highest first (reference 003): orders
     /// the per-client address lists. Without it the lists are ordered by hop distance.
     public var networkPriority: [String: Int]?
+    /// A check of each member's workload run by `vpctl serve` (none by default: then a member's
+    /// health is its processor's and its backend address's).
+    public var healthCheck: ServiceHealthCheckDef?
 
     public static let defaultTableSize = 65537
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, protocolName = "protocol", members, vlan, hashSourcePort, tableSize, weights, networkPriority
+        case name, address, port, protocolName = "protocol", members, vlan, hashSourcePort, tableSize, weights, networkPriority,
+             healthCheck
+    }
+}
+
+/// A service's health check, as keepalived's TCP_CHECK/HTTP_GET and HAProxy's `check` do it:
+/// every `intervalMs` the host connects to each member's backend address (and for `http` sends
+/// `GET path` and reads the status line); `fall` failures in a row take the member out of the
+/// service's table, `rise` successes in a row bring it back.
+public struct ServiceHealthCheckDef: Codable, Sendable, Equatable {
+    /// "tcp" (the connection is accepted) or "http" (and the answer has the expected status).
+    public var type: String
+    /// Default: the service's port.
+    public var port: Int?
+    /// http only; default "/".
+    public var path: String?
+    /// http only; default 200.
+    public var expectStatus: Int?
+    public var intervalMs: Int?
+    /// How long one check may take; at most `intervalMs`.
+    public var timeoutMs: Int?
+    public var rise: Int?
+    public var fall: Int?
+
+    // HAProxy's defaults for rise and fall; a check a second, half of it to answer.
+    public static let defaultIntervalMs = 1000
+    public static let defaultTimeoutMs = 500
+    public static let defaultRise = 2
+    public static let defaultFall = 3
+    public static let defaultPath = "/"
+    public static let defaultExpectStatus = 200
+
+    public init(type: String, port: Int? = nil, path: String? = nil, expectStatus: Int? = nil, intervalMs: Int? = nil,
+                timeoutMs: Int? = nil, rise: Int? = nil, fall: Int? = nil) {
+        self.type = type; self.port = port; self.path = path; self.expectStatus = expectStatus
+        self.intervalMs = intervalMs; self.timeoutMs = timeoutMs; self.rise = rise; self.fall = fall
     }
 }

@@ -243,6 +243,9 @@ public enum Validator {
             for (vlan, _) in (service.networkPriority ?? [:]).sorted(by: { $0.key < $1.key }) where !vlanNames.contains(vlan) {
                 issue("\(base).networkPriority.\(vlan)", "VLAN '\(vlan)' is not defined")
             }
+            for problem in service.healthCheck.map({ HealthCheckRules.issues($0, of: service) }) ?? [] {
+                issue("\(base).healthCheck.\(problem.field)", problem.message)
+            }
             if let vlan = service.backendVLAN(personalities: personByName) {
                 for m in known { serviceVLANOf[m, default: []].append((vlan, base)) }
             }

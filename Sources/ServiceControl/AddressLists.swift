@@ -39,11 +39,14 @@ public enum AddressLists {
         var candidates: [CandidateAddress<IPv4Key>] = []
         var info: [IPv4Key: OrderedAddress] = [:]
         var excluded: [String: String] = [:]
+        let backendVLAN = service.backendVLAN(in: p)
         for member in service.members {
             guard let person = p.personalities.first(where: { $0.name == member }) else { continue }
+            let backend = backendVLAN.flatMap { allocations[NICAllocation.key(personality: member, vlan: $0)]?.ip }
+            let memberReason = health.reason(service: service.name, member: member, backend: backend)
             for nic in person.nics {
                 guard let ip = allocations[NICAllocation.key(personality: member, vlan: nic.vlan)]?.ip, let key = IPv4Key(ip) else { continue }
-                if let why = health.reasons[member] { excluded[ip] = "\(member): \(why)"; continue }
+                if let why = memberReason { excluded[ip] = "\(member): \(why)"; continue }
                 let local = member == clientPersonality
                 guard local || clientVLANs.contains(nic.vlan) else {
                     excluded[ip] = "\(client) has no NIC on VLAN '\(nic.vlan)' (a VLAN excludes non-members)"

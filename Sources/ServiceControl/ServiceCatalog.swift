@@ -91,8 +91,10 @@ public struct ServiceCatalog: Sendable {
             fallback: fallback)
     }
 
-    public func ruleset(healthy: Set<String>) throws -> ServiceRuleset {
-        ServiceRuleset(table: table, routedBridges: routedBridges, services: entries.map { rules(for: $0, healthy: healthy) })
+    /// The ruleset when each service takes the members healthy for it (see `ServiceHealth.healthy(in:)`).
+    public func ruleset(health: ServiceHealth) -> ServiceRuleset {
+        ServiceRuleset(table: table, routedBridges: routedBridges,
+                       services: entries.map { rules(for: $0, healthy: health.healthy(in: $0)) })
     }
 }
 

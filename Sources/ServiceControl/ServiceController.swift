@@ -49,7 +49,7 @@ public final class ServiceController: @unchecked Sendable {
     public func programAll() throws {
         let catalog = try currentCatalog()
         let health = try ServiceHealth.read(definition: definition, store: store)
-        let ruleset = try catalog.ruleset(healthy: health.healthy)
+        let ruleset = catalog.ruleset(health: health)
         try lock.withLock {
             try dataPlane.program(ruleset)
             installed = Dictionary(uniqueKeysWithValues: ruleset.services.map { ($0.name, $0) })
@@ -72,10 +72,11 @@ public final class ServiceController: @unchecked Sendable {
         var changed: [String] = []
         for entry in catalog.entries {
             let before = lock.withLock { installed[entry.name] }
+            let healthy = health.healthy(in: entry)
             // The rules follow from the members' health alone: unchanged health, nothing to do
             // (this runs every second in `serve`; the rules cost a Maglev table per member).
-            if let before, before.healthy == entry.members.map({ health.healthy.contains($0.personality) }) { continue }
-            let rules = catalog.rules(for: entry, healthy: health.healthy)
+            if let before, before.healthy == entry.members.map({ healthy.contains($0.personality) }) { continue }
+            let rules = catalog.rules(for: entry, healthy: healthy)
             guard let before, before.sameLayout(as: rules) else { try programAll(); return catalog.entries.map(\.name) }
             guard before != rules else { continue }
             // Members first (a one-rule change each), then their old flows are forgotten, then the

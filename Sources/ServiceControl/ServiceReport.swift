@@ -25,13 +25,15 @@ public struct ServiceReport: Sendable, Codable, Equatable {
     public var tableSize: Int
     /// Whether the kernel holds this service's table (nil: could not be read, see `note`).
     public var installed: Bool?
+    /// The service's health check (nil: none).
+    public var healthCheck: String?
     public var note: String?
     public var members: [Member]
 
     public var endpoint: String { "\(address):\(port)/\(proto)" }
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, proto = "protocol", vlan, hashSourcePort, tableSize, installed, note, members
+        case name, address, port, proto = "protocol", vlan, hashSourcePort, tableSize, installed, healthCheck, note, members
     }
 
     /// - Parameter kernel: slots per backend as the kernel holds them per service (from
@@ -39,12 +41,13 @@ public struct ServiceReport: Sendable, Codable, Equatable {
     public static func make(catalog: ServiceCatalog, health: ServiceHealth, kernel: [String: [String: Int]?]?,
                             kernelNote: String? = nil) -> [ServiceReport] {
         catalog.entries.map { e in
-            let desired = catalog.rules(for: e, healthy: health.healthy).shares
+            let healthy = health.healthy(in: e)
+            let desired = catalog.rules(for: e, healthy: healthy).shares
             let installed: [String: Int]?? = kernel.map { $0[e.name] ?? nil }
             let counts: [String: Int] = (installed ?? nil) ?? desired
             let members = e.members.map { m in
                 Member(personality: m.personality, processor: health.carriers[m.personality], backend: m.backend, weight: m.weight,
-                       healthy: health.healthy.contains(m.personality), reason: health.reasons[m.personality],
+                       healthy: healthy.contains(m.personality), reason: health.reason(for: m.personality, in: e),
                        slots: counts[m.backend] ?? 0, share: Double(counts[m.backend] ?? 0) / Double(e.tableSize))
             }
             var note = kernelNote
@@ -55,7 +58,9 @@ public struct ServiceReport: Sendable, Codable, Equatable {
             }
             return ServiceReport(name: e.name, address: e.definition.address, port: e.definition.port, proto: e.definition.protocolName,
                                  vlan: e.vlan, hashSourcePort: e.definition.hashSourcePort ?? false, tableSize: e.tableSize,
-                                 installed: isInstalled, note: note, members: members)
+                                 installed: isInstalled,
+                                 healthCheck: e.definition.healthCheck.map { HealthCheckSpec($0, servicePort: e.definition.port).summary },
+                                 note: note, members: members)
         }
     }
 }

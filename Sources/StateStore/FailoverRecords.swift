@@ -97,6 +97,8 @@ public struct PlatformEvent: Codable, Sendable, Equatable, FetchableRecord, Muta
         case hostLost = "host-lost", hostBack = "host-back", step, alert, repair, service
         /// A service IP's lookup table changed in the kernel.
         case serviceTable = "service-table"
+        /// A service member's backend changed health (heartbeat reachability, health check).
+        case serviceHealth = "service-health"
     }
     public var id: Int64?
     public var time: Date

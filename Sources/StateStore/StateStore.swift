@@ -115,6 +115,7 @@ public final class StateStore: Sendable {
                 t.add(column: "abortRequestedBy", .text)
             }
         }
+        m.registerMigration("v5-backend-health") { db in try BackendHealthRecord.createTable(db) }
         return m
     }
 
@@ -191,6 +192,7 @@ public final class StateStore: Sendable {
             try db.execute(sql: "DELETE FROM allocation")
             try db.execute(sql: "DELETE FROM failover")
             try db.execute(sql: "DELETE FROM processorState")
+            try db.execute(sql: "DELETE FROM backendHealth")
             var entry = JournalEntry(actor: actor, cause: cause, object: "platform", action: "forget",
                                      detail: "bindings, allocations, failovers and processor states cleared")
             try entry.insert(db)

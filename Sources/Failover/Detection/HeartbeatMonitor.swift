@@ -59,6 +59,13 @@ public final class HeartbeatMonitor: Sendable {
         ledger.judge(processor, host: hostOf[processor] ?? "", hostOf: hostOf, arrivedAgo: arrivedAgo)
     }
 
+    /// Every watched address's state in the destination table (by address), as of each
+    /// processor's last round: what service health follows (`ServiceHealthFeed`).
+    public func addressStates() -> [String: DestinationEntry.Address] {
+        let all = probers.withLock { $0.values.flatMap(\.snapshot) }
+        return Dictionary(all.map { ($0.ip, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Forgets a processor's entry; the next `update` starts it afresh (unarmed until it answers).
     public func reset(_ processor: String) {
         probers.withLock { probers in

@@ -31,11 +31,14 @@ final class HeartbeatProber: @unchecked Sendable {
     /// Heartbeats in flight, by sequence number: when and to which address they were sent. A
     /// reply counts only from the address its request went to.
     private var inFlight: [UInt64: (sentAt: ContinuousClock.Instant, to: in_addr_t)] = [:]
+    /// The entry's addresses as of the last round, for readers on other threads (service health).
+    private let published: Mutex<[DestinationEntry.Address]>
 
     init(entry: DestinationEntry, port: UInt16 = AgentPorts.heartbeat, ledger: SilenceLedger, sink: @escaping Sink) throws {
         self.entry = entry
         self.processor = entry.processor
         self.addresses = entry.addresses
+        published = Mutex(entry.addresses)
         self.port = port
         self.ledger = ledger
         self.sink = sink
@@ -116,6 +119,7 @@ final class HeartbeatProber: @unchecked Sendable {
             // a socket lost during the round loses its replies too.
             if overrun > entry.settings.interval || !socket.isIntact { continue }
             for index in all where !answered.contains(index) { publish(entry.missed(index)) }
+            published.withLock { $0 = entry.addresses }
             guard !heard, entry.addresses.contains(where: \.armed) else { continue }
             ledger.silent(processor, since: lastReply, pastThreshold: entry.isSilent)
             // Reported from half the threshold on: a QEMU seen stopped or gone is declared then;
@@ -125,6 +129,9 @@ final class HeartbeatProber: @unchecked Sendable {
             }
         }
     }
+
+    /// Each address's state in the destination table as of the last complete round.
+    var snapshot: [DestinationEntry.Address] { published.withLock { $0 } }
 
     private func publish(_ events: [DestinationEntry.Event]) {
         for event in events {

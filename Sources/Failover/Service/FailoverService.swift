@@ -53,6 +53,9 @@ public final class FailoverService: Sendable {
             }
             group.addTask { try await self.moveLoop(monitor: monitor, processes: processes) }
             group.addTask { try await self.declareLoop(monitor: monitor) }
+            if engine.services != nil {
+                group.addTask { try await ServiceHealthFeed(engine: self.engine, monitor: monitor, logger: self.logger).run() }
+            }
             try await self.retrying("the start-up scan") { try await self.startupScan() }
             try await group.next()
             group.cancelAll()

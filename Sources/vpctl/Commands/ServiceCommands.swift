@@ -52,6 +52,7 @@ struct ServiceShow: AsyncParsableCommand {
         }
         if output.format == .json { try JSONOutput.print(s); return }
         print("\(s.name): \(s.endpoint), members reached on VLAN \(s.vlan); source \(s.hashSourcePort ? "address and port" : "address") hashed into \(s.tableSize) slots")
+        if let check = s.healthCheck { print("health check: \(check)") }
         if let note = s.note { print("note: \(note)") }
         var table = Table("MEMBER", "PROCESSOR", "BACKEND", "WEIGHT", "HEALTH", "SLOTS", "SHARE")
         for m in s.members {
