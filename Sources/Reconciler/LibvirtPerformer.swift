@@ -122,8 +122,8 @@ private struct StorageActions {
             guard try !pool.isActive() else { return .nothing }
             try pool.start()
             return Undo("stop storage pool \(name)") { try conn.storagePool(named: name).destroy() }
-        case .claimPool(let name):
-            return try claim(name)
+        case .claimPool(let name, let adopting):
+            return try claim(name, adopting: adopting)
         case .createVolume(let poolName, let spec):
             let pool = try conn.storagePool(named: poolName)
             guard try pool.volumeIfPresent(named: spec.name) == nil else { return .nothing }
@@ -159,10 +159,10 @@ private struct StorageActions {
 
     /// Checked again here, at apply: the directory may have changed since the plan, and an
     /// inactive pool's files are only known once it runs.
-    private func claim(_ name: String) throws -> Undo {
+    private func claim(_ name: String, adopting: [String]) throws -> Undo {
         let pool = try conn.storagePool(named: name)
         try pool.refresh()
-        let files = try pool.volumes().map(\.name).sorted()
+        let files = try pool.volumes().map(\.name).filter { !adopting.contains($0) }.sorted()
         let marker = PoolOwnership.marker(platform: platform)
         guard !files.contains(marker) else { return .nothing }
         let path = (try? XMLDocument(xmlString: try pool.xml()))?.value("/pool/target/path") ?? "?"

@@ -14,8 +14,9 @@ public enum Action: Sendable, Equatable {
     case definePool(StoragePoolSpec, build: Bool)
     case startPool(String)
     /// Takes the running pool's directory for the platform: refuses a directory holding files
-    /// the platform did not create, and puts the platform's marker volume in it.
-    case claimPool(String)
+    /// the platform did not create, and puts the platform's marker volume in it. `adopting`: the
+    /// volumes of a pool this platform created before it recorded volumes (see `StoragePlan`).
+    case claimPool(String, adopting: [String])
     case createVolume(pool: String, VolumeSpec)
     /// Deletes a volume the platform created (the only volumes it ever deletes).
     case deleteVolume(pool: String, String)

@@ -118,6 +118,12 @@ public struct Reconciler: Sendable {
                 let ledger = self.ledger
                 undos.append(undo.then { try ledger.deleted(ref) })
                 try ledger.created(ref)
+            case .claimPool(let pool, let adopting) where !adopting.isEmpty:
+                // A pool of an earlier version: its volumes are recorded as the platform's now.
+                let refs = adopting.map { VolumeRef(host: change.host, pool: pool, volume: $0) }
+                let ledger = self.ledger
+                undos.append(undo.then { for ref in refs { try ledger.deleted(ref) } })
+                for ref in refs { try ledger.created(ref) }
             case .deleteVolume(let pool, let name) where undo.lost:
                 undos.append(undo)
                 try ledger.deleted(VolumeRef(host: change.host, pool: pool, volume: name))
@@ -166,7 +172,8 @@ extension Action {
         case .recreateNetwork(let spec): return "recreate network \(spec.name)"
         case .definePool(let spec, _): return "define storage pool \(spec.name)"
         case .startPool(let name): return "start storage pool \(name)"
-        case .claimPool(let name): return "claim the directory of storage pool \(name)"
+        case .claimPool(let name, let adopting):
+            return "claim the directory of storage pool \(name)" + (adopting.isEmpty ? "" : " with its volumes \(adopting.joined(separator: ", "))")
         case .createVolume(let pool, let spec): return "create volume \(pool)/\(spec.name)"
         case .deleteVolume(let pool, let name): return "delete volume \(pool)/\(name)"
         case .removePool(let name): return "remove storage pool \(name)"

@@ -54,11 +54,19 @@ extension Planner {
                 reasons.append("dir \(spec.path), \(pool.volumes.count) volumes")
                 actions.append(.startPool(spec.name))
             }
-            if let files, let refusal = PoolOwnership.refusal(pool: spec.name, path: spec.path, files: files, platform: platform) {
+            // A pool whose libvirt object this platform made (its UUID), holding no marker yet, was
+            // made by a version that did not record volumes: the volumes the definition names are
+            // the ones it created, and are adopted; any other file is still someone else's.
+            let adopting = actual.pools[spec.name] != nil && files?.contains(marker) == false
+                ? pool.volumes.map(\.name).filter { name in files?.contains(name) == true && !owned.contains("\(spec.name)/\(name)") }
+                : []
+            if let files, let refusal = PoolOwnership.refusal(pool: spec.name, path: spec.path,
+                                                               files: files.filter { !adopting.contains($0) }, platform: platform) {
                 problems.append("\(refusal) (host \(host))")
                 continue
             }
-            if files?.contains(marker) != true { actions.append(.claimPool(spec.name)) }
+            if !adopting.isEmpty { reasons.append("volumes \(adopting.joined(separator: ", ")) of an earlier version are recorded as the platform's") }
+            if files?.contains(marker) != true { actions.append(.claimPool(spec.name, adopting: adopting)) }
             let missing = pool.volumes.filter { files?.contains($0.name) != true }
             for vol in missing {
                 if files != nil, actual.pools[spec.name] != nil { reasons.append("volume \(vol.name) is missing") }

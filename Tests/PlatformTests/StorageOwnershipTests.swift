@@ -18,6 +18,32 @@ extension ReconcileTests {
         #expect(try engine.store.createdVolumes().isEmpty)
     }
 
+    /// A pool made by a version that recorded no volumes (its libvirt object is the platform's,
+    /// no marker, no records): the volumes the definition names are adopted, so an upgraded
+    /// platform applies and destroys as before; any other file in it is still refused.
+    @Test func aPoolOfAnEarlierVersionHasItsVolumesAdopted() async throws {
+        let (engine, _) = try engine()
+        try await engine.apply(cause: "test")
+        let conn = engine.connections["local"]!
+        let pool = try conn.storagePool(named: "\(u)-data")
+        // What the earlier version left: the volumes, no marker, nothing recorded.
+        try pool.volume(named: PoolOwnership.marker(platform: u)).delete()
+        for v in ["v1", "v2"] { try engine.store.forgetVolume(host: "local", pool: "\(u)-data", name: v) }
+        let stranger = try pool.createVolume(xml: VolumeSpec(name: "notes.txt", capacityBytes: 1 << 10).render())
+        await #expect { try await engine.apply(cause: "test") } throws: {
+            "\($0)".contains("holds 1 files the platform did not create (notes.txt)")
+        }
+        #expect(try engine.store.createdVolumes().isEmpty, "a refused apply records nothing")
+        try stranger.delete()
+        let plan = try await engine.apply(cause: "test")
+        #expect(plan.changes.map(\.description).contains { $0.contains("volumes v1, v2 of an earlier version are recorded as the platform's") })
+        #expect(try engine.store.createdVolumes().map { "\($0.pool)/\($0.name)" } == ["\(u)-data/v1", "\(u)-data/v2"])
+        #expect(try pool.volumes().map(\.name).contains(PoolOwnership.marker(platform: u)))
+        #expect(try await engine.plan().isEmpty)
+        try await engine.destroy(cause: "test")
+        #expect(try conn.storagePoolIfPresent(named: "\(u)-data") == nil, "its volumes were the platform's: the pool goes")
+    }
+
     /// Someone else's file in the platform's pool: destroy says it leaves it, and deletes only
     /// the platform's volumes and its marker.
     @Test func destroyDeletesOnlyThePlatformsVolumesAndSaysWhatItLeaves() async throws {
