@@ -108,7 +108,8 @@ final class ServicePlatform: @unchecked Sendable {
         let started = Date()
         service = Task { try await s.run() }
         let deadline = ContinuousClock.now + .seconds(10)
-        while try !store.events(limit: 20).contains(where: { $0.kind == .service && $0.time >= started && $0.detail.contains("serve started") }) {
+        // serve records more than a screenful at once (watching, service health): look far enough back.
+        while try !store.events(limit: 1000).contains(where: { $0.kind == .service && $0.time >= started && $0.detail.contains("serve started") }) {
             try #require(ContinuousClock.now < deadline, "vpctl serve started within 10 s")
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -71,9 +71,10 @@ extension RealDaemon { @Suite struct StorageE2ETests {
 
     /// A directory holding three files of someone else's is refused (naming them), and stays as it was.
     @Test func aDirectoryWithSomeoneElsesFilesIsRefused() async throws {
-        let dir = "/var/lib/virtualplatform/rcf-foreign-\(UUID().uuidString.prefix(6))"
+        // Inside the platform's own state directory: the one place validation lets a pool be.
+        let dir = "/var/lib/virtualplatform/rcf/foreign-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); rmdir("/var/lib/virtualplatform/rcf") }
         for file in ["a.txt", "b.img", "c.db"] { try "theirs".write(toFile: "\(dir)/\(file)", atomically: true, encoding: .utf8) }
         let engine = try platform("rcf", subnet: 103, pool: dir)
         let conn = try #require(engine.connections["local"])
