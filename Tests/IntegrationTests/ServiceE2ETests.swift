@@ -9,6 +9,7 @@ import PlatformEngine
 import ServiceControl
 import ServiceDataPlane
 import StateStore
+import Synchronization
 import Testing
 
 /// A platform of a test's own with service IPs on it, and the client namespace that reaches
@@ -106,11 +107,18 @@ final class ServicePlatform: @unchecked Sendable {
         logger.logLevel = .notice
         let s = FailoverService(engine: failover, logger: logger)
         let started = Date()
-        service = Task { try await s.run() }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let ended = Mutex<String?>(nil)
+        service = Task {
+            do { try await s.run(); ended.withLock { $0 = "it returned" } } catch { ended.withLock { $0 = "\(error)" }; throw error }
+        }
+        // 60 s, not 10: in `swift test` the unit suites run in parallel with this one in the same
+        // process, and CPU-bound ones (loader limits, rollback at every action) can hold the two
+        // threads of the task pool for seconds; serve's own timing runs on threads of its own.
+        let deadline = ContinuousClock.now + .seconds(60)
         // serve records more than a screenful at once (watching, service health): look far enough back.
         while try !store.events(limit: 1000).contains(where: { $0.kind == .service && $0.time >= started && $0.detail.contains("serve started") }) {
-            try #require(ContinuousClock.now < deadline, "vpctl serve started within 10 s")
+            if let why = ended.withLock({ $0 }) { throw FailoverError("vpctl serve stopped as it started: \(why)") }
+            try #require(ContinuousClock.now < deadline, "vpctl serve started within 60 s")
             try await Task.sleep(for: .milliseconds(50))
         }
     }
