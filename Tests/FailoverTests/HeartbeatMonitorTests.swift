@@ -2,6 +2,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// The probers, the silence ledger and the gate together, on loopback, with the QEMU side
 /// scripted: a silent processor is reported every round, and judged on what its QEMU shows.
@@ -20,14 +21,14 @@ struct HeartbeatMonitorTests {
         defer { monitor.stopAll() }
         try monitor.update([HeartbeatTarget(processor: "p1", addresses: [.init(vlan: "back", ip: "127.0.0.1")])])
         let hostOf = ["p1": "local"]
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("p1 answered its first heartbeats", within: .seconds(5)) { monitor.armed.contains("p1") }
         #expect(monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict == .hold(reason: "it answered again"))
 
         // Goes silent while its vCPU waits for a CPU: reported failed each round, but held.
         responder.mute.withLock { $0 = true }
-        let deadline = ContinuousClock.now + .seconds(3)
-        while reports.withLock({ $0 }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(reports.withLock { $0 } >= 2, "a silent processor is reported every round until judged")
+        try await waitUntil("a silent processor is reported every round until judged", within: .seconds(5), every: .milliseconds(10)) {
+            reports.withLock { $0 } >= 2
+        }
         let now = ContinuousClock.now
         qemu.set("p1", pid: 10, state: "R", waited: now - start, at: now) // it got no CPU at all
         guard case .hold(let why) = monitor.judge("p1", hostOf: hostOf, arrivedAgo: nil).verdict else {

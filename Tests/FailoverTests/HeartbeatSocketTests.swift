@@ -3,6 +3,7 @@ import AgentProtocol
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,18 +75,19 @@ struct HeartbeatSocketTests {
         let responder = try LoopbackResponder(address: "127.0.0.1", spoofFrom: "127.0.0.2")
         defer { responder.stop() }
         let seen = Mutex<[Detection]>([])
-        let monitor = HeartbeatMonitor(settings: HeartbeatSettings(intervalMs: 50, timeoutMs: 20, threshold: 6), port: responder.port) { d in
+        let monitor = HeartbeatMonitor(settings: HeartbeatSettings(intervalMs: nil, timeoutMs: nil, threshold: nil), port: responder.port) { d in
             seen.withLock { $0.append(d) }
         }
         defer { monitor.stopAll() }
         try monitor.update([HeartbeatTarget(processor: "p1", addresses: [.init(vlan: "back", ip: "127.0.0.1")])])
-        // Answered from its own address for a while: reachable, nothing reported.
-        try await Task.sleep(for: .milliseconds(500))
+        // Answered from its own address: reachable, nothing reported.
+        try await waitUntil("p1 answered its first heartbeats", within: .seconds(5)) { monitor.armed.contains("p1") }
         #expect(events(seen, "adapterUnreachable") == 0, "\(seen.withLock { $0 })")
         // Now every reply comes from 127.0.0.2: the address it was sent to is silent.
         responder.spoof.withLock { $0 = true }
-        let deadline = ContinuousClock.now + .seconds(3)
-        while events(seen, "adapterUnreachable") == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil("the spoofed address is unreachable", within: .seconds(5), every: .milliseconds(10)) {
+            events(seen, "adapterUnreachable") > 0
+        }
         #expect(events(seen, "adapterUnreachable") == 1, "replies from another address do not count: \(seen.withLock { $0 })")
         #expect(events(seen, "processorFailed") >= 1)
     }

@@ -4,6 +4,7 @@ import Failover
 import Foundation
 import Libvirt
 import Testing
+import TestSupport
 
 extension RealDaemon { @Suite struct DiskRecoveryE2ETests {
     /// A personality's disk whose processor was SIGKILLed right after a write, with the
@@ -24,11 +25,7 @@ extension RealDaemon { @Suite struct DiskRecoveryE2ETests {
             // `serve` declares a processor that should run but does not when it starts: no race
             // with its watchers arming.
             let domain = try t.conn.domain(named: source)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try domain.isActive() {
-                guard ContinuousClock.now < deadline else { throw FailoverError("\(source) still runs 30 s after SIGKILL") }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await waitUntil("libvirt reports \(source) off after SIGKILL", within: .seconds(30)) { try !domain.isActive() }
             t.startService()
             let move = try await t.waitForMove(of: "web")
             try await t.expectServed("web", on: try #require(move.target), peer: "db")

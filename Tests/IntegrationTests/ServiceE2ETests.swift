@@ -11,6 +11,8 @@ import ServiceDataPlane
 import StateStore
 import Synchronization
 import Testing
+import PlatformRender
+import TestSupport
 
 /// A platform of a test's own with service IPs on it, and the client namespace that reaches
 /// them: web (TCP) and whoami (UDP) on one service IP, served by w1, w2 (front + back) and w3
@@ -133,13 +135,11 @@ final class ServicePlatform: @unchecked Sendable {
         p.waitUntilExit()
     }
 
-    /// Until the processor's console (started afresh at each boot) shows its agent ready.
+    /// Until the processor's console shows its agent ready in its last boot (as the standby chooser reads it).
     func waitUntilBooted(_ processor: String) async throws {
-        let console = "/var/lib/virtualplatform/\(name)/console/\(processor).log"
-        let deadline = ContinuousClock.now + .seconds(90)
-        while !(FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self).contains("vp-agent: ready") } ?? false) {
-            guard ContinuousClock.now < deadline else { throw FailoverError("\(processor) did not boot in 90 s") }
-            try await Task.sleep(for: .milliseconds(200))
+        let console = Renderer.consoleLog(platform: name, processor: processor)
+        try await waitUntil("\(processor) booted", within: .seconds(90), every: .milliseconds(200)) {
+            LibvirtStandbyProbe.saysReady(FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? "")
         }
     }
 

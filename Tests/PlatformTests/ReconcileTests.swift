@@ -147,17 +147,22 @@ extension ReconcileTests {
         let (engine, _) = try engine()
         let conn = engine.connections["local"]!
         // Someone else's running guest already carries db's MAC.
-        let spec = DomainSpec(name: "\(u)-intruder", type: "test", memoryMiB: 64, kernel: "/k", initrd: nil, cmdline: "",
-                              interfaces: [InterfaceSpec(network: "default", mac: dbMAC)])
-        let intruder = try conn.defineDomain(xml: spec.render())
-        try intruder.start()
-        defer { try? intruder.destroy(); try? intruder.undefine() }
-        await #expect {
-            try await engine.apply(cause: "test")
-        } throws: { error in
-            "\(error)".contains("MAC \(self.dbMAC) is carried by running domain \(self.u)-intruder on local")
-        }
-        #expect(try conn.domains().filter { $0.name.hasPrefix(u) }.map(\.name) == [intruder.name])
+        try await expectRefusedBeside(engine, DomainSpec(name: "\(u)-intruder", type: "test", memoryMiB: 64, kernel: "/k",
+                                                         initrd: nil, cmdline: "",
+                                                         interfaces: [InterfaceSpec(network: "default", mac: dbMAC)]),
+                                      "MAC \(dbMAC) is carried by running domain \(u)-intruder on local")
+    }
+
+    /// Runs a domain of someone else's (`intruder`) and expects apply to refuse, saying `message`,
+    /// with nothing of the platform created.
+    func expectRefusedBeside(_ engine: PlatformEngine, _ intruder: DomainSpec, _ message: String) async throws {
+        let conn = engine.connections["local"]!
+        let other = try conn.defineDomain(xml: intruder.render())
+        try other.start()
+        defer { try? other.destroy(); try? other.undefine() }
+        await #expect { try await engine.apply(cause: "test") } throws: { "\($0)".contains(message) }
+        #expect(try conn.domains().filter { $0.name.hasPrefix(u) }.map(\.name) == [other.name])
         #expect(try conn.networks().filter { $0.name.hasPrefix(u) }.isEmpty)
+        #expect(try conn.storagePoolIfPresent(named: "\(u)-data") == nil)
     }
 }

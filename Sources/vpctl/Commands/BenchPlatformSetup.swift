@@ -2,6 +2,7 @@ import ArgumentParser
 import Failover
 import Foundation
 import PlatformEngine
+import PlatformRender
 
 /// A benchmark's own platform: its definition written to a directory of its own, the state store
 /// beside it, and the engines that act on it (shared by `bench failover` and `bench faults`).
@@ -51,7 +52,7 @@ extension Administration {
 
 /// A processor's serial console as libvirt logs it.
 enum Console {
-    static func log(platform: String, processor: String) -> String { "/var/lib/virtualplatform/\(platform)/console/\(processor).log" }
+    static func log(platform: String, processor: String) -> String { Renderer.consoleLog(platform: platform, processor: processor) }
 
     /// Until the processor's console shows its agent ready (after byte `since` of the log); a
     /// kernel panic there calls `restart` and the wait goes on.
@@ -63,7 +64,7 @@ enum Console {
             // libvirt starts the log afresh at each boot (or appends): read what is new either way.
             if let data = FileManager.default.contents(atPath: log(platform: platform, processor: processor)) {
                 let new = String(decoding: data.count > since ? data[since...] : data[...], as: UTF8.self)
-                if new.contains("vp-agent: ready") { return }
+                if new.contains(LibvirtStandbyProbe.readyLine) { return }
                 if new.contains("Kernel panic") {
                     since = data.count
                     try restart()
@@ -74,13 +75,10 @@ enum Console {
         throw ValidationError("\(processor) did not boot within \(limit)")
     }
 
-    /// The processor's last boot on its console reached "agent ready" (the image's init prints
-    /// "init: " first at every boot).
+    /// The processor's last boot on its console reached "agent ready" (read as the standby chooser reads it).
     static func bootedSinceLastStart(platform: String, processor: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: log(platform: platform, processor: processor)) else { return false }
-        let text = String(decoding: data, as: UTF8.self)
-        let start = text.range(of: "init: ", options: .backwards)?.lowerBound ?? text.startIndex
-        return text[start...].contains("vp-agent: ready")
+        let said = FileManager.default.contents(atPath: log(platform: platform, processor: processor)).map { String(decoding: $0, as: UTF8.self) }
+        return LibvirtStandbyProbe.saysReady(said ?? "")
     }
 }
 
