@@ -73,14 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         let (platformEngine, engine) = try platform.failover(stepDelay: .milliseconds(stepDelayMs))
         let service = FailoverService(engine: engine, logger: Logger(label: "vpctl.serve"))
         let task = Task { try await service.run() }
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let handlers = [SIGTERM, SIGINT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
+        let handlers = onInterrupt { _ in task.cancel() }
         defer { handlers.forEach { $0.cancel() } }
         do {
             try await task.value

@@ -74,14 +74,7 @@ struct FaultMatrixBench: AsyncParsableCommand {
         let lab = try FaultLab(image: image)
         let matrix = Task { try await Self.matrix(lab, faults: faults, runs: runs) }
         // Ctrl-C or SIGTERM end the matrix; the child serve and the platform are removed below.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let handlers = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { matrix.cancel() }
-            source.resume()
-            return source
-        }
+        let handlers = onInterrupt { _ in matrix.cancel() }
         defer { handlers.forEach { $0.cancel() } }
         let result: Result
         do { result = try await matrix.value } catch {

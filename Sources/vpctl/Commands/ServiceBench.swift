@@ -420,17 +420,10 @@ final class ServiceBenchLab: @unchecked Sendable {
     // MARK: Signals and teardown
 
     func installSignalHandlers() {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        signalSources = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
-                Progress.say("signal \(number): removing the bench topology")
-                teardown()
-                exit(130)
-            }
-            source.resume()
-            return source
+        signalSources = onInterrupt { [self] number in
+            Progress.say("signal \(number): removing the bench topology")
+            teardown()
+            exit(130)
         }
     }
 
