@@ -55,7 +55,7 @@ public struct AgentHTTPClient: Sendable {
                 let report = try await report()
                 if condition(report) { return report }
                 lastError = AgentClientError(host: host, operation: "waiting for the agent",
-                                             cause: "the report does not show the expected state yet")
+                                             cause: "the report does not show the expected state yet; it shows \(report.summary)")
             } catch {
                 lastError = error
             }

@@ -65,6 +65,17 @@ public struct AgentReport: Codable, Sendable, Equatable {
         disks.first { $0.serial == target } ?? disks.first { $0.name == target }
     }
 
+    /// One line for a person reading a failure: who answered, its interfaces and its disks.
+    public var summary: String {
+        let nics = interfaces.map { "\($0.name) \($0.mac) \($0.up ? "up" : "down") [\($0.addresses.joined(separator: ", "))]" }
+        let disks = disks.map { d in
+            "\(d.serial ?? d.name): \(d.filesystem.map { "\($0)" } ?? "no filesystem"), "
+                + (d.marker.map { "marker \"\($0)\"" } ?? "no marker")
+                + (d.check.map { ", check \($0.result): \($0.detail)" } ?? "")
+        }
+        return "\(hostname) up \(Int(uptimeSeconds)) s; interfaces: \(nics.joined(separator: "; ")); disks: \(disks.isEmpty ? "none" : disks.joined(separator: "; "))"
+    }
+
     /// MAC addresses of all interfaces, lowercase.
     public var macs: [String] { interfaces.map { $0.mac.lowercased() } }
 }
