@@ -43,4 +43,28 @@ struct HeartbeatMonitorTests {
         }
         #expect(reason.hasSuffix("its QEMU process is stopped (state T)"))
     }
+
+    /// A prober's thread runs at a real-time priority (SCHED_RR), so a saturated CPU does not
+    /// make it miss rounds; without the right to, the service is told why.
+    @Test func probersRunAtARealtimePriority() async throws {
+        let responder = try LoopbackResponder(address: "127.0.0.1", spoofFrom: "127.0.0.2")
+        defer { responder.stop() }
+        let monitor = HeartbeatMonitor(settings: HeartbeatSettings(intervalMs: nil, timeoutMs: nil, threshold: nil),
+                                       port: responder.port, scheduling: ScriptedScheduling()) { _ in }
+        defer { monitor.stopAll() }
+        try monitor.update([HeartbeatTarget(processor: "rtprobe", addresses: [.init(vlan: "back", ip: "127.0.0.1")])])
+        try await waitUntil("rtprobe answered its first heartbeats", within: .seconds(5)) { monitor.armed.contains("rtprobe") }
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").compactMap(Int32.init)
+        let prober = try #require(threads.first { tid in
+            (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?.hasPrefix("hb rtprobe") == true
+        }, "the prober's thread is named after its processor: \(threads.map { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) ?? "?" })")
+        if geteuid() == 0 {
+            #expect(sched_getscheduler(prober) == SCHED_RR, "policy of thread \(prober)")
+            var parameters = sched_param()
+            #expect(sched_getparam(prober, &parameters) == 0 && parameters.sched_priority == ThreadPriority.realtime)
+        } else {
+            #expect(sched_getscheduler(prober) == SCHED_OTHER)
+            #expect(ThreadPriority.failureNotReported() != nil, "the service can say why")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import AgentProtocol
+import CProcessWatch
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -72,6 +73,9 @@ final class HeartbeatProber: @unchecked Sendable {
     private var isStopped: Bool { stopped.withLock { $0 } }
 
     private func run() {
+        // Named for `top -H` and /proc (the kernel keeps 15 bytes); Foundation does not pass it on.
+        _ = vp_set_thread_name("hb \(processor)")
+        ThreadPriority.raiseCurrentThreadToRealtime()
         let clock = ContinuousClock()
         var due = clock.now
         var round: UInt64 = 0

@@ -273,6 +273,10 @@ public final class FailoverService: Sendable {
         let sources = Set(try store.unfinishedFailovers().map(\.source))
         let targets = view.heartbeatTargets(excluding: sources)
         try monitor.update(targets)
+        if let why = ThreadPriority.failureNotReported() {
+            logger.warning("heartbeats run at normal priority: under CPU saturation a hung processor is declared later",
+                           metadata: ["cause": "\(why)"])
+        }
         let local = targets.map(\.processor).filter { name in
             view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
         }
