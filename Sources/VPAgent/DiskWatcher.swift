@@ -40,6 +40,10 @@ final class DiskWatcher: @unchecked Sendable {
         var marker: String?
         var filesystem: ExtSuperblock.Kind?
         var check: FilesystemCheck?
+        /// Why the disk could not be looked at yet (its device unreadable, its mount failed):
+        /// looked at again at every scan. Seen on TCG guests: a hot-plugged disk's device
+        /// answered ENXIO at first; with one look only, a moved disk was never mounted.
+        var notYet: String?
     }
     /// Every disk seen, by kernel name.
     private let snapshot = Mutex<[String: Contents]>([:])
@@ -97,14 +101,18 @@ final class DiskWatcher: @unchecked Sendable {
     private func scan() {
         let present = Set(Self.diskNames())
         let known = snapshot.withLock { Set($0.keys) }
-        for name in present.subtracting(known).sorted() { attach(name) }
+        let retry = snapshot.withLock { $0.filter { $0.value.notYet != nil }.keys }
+        for name in present.subtracting(known).union(present.intersection(retry)).sorted() { attach(name) }
         for name in known.subtracting(present).sorted() { detach(name) }
     }
 
     private func attach(_ name: String) {
         let device = "/dev/\(name)"
         guard FileManager.default.fileExists(atPath: device) else { return }   // next scan
+        let before = snapshot.withLock { $0[name]?.notYet }
         var contents = Contents()
+        /// A disk looked at again says so only when what it says changes.
+        func log(_ line: String) { if line != before { VPAgent.log(line) } }
         switch Self.probe(device) {
         case .ext(let superblock):
             contents.filesystem = superblock.kind
@@ -117,14 +125,16 @@ final class DiskWatcher: @unchecked Sendable {
                 contents.check = check
                 log("disk \(name) appeared (\(Self.size(of: name)) bytes): \(Failure.checkFailed(name, check))")
             } catch {
-                log("disk \(name) appeared (\(Self.size(of: name)) bytes), cannot mount: \(error)")
+                contents.notYet = "disk \(name) appeared (\(Self.size(of: name)) bytes), cannot mount: \(error); trying again"
+                log(contents.notYet!)
             }
         case .blank:
             log("disk \(name) appeared (\(Self.size(of: name)) bytes), blank")
         case .other:
             log("disk \(name) appeared (\(Self.size(of: name)) bytes), not ext2/3/4: left alone")
         case .unreadable(let cause):
-            log("disk \(name) appeared (\(Self.size(of: name)) bytes), unreadable: \(cause)")
+            contents.notYet = "disk \(name) appeared (\(Self.size(of: name)) bytes), unreadable: \(cause); trying again"
+            log(contents.notYet!)
         }
         snapshot.withLock { $0[name] = contents }
     }

@@ -174,7 +174,13 @@ final class BenchPlatform: @unchecked Sendable {
         _ = try? await engine.destroy(cause: "bench failover")
     }
 
-    struct Trial { var declaredMs: Double; var answeredMs: Double; var source: String; var failed: String }
+    struct Trial {
+        var declaredMs: Double; var answeredMs: Double; var source: String; var failed: String
+        /// From the journal: how long each step of the move took after the one before (declared
+        /// first), in the order of `Trial.steps`; a step not found is left out.
+        var stepMs: [String: Double] = [:]
+        static let steps: [FailoverStep] = [.standbyChosen, .fenced, .attached, .announced, .answered]
+    }
 
     /// Fails `person`'s carrier with `signal` and waits until it answers on its new processor.
     func trial(signal: Int32, of person: String = "svc") async throws -> Trial {
@@ -187,12 +193,20 @@ final class BenchPlatform: @unchecked Sendable {
         while true {
             if let move = try store.failovers().last(where: { ($0.id ?? 0) > before && $0.personality == person }), let id = move.id,
                move.step >= .answered {
-                let answered = try store.events(limit: 200).last { $0.kind == .step && $0.personality == person && $0.detail.hasPrefix("answered") && $0.time >= move.declaredAt }
-                let answeredAt = answered?.time ?? move.updatedAt
+                let steps = try store.events(limit: 200).filter { $0.kind == .step && $0.personality == person && $0.time >= move.declaredAt }
+                func stepAt(_ step: FailoverStep) -> Date? { steps.last { $0.detail.hasPrefix("\(step.rawValue):") }?.time }
+                let answeredAt = stepAt(.answered) ?? move.updatedAt
+                var stepMs: [String: Double] = [:]
+                var previous = move.declaredAt
+                for step in Trial.steps {
+                    guard let at = stepAt(step) else { continue }
+                    stepMs[step.rawValue] = at.timeIntervalSince(previous) * 1000
+                    previous = at
+                }
                 while try store.failover(id: id)?.step != .done { try await Task.sleep(for: .milliseconds(20)) }
                 return Trial(declaredMs: move.declaredAt.timeIntervalSince(failedAt) * 1000,
                              answeredMs: answeredAt.timeIntervalSince(move.declaredAt) * 1000,
-                             source: String(move.reason.prefix { $0 != ":" }), failed: carrier)
+                             source: String(move.reason.prefix { $0 != ":" }), failed: carrier, stepMs: stepMs)
             }
             guard ContinuousClock.now < deadline else { throw ValidationError("\(person) was not moved off \(carrier) within 120 s") }
             try await Task.sleep(for: .milliseconds(10))

@@ -30,6 +30,8 @@ struct ChurnBench {
         var falseDeclarations: [String]
         var sigstopToDeclaredMs: Timings
         var declaredToAnsweringHotMs: Timings
+        /// Each step of those moves, after the one before (where the time of a move goes).
+        var stepMs: [String: Timings]
     }
 
     static func definition(image: String?) -> String {
@@ -70,7 +72,8 @@ struct ChurnBench {
         let churn = Task { try await Self.churn(image: image, until: end) }
         defer { churn.cancel() }
         var result = Result(minutes: minutes, burners: burners.processes.count, churnCycles: 0, churnFailures: [],
-                            falseDeclarations: [], sigstopToDeclaredMs: Timings(samples: []), declaredToAnsweringHotMs: Timings(samples: []))
+                            falseDeclarations: [], sigstopToDeclaredMs: Timings(samples: []), declaredToAnsweringHotMs: Timings(samples: []),
+                            stepMs: [:])
         var trials = Set<Int64>() // the moves this bench caused (SIGSTOP trials)
         var trial = 0
         // A quiet stretch between trials: declarations there can only be false ones.
@@ -85,6 +88,7 @@ struct ChurnBench {
             }
             result.sigstopToDeclaredMs.samples.append(t.declaredMs)
             result.declaredToAnsweringHotMs.samples.append(t.answeredMs)
+            for (step, ms) in t.stepMs { result.stepMs[step, default: Timings(samples: [])].samples.append(ms) }
             Progress.say("SIGSTOP trial \(trial) (\(person) on \(t.failed)): declared \(fmtMs(t.declaredMs)) ms (\(t.source)), answering on the hot standby \(fmtMs(t.answeredMs)) ms later")
             try await bench.repairAndWait(t.failed, within: .seconds(300))
         }
@@ -159,6 +163,10 @@ struct ChurnBench {
                   fmtMs(r.sigstopToDeclaredMs.p99), "≤ 500 ms")
         table.add("declared → answering, hot standby", "\(r.declaredToAnsweringHotMs.samples.count)",
                   fmtMs(r.declaredToAnsweringHotMs.median), fmtMs(r.declaredToAnsweringHotMs.p99), "≤ 1000 ms")
+        for step in BenchPlatform.Trial.steps.map(\.rawValue) {
+            guard let t = r.stepMs[step] else { continue }
+            table.add("  of which → \(step)", "\(t.samples.count)", fmtMs(t.median), fmtMs(t.p99), "")
+        }
         print(table.render())
     }
 }
