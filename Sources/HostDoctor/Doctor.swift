@@ -79,6 +79,7 @@ public struct Doctor: Sendable {
 
         report.checks.append(nftablesCheck())
         report.checks.append(imageCheck())
+        if uri.hasPrefix("qemu:///") { report.checks.append(ProcessorCPUWeight.checkLocalHost()) }
         return report
     }
 
