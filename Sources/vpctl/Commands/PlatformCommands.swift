@@ -12,7 +12,8 @@ struct PlatformOptions: ParsableArguments {
     @Option(help: "State store (SQLite); default /var/lib/virtualplatform/<platform>/state/state.sqlite (or state.sqlite beside it, if made before).")
     var state: String?
 
-    func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state) }
+    /// A relative --state is taken from the current directory (the store keeps the path it is given).
+    func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state.map { URL(fileURLWithPath: $0).path }) }
 }
 
 struct PlanEntry: Encodable {
