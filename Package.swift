@@ -27,8 +27,11 @@ let package = Package(
         .target(name: "Libvirt", dependencies: ["CLibvirt"]),
         // XML documents for libvirt objects, built with an XML builder.
         .target(name: "LibvirtXML"),
+        // Running programs (posix_spawn, argument arrays, never a shell) and Duration → milliseconds:
+        // Glibc only, so that the in-guest agent can use it too.
+        .target(name: "SystemSupport"),
         // Wire formats shared by the controller and the in-guest agent.
-        .target(name: "AgentProtocol"),
+        .target(name: "AgentProtocol", dependencies: ["SystemSupport"]),
         // Controller-side client of the agent: HTTP report and heartbeat probe.
         .target(name: "AgentClient", dependencies: ["AgentProtocol"]),
         // The in-guest agent (runs inside every processor).
@@ -36,15 +39,16 @@ let package = Package(
             name: "VPAgent",
             dependencies: [
                 "AgentProtocol",
+                "SystemSupport",
                 // FlyingSocks only: FlyingFox's HTTP server links FoundationNetworking (libcurl),
                 // which a --static-swift-stdlib guest binary cannot carry.
                 .product(name: "FlyingSocks", package: "FlyingFox"),
             ]
         ),
         // Builds the bootable processor image (kernel + initramfs + agent).
-        .target(name: "ProcessorImage", dependencies: ["AgentProtocol"]),
+        .target(name: "ProcessorImage", dependencies: ["AgentProtocol", "SystemSupport"]),
         // Host checks behind `vpctl doctor`.
-        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane"]),
+        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane", "SystemSupport"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
         .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
         // libFuzzer target for the loader and validator (scripts/fuzz.sh builds it with -sanitize=fuzzer in
@@ -53,7 +57,7 @@ let package = Package(
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
         // Plans and applies the difference between the desired state and libvirt.
-        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformRender"]),
+        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformRender", "SystemSupport"]),
         // The controller's memory: bindings, allocations, journal (embedded SQLite via GRDB).
         .target(
             name: "StateStore",
@@ -72,23 +76,23 @@ let package = Package(
         .target(
             name: "Failover",
             dependencies: ["AgentProtocol", "CProcessWatch", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
-                           "Reconciler", "StateStore", "ServiceControl", .product(name: "Logging", package: "swift-log")]
+                           "Reconciler", "StateStore", "ServiceControl", "SystemSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // Service IPs, pure: Maglev lookup tables and per-client ordered address lists (reference 003).
-        .target(name: "ServiceBalancing"),
+        .target(name: "ServiceBalancing", dependencies: ["PlatformModel"]),
         // The host's nftables through libnftables' JSON interface (loaded at run time).
         .target(name: "NFTables"),
         // The kernel data plane of service IPs: the platform's nftables table, conntrack.
-        .target(name: "ServiceDataPlane", dependencies: ["NFTables"]),
+        .target(name: "ServiceDataPlane", dependencies: ["NFTables", "PlatformModel", "SystemSupport"]),
         // Service IPs of a platform: members, health, Maglev tables, ordered address lists, and
         // keeping the data plane in step with them.
         .target(
             name: "ServiceControl",
-            dependencies: ["PlatformModel", "PlatformRender", "StateStore", "ServiceBalancing", "ServiceDataPlane"]
+            dependencies: ["PlatformModel", "PlatformRender", "StateStore", "ServiceBalancing", "ServiceDataPlane", "SystemSupport"]
         ),
         // Test networks: client namespaces routed through the host, and a load client that sends
         // requests from many source addresses (end-to-end tests and benchmarks).
-        .target(name: "NetLab"),
+        .target(name: "NetLab", dependencies: ["SystemSupport"]),
         // The fault matrix's checks, pure: double carriers in sampled domains, disk markers,
         // false declarations, silences of a service, a run's verdict.
         .target(name: "FaultCheck"),
@@ -130,7 +134,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "TestSupport",
+                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemSupport
 #endif
 
 /// Sends one heartbeat to an agent address and waits for its reply. Blocking; for checks, tests
@@ -33,7 +34,7 @@ public enum HeartbeatProbe {
         var buffer = [UInt8](repeating: 0, count: 64)
         while ContinuousClock.now < deadline {
             let left = deadline - ContinuousClock.now
-            let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            let ms = max(1, left.pollTimeout)
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&pfd, 1, ms) > 0 else { continue }
             let n = recv(fd, &buffer, buffer.count, 0)

@@ -1,6 +1,7 @@
 import Foundation
 import Libvirt
 import ProcessorImage
+import SystemSupport
 
 /// One line of `vpctl doctor`.
 public struct DoctorCheck: Codable, Sendable, Equatable {
@@ -136,16 +137,12 @@ public struct Doctor: Sendable {
     }
 
     private func run(_ program: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        do {
+            let ran = try ProgramRunner.runForStatus(program, arguments)
+            return (ran.status.exitCode ?? -1, ran.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        } catch {
+            return (-1, "\(error)")
+        }
     }
 }
 

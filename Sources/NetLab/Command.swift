@@ -1,6 +1,8 @@
 import Foundation
+import SystemSupport
 
-/// Runs a host program with an argument array (never through a shell) and returns its output.
+/// Host programs for the test networks, through `ProgramRunner`; `start` hands back a Foundation
+/// `Process` because the benchmarks that start load servers stop them through it.
 public enum Command {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -8,24 +10,11 @@ public enum Command {
 
     @discardableResult
     public static func run(_ tool: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try locate(tool))
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes concurrently so neither can fill up and stall the child.
-        nonisolated(unsafe) var errData = Data()
-        let errRead = DispatchSemaphore(value: 0)
-        Thread { errData = err.fileHandleForReading.readDataToEndOfFile(); errRead.signal() }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errRead.wait()
-        if process.terminationStatus != 0 && !allowFailure {
-            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+        let ran = try ProgramRunner.runForStatus(try locate(tool), arguments, separateErrors: true)
+        if !ran.status.succeeded && !allowFailure {
+            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(ran.status)): \(ran.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return String(decoding: outData, as: UTF8.self)
+        return ran.output
     }
 
     /// Starts a long-running program; the caller stops it.
@@ -40,11 +29,7 @@ public enum Command {
     }
 
     static func locate(_ tool: String) throws -> String {
-        if tool.hasPrefix("/") { return tool }
-        for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"] {
-            let path = "\(dir)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw Failure(description: "\(tool) is not installed")
+        guard let path = ProgramRunner.locate(tool) else { throw Failure(description: "\(tool) is not installed") }
+        return path
     }
 }

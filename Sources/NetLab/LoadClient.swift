@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import SystemSupport
 #endif
 
 /// One request to a service and what came of it.
@@ -51,7 +52,7 @@ public enum LoadClient {
                     while ContinuousClock.now < deadline {
                         local.append(request(from: mine[i % mine.count], to: target, port: port, l4: .tcp, timeout: timeout))
                         i += 1
-                        Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18 + Double(pause.components.seconds))
+                        Thread.sleep(forTimeInterval: pause.seconds)
                     }
                     results.withLock { $0 += local }
                 } catch { failures.withLock { $0.append("\(error)") } }
@@ -93,8 +94,7 @@ public enum LoadClient {
         let clock = ContinuousClock.now
         var outcome = RequestOutcome(source: source, startedAt: started, milliseconds: 0)
         do {
-            let reply = try exchange(from: source, to: target, port: port, l4: l4, timeoutMs: Int32(timeout.components.seconds * 1000
-                + timeout.components.attoseconds / 1_000_000_000_000_000))
+            let reply = try exchange(from: source, to: target, port: port, l4: l4, timeoutMs: timeout.pollTimeout)
             let line = reply.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
             let words = line.split(separator: " ")
             if words.count == 2 {
@@ -107,7 +107,7 @@ public enum LoadClient {
             outcome.error = "\(error)"
         }
         let elapsed = ContinuousClock.now - clock
-        outcome.milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        outcome.milliseconds = elapsed.milliseconds
         return outcome
     }
 
@@ -123,7 +123,7 @@ public enum LoadClient {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMs))
         func wait(_ events: Int16) throws {
             let left = deadline - ContinuousClock.now
-            let ms = Int32(max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            let ms = left.pollTimeout
             var p = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&p, 1, ms)
             if n == 0 { throw LoadError("timeout") }

@@ -58,7 +58,7 @@ public final class PlatformEngine: @unchecked Sendable {
         }
         for host in p.hosts {
             if host.uri.hasPrefix("test:") { types[host.name] = "test"; continue }
-            if let type = host.domainType, type != "auto" { types[host.name] = type; continue }
+            if let type = host.domainTypeChoice, type != .auto { types[host.name] = type.rawValue; continue }
             types[host.name] = try await DomainTypeProbe.resolve(connections[host.name]!, kernel: image.kernelPath)
         }
         let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot, failed: failed)

@@ -23,26 +23,34 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
     private func hex(_ b: UInt8) -> String { let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }
 }
 
-/// An IPv4 address.
+/// An IPv4 address; compares numerically (10.0.0.2 < 10.0.0.12), unlike the dotted text, so it
+/// also serves as an ordering key.
 public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The address as a 32-bit number in network order of significance (first octet highest).
     public let value: UInt32
 
     public init(_ value: UInt32) { self.value = value }
 
-    public init?(_ text: String) {
+    /// Parses a dotted quad such as `10.0.1.20`; nil unless the text is exactly four decimal
+    /// octets 0–255. Leading zeros are rejected ("010" is octal to some parsers, decimal to others).
+    public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
-        var v: UInt32 = 0
+        var value: UInt32 = 0
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part),
-                  part == "0" || !part.hasPrefix("0") else { return nil }
-            v = v << 8 | UInt32(octet)
+            guard (1...3).contains(part.utf8.count),
+                  part.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                  part.utf8.count == 1 || part.utf8.first != UInt8(ascii: "0"),
+                  let octet = UInt32(part), octet <= 255
+            else { return nil }
+            value = value << 8 | octet
         }
-        value = v
+        self.value = value
     }
 
+    /// The dotted-quad form.
     public var description: String {
-        [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xff) }.joined(separator: ".")
+        "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
     }
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 }

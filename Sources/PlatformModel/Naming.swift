@@ -9,12 +9,8 @@ public enum Naming {
         vlan.bridge ?? "vp\(stableHex(platform, digits: 4))-\(vlan.id)"
     }
 
-    /// FNV-1a: the same input gives the same digits on every machine and every run.
-    public static func stableHash(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return hash
-    }
+    /// FNV-1a (`StableHash.fnv1a`): the same input gives the same digits on every machine and every run.
+    public static func stableHash(_ text: String) -> UInt64 { StableHash.fnv1a(text) }
 
     static func stableHex(_ text: String, digits: Int) -> String {
         let hex = String(stableHash(text), radix: 16)

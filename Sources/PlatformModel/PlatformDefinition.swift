@@ -29,7 +29,7 @@ public struct HostDef: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case name, uri, domainType, switchType = "switch" }
 
-    public var isOpenVSwitch: Bool { switchType == "openvswitch" }
+    public var isOpenVSwitch: Bool { switchKind == .openvswitch }
 }
 
 public struct ProcessorPoolDef: Codable, Sendable, Equatable {

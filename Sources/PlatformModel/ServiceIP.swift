@@ -19,7 +19,7 @@ extension PlatformDefinition {
     /// VLANs that carry service backends and are not routed by the administrator: the host
     /// routes them for service traffic only (the platform's nftables table lets nothing else cross).
     public var serviceRoutedVLANs: Set<String> {
-        let routed = Set(vlans.filter { $0.mode == "routed" }.map(\.name))
+        let routed = Set(vlans.filter { $0.vlanMode == .routed }.map(\.name))
         return Set((services ?? []).compactMap { $0.backendVLAN(in: self) }).subtracting(routed)
     }
 }

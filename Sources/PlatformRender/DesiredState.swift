@@ -74,7 +74,7 @@ public enum Renderer {
                 }
                 let spec = NetworkSpec(name: name, uuid: StableUUID.make("network", p.platform, host.name, name),
                                        bridge: Naming.bridge(platform: p.platform, vlan: vlan),
-                                       mode: vlan.mode == "routed" ? .routed : serviceRouted.contains(vlan.name) ? .open : .isolated,
+                                       mode: vlan.vlanMode == .routed ? .routed : serviceRouted.contains(vlan.name) ? .open : .isolated,
                                        address: gateway, prefix: subnet.prefix, hosts: hosts,
                                        vlanTag: vlan.id, openVSwitch: host.isOpenVSwitch)
                 networks.append(.init(host: host.name, vlan: vlan.name, spec: spec))
@@ -92,8 +92,7 @@ public enum Renderer {
         }
 
         let personalityOf = Dictionary(bindings.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
-        let standbyMode = p.standby?.mode ?? "hot"
-        var hotLeft = standbyMode == "hot" ? (p.standby?.count ?? Int.max) : 0
+        var hotLeft = p.standbyMode == .hot ? (p.standby?.count ?? Int.max) : 0
         var processors: [DesiredState.Processor] = []
         for proc in p.processors.members {
             let isFailed = failed.contains(proc.name)

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// Runs host programs (ldd, strip, gzip, sha256sum) with argument arrays, never through a shell.
 enum HostTools {
@@ -7,42 +8,22 @@ enum HostTools {
     /// files (then only stderr is captured).
     @discardableResult
     static func run(_ arguments: [String], stdinPath: String? = nil, stdoutPath: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        var files: [FileHandle] = []
-        defer { for file in files { try? file.close() } }
-        if let stdinPath {
-            guard let input = FileHandle(forReadingAtPath: stdinPath) else {
-                throw ProcessorImageError.unreadable(path: stdinPath, cause: "cannot open")
-            }
-            files.append(input)
-            process.standardInput = input
-        } else {
-            process.standardInput = FileHandle.nullDevice
+        if let stdinPath, !FileManager.default.isReadableFile(atPath: stdinPath) {
+            throw ProcessorImageError.unreadable(path: stdinPath, cause: "cannot open")
         }
-        if let stdoutPath {
-            guard FileManager.default.createFile(atPath: stdoutPath, contents: nil),
-                  let out = FileHandle(forWritingAtPath: stdoutPath) else {
-                throw ProcessorImageError.writeFailed(path: stdoutPath, cause: "cannot create file")
-            }
-            files.append(out)
-            process.standardOutput = out
+        guard let tool = ProgramRunner.locate(arguments[0]) else {
+            throw ProcessorImageError.toolFailed(command: arguments, status: -1, output: "\(arguments[0]) is not installed")
         }
-        do { try process.run() } catch {
-            throw ProcessorImageError.toolFailed(command: arguments, status: -1, output: error.localizedDescription)
+        let ran: ProgramRunner.Outcome
+        do {
+            ran = try ProgramRunner.runForStatus(tool, Array(arguments.dropFirst()), stdinPath: stdinPath, stdoutPath: stdoutPath)
+        } catch {
+            throw ProcessorImageError.toolFailed(command: arguments, status: -1, output: "\(error)")
         }
-        // One pipe only, read to its end before waiting: the child can never stall on a full pipe.
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw ProcessorImageError.toolFailed(command: arguments, status: process.terminationStatus, output: text)
+        guard ran.status.succeeded else {
+            throw ProcessorImageError.toolFailed(command: arguments, status: ran.status.exitCode ?? -1, output: ran.output)
         }
-        return text
+        return ran.output
     }
 
     /// SHA-256 of a file, hex.

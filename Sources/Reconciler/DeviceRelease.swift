@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
+import SystemSupport
 #endif
 
 /// A device unplugged from a running guest is gone only once the guest has let it go (ACPI
@@ -43,7 +44,7 @@ enum DeviceRelease {
         let end = ContinuousClock.now + deadline
         while try stillThere() {
             guard ContinuousClock.now < end else { return false }
-            Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+            Thread.sleep(forTimeInterval: interval.seconds)
         }
         return true
     }

@@ -2,7 +2,7 @@
 /// (reference 003, "Ordering lists of service addresses", FIG. 22 and FIG. 24).
 ///
 /// Generic over the address type so that the ordering can be checked against the reference's
-/// worked example, which uses symbolic addresses; the controller uses `IPv4Key`.
+/// worked example, which uses symbolic addresses; the controller uses `IPv4Address`.
 public struct CandidateAddress<Address: Comparable & Sendable>: Sendable {
     /// The service address.
     public var address: Address

@@ -1,3 +1,5 @@
+import PlatformModel
+
 /// The "Populate" procedure of Maglev hashing (Eisenbud et al., NSDI 2016, §3.4, Pseudocode 1),
 /// extended with weights.
 ///
@@ -27,8 +29,8 @@ func populateMaglevEntries(backends: [MaglevBackend], size: Int) -> [Int32] {
 /// A backend's preference list over `size` slots, as the paper derives it from the name:
 /// `offset = h1(name) mod M`, `skip = h2(name) mod (M − 1) + 1`.
 func maglevPermutation(name: String, size: Int) -> (offset: Int, skip: Int) {
-    let offset = StableHash.hash(name, seed: StableHash.offsetSeed) % UInt64(size)
-    let skip = StableHash.hash(name, seed: StableHash.skipSeed) % UInt64(size - 1) + 1
+    let offset = StableHash.seeded(name, seed: MaglevSeed.offset) % UInt64(size)
+    let skip = StableHash.seeded(name, seed: MaglevSeed.skip) % UInt64(size - 1) + 1
     return (Int(offset), Int(skip))
 }
 

@@ -1,3 +1,5 @@
+import PlatformModel
+
 /// A Maglev lookup table: `size` slots, each owned by one backend, built so that every backend
 /// owns an almost equal (or weight-proportional) number of slots and a change of the backend set
 /// moves few slots (Eisenbud et al., "Maglev: A Fast and Reliable Software Network Load Balancer",

@@ -36,8 +36,8 @@ public enum AddressLists {
         let clientPersonality = health.carriers.first { $0.value == client }?.key
         let clientVLANs = Set(p.personalities.first { $0.name == clientPersonality }?.nics.map(\.vlan) ?? [])
         let priorities = service.networkPriority ?? [:]
-        var candidates: [CandidateAddress<IPv4Key>] = []
-        var info: [IPv4Key: OrderedAddress] = [:]
+        var candidates: [CandidateAddress<IPv4Address>] = []
+        var info: [IPv4Address: OrderedAddress] = [:]
         var excluded: [String: String] = [:]
         let backendVLAN = service.backendVLAN(in: p)
         for member in service.members {
@@ -45,7 +45,7 @@ public enum AddressLists {
             let backend = backendVLAN.flatMap { allocations[NICAllocation.key(personality: member, vlan: $0)]?.ip }
             let memberReason = health.reason(service: service.name, member: member, backend: backend)
             for nic in person.nics {
-                guard let ip = allocations[NICAllocation.key(personality: member, vlan: nic.vlan)]?.ip, let key = IPv4Key(ip) else { continue }
+                guard let ip = allocations[NICAllocation.key(personality: member, vlan: nic.vlan)]?.ip, let key = IPv4Address(ip) else { continue }
                 if let why = memberReason { excluded[ip] = "\(member): \(why)"; continue }
                 let local = member == clientPersonality
                 guard local || clientVLANs.contains(nic.vlan) else {

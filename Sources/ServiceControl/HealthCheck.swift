@@ -1,6 +1,7 @@
 import Foundation
 import PlatformModel
 import StateStore
+import SystemSupport
 
 /// A service's health check with the definition's defaults filled in (`ServiceHealthCheckDef`).
 public struct HealthCheckSpec: Sendable, Equatable {
@@ -17,7 +18,7 @@ public struct HealthCheckSpec: Sendable, Equatable {
 
     /// `check` must have passed the validator.
     public init(_ check: ServiceHealthCheckDef, servicePort: Int) {
-        kind = check.type == "http"
+        kind = check.kind == .http
             ? .http(path: check.path ?? ServiceHealthCheckDef.defaultPath,
                     expectStatus: check.expectStatus ?? ServiceHealthCheckDef.defaultExpectStatus)
             : .tcp
@@ -34,8 +35,7 @@ public struct HealthCheckSpec: Sendable, Equatable {
         case .tcp: "TCP connect to port \(port)"
         case .http(let path, let status): "GET \(path) on port \(port), expecting \(status)"
         }
-        let ms = { (d: Duration) in d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
-        return "\(what), every \(ms(interval)) ms (timeout \(ms(timeout)) ms), rise \(rise), fall \(fall)"
+        return "\(what), every \(Int(interval.milliseconds)) ms (timeout \(Int(timeout.milliseconds)) ms), rise \(rise), fall \(fall)"
     }
 
     /// What is checked at `address`, for people.
@@ -134,8 +134,7 @@ public final class HealthCheckRunner: @unchecked Sendable {
             condition.unlock()
             if stop { return }
             if let row = check.record(result, at: Date()) { report(row) }
-            let next = started.addingTimeInterval(Double(check.spec.interval.components.seconds)
-                                                  + Double(check.spec.interval.components.attoseconds) / 1e18)
+            let next = started.addingTimeInterval(check.spec.interval.seconds)
             condition.lock()
             while !stopped, Date() < next { _ = condition.wait(until: next) }
             let done = stopped

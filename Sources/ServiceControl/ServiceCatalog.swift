@@ -86,7 +86,7 @@ public struct ServiceCatalog: Sendable {
         }
         return ServiceRuleset.Service(
             name: e.name, chain: e.chain, address: e.definition.address, port: e.definition.port,
-            l4: e.definition.protocolName == "udp" ? .udp : .tcp, hashSourcePort: e.definition.hashSourcePort ?? false,
+            l4: e.definition.transport == .udp ? .udp : .tcp, hashSourcePort: e.definition.hashSourcePort ?? false,
             seed: e.seed, backends: e.members.map(\.backend), primary: primary, healthy: names.map { up.contains($0) },
             fallback: fallback)
     }

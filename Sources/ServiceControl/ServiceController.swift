@@ -2,6 +2,7 @@ import Foundation
 import PlatformModel
 import ServiceDataPlane
 import StateStore
+import SystemSupport
 
 /// Keeps the platform's nftables table in step with its services and their health. One per
 /// process that changes health (`vpctl apply`, `vpctl serve`, a planned move).
@@ -85,7 +86,7 @@ public final class ServiceController: @unchecked Sendable {
                 try dataPlane.switchMembers(table: catalog.table, from: before, to: rules)
                 return Date()
             }
-            let switchMs = Self.ms(ContinuousClock.now - started)
+            let switchMs = (ContinuousClock.now - started).milliseconds
             let serving = { (r: ServiceRuleset.Service) in Set(r.shares.filter { $0.value > 0 }.map(\.key)) }
             let left = serving(before).subtracting(serving(rules)), joined = serving(rules).subtracting(serving(before))
             for backend in left.sorted() {
@@ -97,7 +98,7 @@ public final class ServiceController: @unchecked Sendable {
                 // Only now: had anything above failed, the next sync does it all again (every step repeats safely).
                 installed[entry.name] = rules
             }
-            let refreshMs = Self.ms(ContinuousClock.now - refreshStart)
+            let refreshMs = (ContinuousClock.now - refreshStart).milliseconds
             changed.append(entry.name)
             let names = { (backends: Set<String>) in
                 entry.members.filter { backends.contains($0.backend) }.map { "\($0.personality) (\($0.backend))" }.joined(separator: ", ")
@@ -150,10 +151,9 @@ public final class ServiceController: @unchecked Sendable {
         return result
     }
 
-    static func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
     private func flow(_ entry: ServiceCatalog.Entry, _ backend: String) -> Conntrack.Flow {
-        Conntrack.Flow(service: entry.definition.address, port: entry.definition.port, l4: entry.definition.protocolName,
+        Conntrack.Flow(service: entry.definition.address, port: entry.definition.port, l4: entry.definition.transport.rawValue,
                        backend: backend)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import SystemSupport
 #endif
 
 /// The health check's I/O: a TCP connection to the member's backend address (and for `http`,
@@ -47,7 +48,7 @@ public struct SocketHealthProbe: HealthProbe {
         while true {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return false }
-            let ms = Int32(max(1, (Double(left.components.seconds) * 1000 + Double(left.components.attoseconds) / 1e15).rounded(.up)))
+            let ms = max(1, left.pollTimeout)
             var pfd = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&pfd, 1, ms)
             if n > 0 { return true }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// The kernel's connection tracking for service flows, through the `conntrack` tool (Debian
 /// package `conntrack`; arguments passed as an array, never through a shell).
@@ -39,17 +40,8 @@ public enum Conntrack {
         guard let tool = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw ConntrackError("the conntrack tool is not installed (Debian package 'conntrack'; scripts/bootstrap-host.sh installs it)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let ran = try ProgramRunner.runForStatus(tool, arguments, separateErrors: true)
+        return (ran.status.exitCode ?? -1, ran.output, ran.errors)
     }
 }
 

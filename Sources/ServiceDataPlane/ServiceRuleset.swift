@@ -1,3 +1,5 @@
+import PlatformModel
+
 /// What the kernel must do for a platform's service IPs: the desired content of the platform's
 /// nftables table. Plain values; `NFTRuleset` turns them into nftables commands.
 public struct ServiceRuleset: Sendable, Equatable {
@@ -83,9 +85,7 @@ public struct ServiceRuleset: Sendable, Equatable {
     public static func identifier(_ prefix: String, _ name: String) -> String {
         let clean = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
         guard clean != name else { return prefix + name }
-        var h: UInt32 = 2166136261
-        for b in name.utf8 { h = (h ^ UInt32(b)) &* 16777619 }
-        return prefix + clean + "_" + String(h & 0xffff, radix: 16)
+        return prefix + clean + "_" + String(StableHash.fnv1a(name) & 0xffff, radix: 16)
     }
 
     public static func tableName(platform: String) -> String { identifier("vp_", platform) }

@@ -2,6 +2,7 @@ import AgentProtocol
 import Dispatch
 import FoundationEssentials
 import Glibc
+import SystemSupport
 import Synchronization
 
 /// Notices data disks as they appear (polls /sys/block every 250 ms for vd* and sd*): checks an
@@ -142,7 +143,7 @@ final class DiskWatcher: @unchecked Sendable {
     private func detach(_ name: String) {
         log("disk \(name) removed")
         if let mountPoint = mounted.removeValue(forKey: name) {
-            _ = try? Command.run("/bin/umount", ["-l", mountPoint])
+            _ = try? ProgramRunner.run("/bin/umount", ["-l", mountPoint])
         }
         _ = snapshot.withLock { $0.removeValue(forKey: name) }
     }
@@ -169,7 +170,7 @@ final class DiskWatcher: @unchecked Sendable {
     private func mount(_ name: String) throws {
         let mountPoint = "/mnt/\(name)"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        try Command.run("/bin/mount", ["-t", "ext4", "/dev/\(name)", mountPoint])
+        try ProgramRunner.run("/bin/mount", ["-t", "ext4", "/dev/\(name)", mountPoint])
         mounted[name] = mountPoint
     }
 
@@ -185,10 +186,10 @@ final class DiskWatcher: @unchecked Sendable {
         do {
             // Niced: on the guest's one vCPU the check must not starve the heartbeat responder
             // (a processor that just took over a personality would look dead).
-            let (status, output) = try Command.runForStatus(command[0], Array(command.dropFirst()), niceness: 19)
-            let summary = trimmed(output.split(separator: "\n").suffix(3).joined(separator: "; "))
-            guard let code = Command.exitCode(of: status) else {
-                return outcome(nil, .failed, Command.describe(status: status) + (summary.isEmpty ? "" : ": " + summary))
+            let ran = try ProgramRunner.runForStatus(command[0], Array(command.dropFirst()), niceness: 19)
+            let summary = trimmed(ran.output.split(separator: "\n").suffix(3).joined(separator: "; "))
+            guard let code = ran.status.exitCode else {
+                return outcome(nil, .failed, ran.status.description + (summary.isEmpty ? "" : ": " + summary))
             }
             return outcome(code, FilesystemPreparation.result(ofCheckExitStatus: code), summary)
         } catch {
@@ -215,7 +216,7 @@ final class DiskWatcher: @unchecked Sendable {
             case .blank:
                 log("disk \(name): formatting (ext4)")
                 let format = FilesystemPreparation.formatCommand(device: "/dev/\(name)")
-                do { try Command.run(format[0], Array(format.dropFirst())) } catch {
+                do { try ProgramRunner.run(format[0], Array(format.dropFirst())) } catch {
                     throw Failure.failed("cannot format \(name): \(error)")
                 }
                 contents.filesystem = .ext4

@@ -2,6 +2,7 @@ import AgentProtocol
 import Dispatch
 import FoundationEssentials
 import Glibc
+import SystemSupport
 
 /// Brings up every NIC, including hot-plugged ones: polls /sys/class/net every 25 ms (a failover
 /// waits for this), and for each
@@ -45,7 +46,7 @@ final class NetworkWatcher: @unchecked Sendable {
         log("nic \(name) appeared (mac \(mac))")
         known.insert(name)
         do {
-            try Command.run("/bin/ip", ["link", "set", "dev", name, "up"])
+            try ProgramRunner.run("/bin/ip", ["link", "set", "dev", name, "up"])
         } catch {
             log("nic \(name): \(error)")
         }
@@ -62,7 +63,7 @@ final class NetworkWatcher: @unchecked Sendable {
         let pidFile = "/run/udhcpc.\(name).pid"
         Self.stopStaleClient(pidFile: pidFile)
         do {
-            let pid = try Command.start("/bin/udhcpc", [
+            let pid = try ProgramRunner.start("/bin/udhcpc", [
                 "-f", "-i", name, "-s", Self.dhcpScript, "-p", pidFile,
                 "-T", "1", "-t", "3", "-A", "2",
             ]) { [weak self] pid, status in
@@ -79,11 +80,11 @@ final class NetworkWatcher: @unchecked Sendable {
         }
     }
 
-    private func dhcpExited(_ name: String, pid: pid_t, status: Int32) {
+    private func dhcpExited(_ name: String, pid: pid_t, status: WaitStatus) {
         guard clients[name] == pid else { return }   // detached, or already replaced
         clients[name] = nil
         guard known.contains(name) else { return }
-        log("udhcpc on \(name) exited (\(Command.describe(status: status))); restarting it")
+        log("udhcpc on \(name) exited (\(status)); restarting it")
         startDHCP(on: name)
     }
 

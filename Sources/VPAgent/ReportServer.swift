@@ -3,6 +3,7 @@ import Dispatch
 import FlyingSocks
 import FoundationEssentials
 import Glibc
+import SystemSupport
 
 /// The agent's HTTP API on port 7700:
 /// - `GET /healthz` → 200 "ok"
@@ -111,7 +112,7 @@ struct ReportServer: Sendable {
         }
         switch outcome {
         case .success(let rtt):
-            let ms = rtt.map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 }
+            let ms = rtt?.milliseconds
             return Self.json(ProbeResult(address: address, reachable: rtt != nil, rttMilliseconds: ms))
         case .failure(let error):
             // e.g. no route to the address: not reachable, which is an answer, not a fault.

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 import Libvirt
 import NFTables
+import SystemSupport
 import Testing
 
 extension RealDaemon { @Suite struct PortSecurityE2ETests {
@@ -81,7 +82,7 @@ final class BridgeCapture {
         while ContinuousClock.now < deadline, !done(frames) {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let left = deadline - ContinuousClock.now
-            let ms = Int32(max(1, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+            let ms = max(1, left.pollTimeout)
             guard poll(&poller, 1, ms) > 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { frames.append(Array(buffer[..<n])) }

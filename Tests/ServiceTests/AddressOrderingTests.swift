@@ -1,3 +1,4 @@
+import PlatformModel
 import ServiceBalancing
 import Testing
 
@@ -21,7 +22,7 @@ struct AddressOrderingTests {
     /// (5 mod 2 = 1) starts at 12.
     @Test func numericAddressesSortTwoBeforeTwelve() {
         #expect(AddressOrdering.order(workedExample { UInt32($0) }, clientNode: 5) == [1, 9, 3, 7, 12, 2])
-        let ipv4 = AddressOrdering.order(workedExample { IPv4Key("10.0.0.\($0)")! }, clientNode: 5)
+        let ipv4 = AddressOrdering.order(workedExample { IPv4Address("10.0.0.\($0)")! }, clientNode: 5)
         #expect(ipv4.map(\.description) == ["10.0.0.1", "10.0.0.9", "10.0.0.3", "10.0.0.7", "10.0.0.12", "10.0.0.2"])
     }
 

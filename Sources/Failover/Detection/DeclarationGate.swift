@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Decides whether a processor whose heartbeats have all gone silent is declared failed now, or
 /// whether the silence points somewhere else and must last longer first. Killing a healthy
 /// processor is the worst thing a failover controller can do, so a heartbeat-only declaration
@@ -123,5 +125,5 @@ public struct DeclarationGate: Sendable {
         return .declare(reason: "\(silent)\(process)\(context)")
     }
 
-    static func ms(_ d: Duration) -> String { "\(Int((d / .milliseconds(1)).rounded())) ms" }
+    static func ms(_ d: Duration) -> String { "\(Int(d.milliseconds.rounded())) ms" }
 }

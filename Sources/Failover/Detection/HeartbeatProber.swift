@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+import SystemSupport
 #endif
 
 /// Runs one processor's heartbeat rounds on a dedicated thread with its own UDP socket, so
@@ -168,7 +169,7 @@ final class HeartbeatProber: @unchecked Sendable {
     private func receive(until deadline: ContinuousClock.Instant) -> [Reply] {
         let left = deadline - ContinuousClock.now
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, left > .zero ? Int32(max(1, (left.seconds * 1000).rounded(.up))) : 0) > 0 else { return [] }
+        guard poll(&pfd, 1, left > .zero ? max(1, left.pollTimeout) : 0) > 0 else { return [] }
         var replies: [Reply] = []
         var buffer = [UInt8](repeating: 0, count: 64)
         var from = sockaddr_in()
@@ -195,6 +196,3 @@ final class HeartbeatProber: @unchecked Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -4,6 +4,7 @@ import Libvirt
 import PlatformRender
 import Reconciler
 import StateStore
+import SystemSupport
 
 /// A move's target that does not come through: it stays silent, it dies, or an administrator
 /// aborts. Nothing here waits without a bound, and a target is given up only once it is off.

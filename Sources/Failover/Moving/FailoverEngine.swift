@@ -8,6 +8,7 @@ import Reconciler
 import ServiceControl
 import StateStore
 import Synchronization
+import SystemSupport
 
 /// Moves a personality from one processor to another as a journaled state machine. Every call
 /// to `advance` takes the platform lock, re-reads the record from the state store, performs the
@@ -268,8 +269,4 @@ public final class FailoverEngine: Sendable {
         try domain.start()
         try store.record(PlatformEvent(kind: .repair, processor: name, detail: "\(name) is a hot standby again (started with no personality)"))
     }
-}
-
-extension Duration {
-    var milliseconds: Double { seconds * 1000 }
 }

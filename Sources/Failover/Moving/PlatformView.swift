@@ -35,7 +35,7 @@ public struct PlatformView: Sendable {
         let states = try store.processorStates().values
         failed = Set(states.filter { $0.state == .failed }.map(\.processor))
         maintenance = Set(states.filter { $0.state == .maintenance }.map(\.processor))
-        hotStandbys = (p.standby?.mode ?? "hot") == "hot"
+        hotStandbys = p.standbyMode == .hot
         hotStandbyCount = p.standby?.count
         preferSameHost = p.standby?.preferSameHost ?? true
         classOfService = p.failover?.classOfService ?? []

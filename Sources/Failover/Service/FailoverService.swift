@@ -5,6 +5,7 @@ import Logging
 import PlatformModel
 import StateStore
 import Synchronization
+import SystemSupport
 
 /// `vpctl serve`: watches every processor that carries a personality through two independent
 /// detectors (libvirt events, multi-path heartbeats), declares failures, and drives each move to

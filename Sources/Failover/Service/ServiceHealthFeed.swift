@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceControl
 import StateStore
+import SystemSupport
 
 /// Part of `vpctl serve`: hands each service member's backend health to the service tables.
 /// - Heartbeat reachability: every 50 ms, what the destination table knows of each backend
@@ -107,7 +108,7 @@ final class PeriodicThread: @unchecked Sendable {
     private var stopped = false
 
     init(name: String, period: Duration, _ body: @escaping @Sendable () -> Void) {
-        let seconds = Double(period.components.seconds) + Double(period.components.attoseconds) / 1e18
+        let seconds = period.seconds
         let thread = Thread { [self] in
             while true {
                 body()

@@ -1,8 +1,8 @@
-/// Whether `n` is a prime number (trial division; table sizes are small enough for that).
+/// Whether `n` is a prime number (trial division by 6k ± 1; table sizes are small enough for that).
 ///
 /// Why Maglev needs it: with a prime table size every skip in 1..<size is coprime to the size,
 /// so each backend's preference list visits every slot exactly once.
-func isPrime(_ n: Int) -> Bool {
+public func isPrime(_ n: Int) -> Bool {
     if n < 2 { return false }
     if n < 4 { return true }
     if n % 2 == 0 || n % 3 == 0 { return false }
