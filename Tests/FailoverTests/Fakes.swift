@@ -90,7 +90,8 @@ struct EnginePlatform {
         definition = try PlatformLoader.load(path: file).definition
         switch kind {
         case .inMemory: store = InMemoryPlatformStore()
-        case .sqlite: store = try SQLitePlatformStore(path: dir.appendingPathComponent("state", isDirectory: true).appendingPathComponent("s.sqlite").path)
+        case .sqlite:
+            store = try SQLitePlatformStore(path: dir.appendingPathComponent("state", isDirectory: true).appendingPathComponent("s.sqlite").path)
         }
         try store.remember(bindings: ["web": procs[0], "db": procs[1]], newAllocations: [
             NICAllocation(key: NICAllocation.key(personality: "web", vlan: "v"), mac: "02:56:50:05:00:01", ip: "\(subnet).10"),

@@ -97,7 +97,9 @@ extension PlatformStoreContract {
         var db = try #require(try s.declare(record("db", "p2"), event: detection()))
         db.target = "p3"; db.targetHost = "a"
         try s.advance(db, to: .standbyChosen, event: nil)
-        #expect(throws: MoveRefused.self, "the target of another move") { try s.declare(record(planned: true, to: "p3"), event: detection()) }
+        #expect(throws: MoveRefused.self, "the target of another move") {
+            try s.declare(record(planned: true, to: "p3"), event: detection())
+        }
         #expect(try s.unfinishedFailovers().map(\.personality) == ["db"], "nothing recorded for web")
         #expect(try s.events().count == 1, "nor any event")
     }

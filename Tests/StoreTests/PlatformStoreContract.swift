@@ -27,9 +27,9 @@ import Testing
     func aProcessorCarriesOnePersonalityAtMostAndARefusedChangeKeepsNothing(_ kind: StoreKind) throws {
         let store = try kind.make()
         try store.remember(bindings: ["web": "p1"], newAllocations: [], actor: "t", cause: "c")
-        #expect(throws: (any Error).self) {
-            try store.remember(bindings: ["web": "p2", "db": "p2"], newAllocations: [NICAllocation(key: "db/v", mac: Self.mac2, ip: "10.0.0.11")],
-                               actor: "t", cause: "c")
+        #expect(throws: StateStoreError.self) {
+            try store.remember(bindings: ["web": "p2", "db": "p2"],
+                               newAllocations: [NICAllocation(key: "db/v", mac: Self.mac2, ip: "10.0.0.11")], actor: "t", cause: "c")
         }
         #expect(try store.bindings() == ["web": "p1"])
         #expect(try store.allocations().isEmpty)
@@ -39,9 +39,11 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func aMACBelongsToOneNIC(_ kind: StoreKind) throws {
         let store = try kind.make()
-        try store.remember(bindings: [:], newAllocations: [NICAllocation(key: "web/old", mac: Self.mac1, ip: "10.0.0.10")], actor: "t", cause: "c")
+        try store.remember(bindings: [:], newAllocations: [NICAllocation(key: "web/old", mac: Self.mac1, ip: "10.0.0.10")],
+                           actor: "t", cause: "c")
         // The NIC was removed and its MAC handed to another.
-        try store.remember(bindings: [:], newAllocations: [NICAllocation(key: "db/v", mac: Self.mac1, ip: "10.0.0.11")], actor: "t", cause: "c")
+        try store.remember(bindings: [:], newAllocations: [NICAllocation(key: "db/v", mac: Self.mac1, ip: "10.0.0.11")],
+                           actor: "t", cause: "c")
         #expect(try store.allocations() == ["db/v": NICAllocation(key: "db/v", mac: Self.mac1, ip: "10.0.0.11")])
     }
 
@@ -66,8 +68,8 @@ import Testing
         let store = try kind.make()
         try store.remember(bindings: ["web": "p1"], newAllocations: [NICAllocation(key: "web/v", mac: Self.mac1, ip: "10.0.0.10")],
                            actor: "t", cause: "c")
-        _ = try store.declare(FailoverRecord(personality: "web", source: "p1", sourceHost: "a", planned: false, reason: "t", detectedAt: Date()),
-                              event: PlatformEvent(kind: .detection, detail: "x"))
+        let move = FailoverRecord(personality: "web", source: "p1", sourceHost: "a", planned: false, reason: "t", detectedAt: Date())
+        _ = try store.declare(move, event: PlatformEvent(kind: .detection, detail: "x"))
         try store.saveBackendHealth([BackendHealthRecord(probe: .heartbeat, subject: "10.0.0.10", up: false, reason: "missed")], events: [])
         try store.recordCreatedVolume(host: "a", pool: "data", name: "v1")
         try store.forgetPlatform(actor: "t", cause: "destroy")

@@ -42,7 +42,7 @@ public final class InMemoryPlatformStore: PlatformStore {
         try write { t in
             let old = t.bindings
             guard old != bindings || !newAllocations.isEmpty else { return }
-            try Tables.checkOnePersonalityEach(bindings)
+            try MoveRules.checkOnePersonalityEach(bindings)
             t.bindings = bindings
             for (personality, processor) in bindings.sorted(by: { $0.key < $1.key }) where old[personality] != processor {
                 t.append(JournalEntry(actor: actor, cause: cause, object: "personality \(personality)", action: "bind",
@@ -52,7 +52,8 @@ public final class InMemoryPlatformStore: PlatformStore {
                 // A MAC freed by a removed NIC may be handed to another: drop the stale holder.
                 t.allocations = t.allocations.filter { $0.value.mac != a.mac || $0.key == a.key }
                 t.allocations[a.key] = a
-                t.append(JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: "allocate", detail: "mac \(a.mac) ip \(a.ip)"))
+                t.append(JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: "allocate",
+                                      detail: "mac \(a.mac) ip \(a.ip)"))
             }
         }
     }

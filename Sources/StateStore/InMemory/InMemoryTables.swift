@@ -45,7 +45,8 @@ extension InMemoryPlatformStore {
 
         mutating func update(_ record: FailoverRecord) throws {
             guard let i = failovers.firstIndex(where: { $0.id != nil && $0.id == record.id }) else {
-                throw StateStoreError("saving the move of \(record.personality): failover \(record.id.map(String.init) ?? "without an id") is not in the store")
+                let id = record.id.map { "failover \($0)" } ?? "a failover without an id"
+                throw StateStoreError("saving the move of \(record.personality): \(id) is not in the store")
             }
             failovers[i] = record
         }
@@ -57,19 +58,10 @@ extension InMemoryPlatformStore {
             bindings.first { $0.value == processor && $0.key != except }?.key
         }
 
-        /// The SQLite store's binding table has a unique processor column.
-        static func checkOnePersonalityEach(_ bindings: [String: String]) throws {
-            let byProcessor = Dictionary(grouping: bindings.keys.sorted(), by: { bindings[$0]! })
-            if let (processor, personalities) = byProcessor.first(where: { $0.value.count > 1 }) {
-                throw StateStoreError("binding \(personalities.joined(separator: " and ")) to processor \(processor): "
-                    + "a processor carries one personality at most; nothing was changed")
-            }
-        }
-
         mutating func bind(_ personality: String, to processor: String) throws {
             var next = bindings
             next[personality] = processor
-            try Self.checkOnePersonalityEach(next)
+            try MoveRules.checkOnePersonalityEach(next)
             bindings = next
         }
     }

@@ -1,5 +1,5 @@
-/// Which moves the processors allow, checked by every store inside the transaction that saves
-/// the move, so that two engines (or a detection and `vpctl failover`) cannot both win.
+/// Which bindings and moves the processors allow, checked by every store inside the transaction
+/// that saves them, so that two engines (or a detection and `vpctl failover`) cannot both win.
 enum MoveRules {
     /// A detection of a personality or a processor already in an unfinished move is not a new
     /// move: the source of `record` is the source or the target of one, or its personality moves.
@@ -25,6 +25,16 @@ enum MoveRules {
         }
         if let state, state.state == .failed {
             throw MoveRefused(processor: target, cause: "it is failed (\(state.reason)); repair it first (vpctl repair \(target))")
+        }
+    }
+
+    /// A processor carries one personality at most (the SQLite store's binding table has a unique
+    /// processor column too; this names the personalities instead of the constraint).
+    static func checkOnePersonalityEach(_ bindings: [String: String]) throws {
+        let byProcessor = Dictionary(grouping: bindings.keys.sorted(), by: { bindings[$0]! })
+        if let (processor, personalities) = byProcessor.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > 1 }) {
+            throw StateStoreError("binding \(personalities.joined(separator: " and ")) to processor \(processor): "
+                + "a processor carries one personality at most; nothing was changed")
         }
     }
 

@@ -31,7 +31,8 @@ extension SQLitePlatformStore {
     /// `MoveRules.checkFree` on what the transaction reads.
     static func checkFree(_ target: String, for record: FailoverRecord, among unfinished: [FailoverRecord], _ db: Database) throws {
         let carrying = try String.fetchOne(db, sql: "SELECT personality FROM binding WHERE processor = ?", arguments: [target])
-        try MoveRules.checkFree(target, for: record, among: unfinished, carrying: carrying, state: try ProcessorState.fetchOne(db, key: target))
+        let state = try ProcessorState.fetchOne(db, key: target)
+        try MoveRules.checkFree(target, for: record, among: unfinished, carrying: carrying, state: state)
     }
 
     public func failover(id: Int64) throws -> FailoverRecord? {

@@ -145,6 +145,7 @@ public final class SQLitePlatformStore: PlatformStore {
                 (String($0["personality"]), String($0["processor"]))
             }, uniquingKeysWith: { a, _ in a })
             guard old != bindings || !newAllocations.isEmpty else { return }
+            try MoveRules.checkOnePersonalityEach(bindings)
             try db.execute(sql: "DELETE FROM binding")
             for (personality, processor) in bindings.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)", arguments: [personality, processor])
