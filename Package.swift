@@ -58,7 +58,8 @@ let package = Package(
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
         // Plans and applies the difference between the desired state and libvirt.
         .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformRender", "SystemSupport"]),
-        // The controller's memory: bindings, allocations, journal (embedded SQLite via GRDB).
+        // The controller's memory behind the PlatformStore protocol (Protocol/): bindings, allocations,
+        // journal, moves, locks; in embedded SQLite via GRDB (SQLite/) or in memory for unit tests (InMemory/).
         .target(
             name: "StateStore",
             dependencies: ["PlatformModel", .product(name: "GRDB", package: "GRDB.swift")]
@@ -123,6 +124,8 @@ let package = Package(
                            "LibvirtXML", "HostDoctor", "ServiceDataPlane", "NFTables"],
             exclude: ["Golden"]
         ),
+        // The PlatformStore contract, on every implementation; what only the SQLite store promises.
+        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport"]),
         // The fault matrix's checker, with scripted samples.

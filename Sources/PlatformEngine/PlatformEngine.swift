@@ -13,21 +13,31 @@ import StateStore
 public final class PlatformEngine: @unchecked Sendable {
     public let loaded: LoadedPlatform
     public var definition: PlatformDefinition { loaded.definition }
-    public let store: StateStore
+    public let store: any PlatformStore
     public let connections: [String: Connection]
     public let reconciler: Reconciler
     /// The volumes this platform created, as the state store remembers them.
     public var volumeLedger: any VolumeLedger { StoreVolumeLedger(store: store) }
     let actor = "vpctl (pid \(ProcessInfo.processInfo.processIdentifier))"
 
-    /// Loads and validates the file (throwing every problem at once), then opens the store and
-    /// connects to every host. Nothing in libvirt is changed.
-    public init(file: String, statePath: String? = nil) throws {
+    /// Loads and validates the file (throwing every problem at once), then opens the SQLite store
+    /// (at `statePath`, or the platform's default) and connects to every host. Nothing in libvirt
+    /// is changed.
+    public convenience init(file: String, statePath: String? = nil) throws {
+        try self.init(file: file) { p in try SQLitePlatformStore(path: statePath ?? SQLitePlatformStore.defaultPath(platform: p.platform)) }
+    }
+
+    /// The same on a store of the caller's (another handle on an engine's store: the same memory).
+    public convenience init(file: String, store: any PlatformStore) throws {
+        try self.init(file: file) { _ in store }
+    }
+
+    private init(file: String, openStore: (PlatformDefinition) throws -> any PlatformStore) throws {
         loaded = try PlatformLoader.load(path: file)
         let issues = Validator.validate(loaded)
         if !issues.isEmpty { throw ConfigErrors(issues: issues) }
         let p = loaded.definition
-        store = try StateStore(path: statePath ?? StateStore.defaultPath(platform: p.platform))
+        store = try openStore(p)
         var connections: [String: Connection] = [:]
         for (i, host) in p.hosts.enumerated() {
             do {

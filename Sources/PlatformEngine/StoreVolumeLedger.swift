@@ -3,7 +3,7 @@ import StateStore
 
 /// The reconciler's record of created volumes, kept in the platform's state store.
 struct StoreVolumeLedger: VolumeLedger {
-    let store: StateStore
+    let store: any PlatformStore
 
     func volumes() throws -> Set<VolumeRef> {
         Set(try store.createdVolumes().map { VolumeRef(host: $0.host, pool: $0.pool, volume: $0.name) })

@@ -8,7 +8,7 @@ import SystemSupport
 /// process that changes health (`vpctl apply`, `vpctl serve`, a planned move).
 public final class ServiceController: @unchecked Sendable {
     public let definition: PlatformDefinition
-    public let store: StateStore
+    public let store: any PlatformStore
     private let dataPlane: DataPlane
     private let lock = NSLock()
     /// One sync at a time: a declaration and the move's first step both ask for one at once.
@@ -18,7 +18,7 @@ public final class ServiceController: @unchecked Sendable {
     private var catalog: ServiceCatalog?
 
     /// Fails with a clear error when nftables is not on this host.
-    public init(definition: PlatformDefinition, store: StateStore) throws {
+    public init(definition: PlatformDefinition, store: any PlatformStore) throws {
         self.definition = definition
         self.store = store
         dataPlane = try DataPlane()

@@ -55,7 +55,7 @@ public struct ServiceHealth: Sendable, Equatable {
         Set(entry.members.filter { reason(service: entry.name, member: $0.personality, backend: $0.backend) == nil }.map(\.personality))
     }
 
-    public static func read(definition p: PlatformDefinition, store: StateStore) throws -> ServiceHealth {
+    public static func read(definition p: PlatformDefinition, store: any PlatformStore) throws -> ServiceHealth {
         let bindings = try store.bindings()
         let failed = Set(try store.processorStates().values.filter { $0.state == .failed }.map(\.processor))
         let moving = Dictionary(try store.unfinishedFailovers().map { ($0.personality, $0) }, uniquingKeysWith: { a, _ in a })

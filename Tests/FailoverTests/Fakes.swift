@@ -54,16 +54,20 @@ struct FakeStandbys: StandbyProbe {
     func readiness(of processor: String, host: String) -> StandbyChooser.Readiness { readiness[processor] ?? .unusable }
 }
 
+/// The stores an engine test can run on: the engine must not care which.
+enum EngineStore: CaseIterable, Sendable { case inMemory, sqlite }
+
 /// A platform on libvirt's test driver (which boots nothing): p1..p4 on one host, web on p1 and
-/// db on p2, no services. Its state store is its own.
+/// db on p2, no services. Its state store is its own, in memory unless a test needs the file.
 struct EnginePlatform {
     let definition: PlatformDefinition
-    let store: StateStore
+    let store: any PlatformStore
     let hosts: Hosts
     let processes = FakeProcesses()
     let prefix: String
 
-    init(processors names: [String]? = nil, hot: Bool = false, subnet: String = "10.105.0", confirmTimeoutSeconds: Int = 60) throws {
+    init(processors names: [String]? = nil, hot: Bool = false, subnet: String = "10.105.0", confirmTimeoutSeconds: Int = 60,
+         store kind: EngineStore = .inMemory) throws {
         let prefix = "fe-u\(UUID().uuidString.prefix(6).lowercased())"
         self.prefix = prefix
         let procs = names ?? (1...4).map { "\(prefix)-p\($0)" }
@@ -84,7 +88,11 @@ struct EnginePlatform {
         let file = dir.appendingPathComponent("p.yaml").path
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
         definition = try PlatformLoader.load(path: file).definition
-        store = try StateStore(path: dir.appendingPathComponent("state", isDirectory: true).appendingPathComponent("s.sqlite").path)
+        switch kind {
+        case .inMemory: store = InMemoryPlatformStore()
+        case .sqlite:
+            store = try SQLitePlatformStore(path: dir.appendingPathComponent("state", isDirectory: true).appendingPathComponent("s.sqlite").path)
+        }
         try store.remember(bindings: ["web": procs[0], "db": procs[1]], newAllocations: [
             NICAllocation(key: NICAllocation.key(personality: "web", vlan: "v"), mac: "02:56:50:05:00:01", ip: "\(subnet).10"),
             NICAllocation(key: NICAllocation.key(personality: "db", vlan: "v"), mac: "02:56:50:05:00:02", ip: "\(subnet).11"),

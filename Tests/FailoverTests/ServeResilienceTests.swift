@@ -14,13 +14,13 @@ import TestSupport
 struct ServeResilienceTests {
     @Test func serveKeepsRunningThroughStoreErrorsAndRetriesTheDetectionItCouldNotRecord() async throws {
         // Heartbeats (to web and db, which never answer, so are never judged) stay on loopback.
-        let t = try EnginePlatform(subnet: "127.0.0")
+        let t = try EnginePlatform(subnet: "127.0.0", store: .sqlite)
         let conn = try Connection(uri: "test:///default")
         // web's processor is defined and off: the service's start-up scan detects it.
         let p1 = try conn.defineDomain(xml: DomainSpec(name: t.p(1), type: "test", memoryMiB: 64, kernel: "/boot/vmlinuz",
                                                        initrd: "/boot/initrd", cmdline: "").render())
         defer { try? p1.undefine() }
-        let raw = try DatabaseQueue(path: t.store.path)
+        let raw = try DatabaseQueue(path: try #require(t.store as? SQLitePlatformStore).path)
         try await raw.write { try $0.execute(sql: "ALTER TABLE failover RENAME TO failover_away") }
 
         var logger = Logger(label: "test.serve")

@@ -22,7 +22,7 @@ struct StandbyChooserTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("p.yaml").path
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-        let store = try StateStore(path: dir.appendingPathComponent("s.sqlite").path)
+        let store = InMemoryPlatformStore()
         try store.remember(bindings: ["web": "p1"], newAllocations: [
             NICAllocation(key: NICAllocation.key(personality: "web", vlan: "v"), mac: "02:56:50:00:00:01", ip: "10.9.0.10"),
         ], actor: "test", cause: "test")

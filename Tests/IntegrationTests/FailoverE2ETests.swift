@@ -19,9 +19,11 @@ final class FailoverPlatform: @unchecked Sendable {
     let name: String
     let file: String
     let engine: PlatformEngine
+    /// The SQLite store's file, for the `vpctl serve` child.
+    let statePath: String
     let failover: FailoverEngine
     let conn: Connection
-    var store: StateStore { engine.store }
+    var store: any PlatformStore { engine.store }
     private var service: Task<Void, Error>?
     /// `vpctl serve` processes a test started: ended by the cleanup, whatever the test did.
     private var children: [Process] = []
@@ -63,7 +65,8 @@ final class FailoverPlatform: @unchecked Sendable {
         failover:
           classOfService: [back, front]
         """.write(toFile: file, atomically: true, encoding: .utf8)
-        engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
+        statePath = dir.appendingPathComponent("state.sqlite").path
+        engine = try PlatformEngine(file: file, statePath: statePath)
         conn = try #require(engine.connections["local"])
         failover = try FailoverEngine(definition: engine.definition, store: engine.store,
                                   hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
@@ -110,7 +113,7 @@ final class FailoverPlatform: @unchecked Sendable {
     func serveProcess(_ vpctl: String, _ extra: [String]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: vpctl)
-        p.arguments = ["serve", "-f", file, "--state", store.path] + extra
+        p.arguments = ["serve", "-f", file, "--state", statePath] + extra
         p.standardError = FileHandle.nullDevice
         try p.run()
         children.append(p)

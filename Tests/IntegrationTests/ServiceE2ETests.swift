@@ -23,10 +23,12 @@ final class ServicePlatform: @unchecked Sendable {
     let net: Int
     let file: String
     let engine: PlatformEngine
+    /// The SQLite store's file, for the `vpctl serve` child.
+    let statePath: String
     let clients: ClientNetwork
     private(set) var failover: FailoverEngine?
     private var serve: Process?
-    var store: StateStore { engine.store }
+    var store: any PlatformStore { engine.store }
     var vip: String { "10.\(net).9.1" }
 
     struct Shape {
@@ -70,7 +72,8 @@ final class ServicePlatform: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         file = dir.appendingPathComponent("\(name).yaml").path
         try Self.definition(name, net: net, shape).write(toFile: file, atomically: true, encoding: .utf8)
-        engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
+        statePath = dir.appendingPathComponent("state.sqlite").path
+        engine = try PlatformEngine(file: file, statePath: statePath)
         clients = try ClientNetwork.create(name: namespace, subnet: "10.\(net).50", clients: 48)
     }
 
@@ -111,7 +114,7 @@ final class ServicePlatform: @unchecked Sendable {
         let started = Date()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: vpctl)
-        p.arguments = ["serve", "-f", file, "--state", store.path, "--log-level", "notice"]
+        p.arguments = ["serve", "-f", file, "--state", statePath, "--log-level", "notice"]
         try p.run()
         serve = p
         let deadline = ContinuousClock.now + .seconds(30)
@@ -357,7 +360,7 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
         #expect(moved.allSatisfy { $0.ok }, "\(moved.filter { !$0.ok })")
     }
 
-    func waitForMove(_ store: StateStore, from source: String) async throws -> FailoverRecord {
+    func waitForMove(_ store: any PlatformStore, from source: String) async throws -> FailoverRecord {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             if let r = try store.failovers().last(where: { $0.source == source }), r.step == .done { return r }

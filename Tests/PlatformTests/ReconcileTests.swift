@@ -124,7 +124,7 @@ import Testing
         try await engine.apply(cause: "test")
         let macs = try engine.store.allocations()
         // A second controller process on the same store sees the same memory.
-        let again = try PlatformEngine(file: file, statePath: engine.store.path)
+        let again = try PlatformEngine(file: file, store: engine.store)
         #expect(try again.store.allocations() == macs)
         #expect(try again.store.bindings() == ["web": "\(u)-p1", "db": "\(u)-p2"])
         try await engine.destroy(cause: "test")

@@ -96,7 +96,7 @@ extension ReconcileTests {
             .replacingOccurrences(of: "    subnet: \(subnet(2))0/24\n", with: "    subnet: \(subnet(2))0/24\n  - name: side\n    id: 300\n    subnet: \(subnet(3))0/24\n")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vp-rec-\(UUID().uuidString).yaml").path
         try changed.write(toFile: file, atomically: true, encoding: .utf8)
-        let update = try PlatformEngine(file: file, statePath: engine.store.path) // same memory: same MACs
+        let update = try PlatformEngine(file: file, store: engine.store) // same memory: same MACs
         let plan = try await update.plan()
         let actions = plan.changes.flatMap(\.actions)
         #expect(actions.contains { if case .stopDomain = $0 { return true } else { return false } }, "processors are restarted")

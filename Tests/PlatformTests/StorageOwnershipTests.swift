@@ -72,7 +72,7 @@ extension ReconcileTests {
         let moved = unique().replacingOccurrences(of: "path: /vp-test/\(u)-data", with: "path: /vp-test/\(u)-elsewhere")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("vp-rec-\(UUID().uuidString).yaml").path
         try moved.write(toFile: file, atomically: true, encoding: .utf8)
-        let engine = try PlatformEngine(file: file, statePath: first.store.path)
+        let engine = try PlatformEngine(file: file, store: first.store)
         let before = try LibvirtSnapshot(engine.connections["local"]!, prefix: u)
         let message = "storage pool \(u)-data on local exists in libvirt with directory /vp-test/\(u)-data, the definition says /vp-test/\(u)-elsewhere"
         await #expect { try await engine.plan() } throws: { "\($0)".contains(message) }

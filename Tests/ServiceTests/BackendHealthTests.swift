@@ -8,13 +8,13 @@ import Testing
 /// reachability and, where the service has one, its health check: each as `vpctl serve` saved it.
 struct BackendHealthTests {
     let definition: PlatformDefinition
-    let store: StateStore
+    let store: any PlatformStore
     let catalog: ServiceCatalog
 
     init() throws {
         let loaded = try PlatformLoader.parse(ServiceControlTests.yaml, file: "sc.yaml")
         definition = loaded.definition
-        store = try StateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("vp-bh-\(UUID().uuidString).sqlite").path)
+        store = InMemoryPlatformStore()
         let allocations = try Allocator.allocate(definition, remembered: [:])
         try store.remember(bindings: ["a": "p1", "b": "p2", "c": "p3", "client": "p4"], newAllocations: allocations.new,
                            actor: "test", cause: "test")

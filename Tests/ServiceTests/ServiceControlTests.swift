@@ -29,14 +29,14 @@ struct ServiceControlTests {
         """
 
     let definition: PlatformDefinition
-    let store: StateStore
+    let store: any PlatformStore
     let allocations: [String: NICAllocation]
 
     init() throws {
         let loaded = try PlatformLoader.parse(Self.yaml, file: "sc.yaml")
         #expect(Validator.validate(loaded).isEmpty, "\(Validator.validate(loaded))")
         definition = loaded.definition
-        store = try StateStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("vp-sc-\(UUID().uuidString).sqlite").path)
+        store = InMemoryPlatformStore()
         let result = try Allocator.allocate(definition, remembered: [:])
         allocations = result.nics
         try store.remember(bindings: ["a": "p1", "b": "p2", "c": "p3", "client": "p4"], newAllocations: result.new, actor: "test", cause: "test")

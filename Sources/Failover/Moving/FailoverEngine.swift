@@ -23,7 +23,7 @@ public final class FailoverEngine: Sendable {
     }
 
     public let definition: PlatformDefinition
-    public let store: StateStore
+    public let store: any PlatformStore
     public let hosts: Hosts
     /// How long the target may take to answer on every address: halfway its NICs are re-plugged
     /// once, at the end it is given up for another standby (`failover.confirmTimeoutSeconds`).
@@ -42,7 +42,7 @@ public final class FailoverEngine: Sendable {
     public let standbys: any StandbyProbe
 
     /// Fails when the platform has service IPs and this host has no nftables.
-    public init(definition: PlatformDefinition, store: StateStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
+    public init(definition: PlatformDefinition, store: any PlatformStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
                 stepDelay: Duration = .zero, processes: QEMUProcess = .system, standbys: (any StandbyProbe)? = nil) throws {
         self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
         self.stepDelay = stepDelay

@@ -22,7 +22,7 @@ public struct PlatformView: Sendable {
     public var preferSameHost: Bool
     public var classOfService: [String]
 
-    public init(definition p: PlatformDefinition, store: StateStore) throws {
+    public init(definition p: PlatformDefinition, store: any PlatformStore) throws {
         let allocations = try store.allocations()
         platform = p.platform
         processors = p.processors.members.map(\.name)

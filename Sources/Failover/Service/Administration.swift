@@ -9,7 +9,7 @@ import StateStore
 public struct Administration: Sendable {
     public let engine: FailoverEngine
     public init(engine: FailoverEngine) { self.engine = engine }
-    private var store: StateStore { engine.store }
+    private var store: any PlatformStore { engine.store }
 
     /// Moves `personality` off its processor (to `target`, or a standby chosen as for a failure)
     /// and waits until it answers there. Returns the finished record.

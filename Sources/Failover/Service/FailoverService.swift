@@ -29,7 +29,7 @@ public final class FailoverService: Sendable {
         (detections, detected) = AsyncStream.makeStream(of: Detection.self)
     }
 
-    private var store: StateStore { engine.store }
+    private var store: any PlatformStore { engine.store }
 
     /// Runs until the task is cancelled (SIGTERM): in-flight steps finish, nothing is left half done
     /// that a restart would not finish.

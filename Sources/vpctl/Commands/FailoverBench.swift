@@ -117,7 +117,7 @@ struct FailoverBench: AsyncParsableCommand {
 final class BenchPlatform: @unchecked Sendable {
     let engine: PlatformEngine
     let failover: FailoverEngine
-    var store: StateStore { engine.store }
+    var store: any PlatformStore { engine.store }
     private var service: Task<Void, Error>?
     let name: String
 

@@ -20,7 +20,7 @@ final class FaultLab: @unchecked Sendable {
     private(set) var definition: BenchDefinition
     private(set) var engine: PlatformEngine
     private(set) var failover: FailoverEngine
-    var store: StateStore { engine.store }
+    var store: any PlatformStore { engine.store }
     var name: String { definition.name }
     let processors: [String]
     let sampler: CarrierSampler

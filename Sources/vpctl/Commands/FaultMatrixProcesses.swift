@@ -12,7 +12,7 @@ final class ServeChild {
     var pid: pid_t { process.processIdentifier }
 
     /// Starts `vpctl serve` and waits until it has recorded its start in the journal.
-    init(file: String, state: String, store: StateStore, extra: [String] = [], log: String) async throws {
+    init(file: String, state: String, store: any PlatformStore, extra: [String] = [], log: String) async throws {
         let before = try store.events(limit: 1).last?.id ?? 0
         process = Process()
         process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))

@@ -1,20 +1,7 @@
 import Foundation
 import GRDB
 
-/// A volume the platform created, remembered so that `destroy` deletes it and nothing else.
-public struct VolumeRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "volume"
-    public var host: String
-    public var pool: String
-    public var name: String
-    public var createdAt: Date
-
-    public init(host: String, pool: String, name: String, createdAt: Date = Date()) {
-        self.host = host; self.pool = pool; self.name = name; self.createdAt = createdAt
-    }
-}
-
-extension StateStore {
+extension SQLitePlatformStore {
     /// Migration "v3-volumes".
     static func createVolumeTable(_ db: Database) throws {
         try db.create(table: "volume") { t in

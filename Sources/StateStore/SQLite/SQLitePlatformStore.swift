@@ -2,32 +2,11 @@ import Foundation
 import GRDB
 import PlatformModel
 
-/// One line of the append-only journal: every change the controller made, when and why.
-public struct JournalEntry: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "journal"
-    public var id: Int64?
-    public var time: Date
-    /// Who acted, e.g. "vpctl apply (pid 4242)".
-    public var actor: String
-    /// Why, e.g. "apply -f demo.yaml".
-    public var cause: String
-    /// What, e.g. "domain p1 on local".
-    public var object: String
-    /// create, update, delete, start, stop, bind, allocate, …
-    public var action: String
-    public var detail: String
-
-    public init(time: Date = Date(), actor: String, cause: String, object: String, action: String, detail: String = "") {
-        self.time = time; self.actor = actor; self.cause = cause; self.object = object; self.action = action; self.detail = detail
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-}
-
-/// The controller's memory in embedded SQLite: personality → processor bindings, NIC address
-/// allocations, and the journal. Safe for several `vpctl` processes at once: SQLite serialises
-/// writers (WAL, busy timeout), and `exclusively` holds a lock file across a whole apply.
-public final class StateStore: Sendable {
+/// The platform store in embedded SQLite (GRDB), the controller's default. Safe for several
+/// `vpctl` processes at once: SQLite serialises writers (WAL, busy timeout), each operation is one
+/// transaction, and the two locks are flocks on files beside the database, so they die with the
+/// process that holds them.
+public final class SQLitePlatformStore: PlatformStore {
     public let path: String
     let db: DatabasePool
 
@@ -115,7 +94,7 @@ public final class StateStore: Sendable {
                 t.add(column: "abortRequestedBy", .text)
             }
         }
-        m.registerMigration("v5-backend-health") { db in try BackendHealthRecord.createTable(db) }
+        m.registerMigration("v5-backend-health") { db in try createBackendHealthTable(db) }
         return m
     }
 
@@ -166,6 +145,7 @@ public final class StateStore: Sendable {
                 (String($0["personality"]), String($0["processor"]))
             }, uniquingKeysWith: { a, _ in a })
             guard old != bindings || !newAllocations.isEmpty else { return }
+            try MoveRules.checkOnePersonalityEach(bindings)
             try db.execute(sql: "DELETE FROM binding")
             for (personality, processor) in bindings.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)", arguments: [personality, processor])
@@ -208,7 +188,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func journal(last limit: Int = 100) throws -> [JournalEntry] {
+    public func journal(last limit: Int) throws -> [JournalEntry] {
         try db.read { db in
             try JournalEntry.order(Column("id").desc).limit(limit).fetchAll(db).reversed()
         }
@@ -216,16 +196,9 @@ public final class StateStore: Sendable {
 
     // MARK: Exclusive access
 
-    /// How long `exclusively` waits for another holder of the platform lock before it gives up.
-    public static let lockDeadline: Duration = .seconds(120)
-
-    /// Runs `body` while holding an exclusive lock on the platform (a lock file beside the
-    /// database), so two applies never interleave. The lock dies with the process. The holder
-    /// writes its pid and command into the lock file; a waiter reports that holder once through
-    /// `waiting` and gives up after `deadline`, naming it.
-    public func exclusively<T>(deadline: Duration = StateStore.lockDeadline,
-                               waiting: (LockHolder) -> Void = StateStore.reportWaiting,
-                               _ body: () async throws -> T) async throws -> T {
+    /// The platform lock is a lock file beside the database. The holder writes its pid and
+    /// command into it, for waiters to name.
+    public func exclusively<T>(deadline: Duration, waiting: (LockHolder) -> Void, _ body: () async throws -> T) async throws -> T {
         let lockPath = path + ".lock"
         let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StateStoreError("opening the lock file \(lockPath): \(String(cString: strerror(errno)))") }
@@ -246,55 +219,7 @@ public final class StateStore: Sendable {
         return try await body()
     }
 
-    /// The default report of a wait for the platform lock: one line on stderr.
-    public static func reportWaiting(_ holder: LockHolder) {
-        FileHandle.standardError.write(Data("waiting for the platform lock, held by \(holder)\n".utf8))
+    public func acquireServiceLock() throws -> any ServiceLock {
+        try FileServiceLock(path: path + ".serve.lock")
     }
-}
-
-/// Who holds a lock file: written by the holder when it takes the lock.
-public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
-    public var pid: Int32?
-    public var command: String
-
-    public static var current: LockHolder {
-        LockHolder(pid: getpid(), command: CommandLine.arguments.joined(separator: " "))
-    }
-
-    public init(pid: Int32?, command: String) { self.pid = pid; self.command = command }
-
-    /// What the lock file says (its holder may have written nothing yet).
-    init(file: String) {
-        let text = FileManager.default.contents(atPath: file).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1).map(String.init)
-        pid = parts.first.flatMap { Int32($0) }
-        command = parts.count > 1 ? parts[1] : ""
-    }
-
-    func write(to fd: Int32) {
-        let line = "\(pid.map(String.init) ?? "?") \(command.replacingOccurrences(of: "\n", with: " "))\n"
-        ftruncate(fd, 0)
-        _ = line.withCString { pwrite(fd, $0, strlen($0), 0) }
-    }
-
-    public var description: String {
-        guard let pid else { return "an unknown process" }
-        return command.isEmpty ? "pid \(pid)" : "pid \(pid) (\(command))"
-    }
-}
-
-/// The platform lock stayed taken past the deadline.
-public struct LockTimeout: Error, CustomStringConvertible, Sendable {
-    public let lock: String
-    public let holder: LockHolder
-    public let waited: Duration
-    public var description: String {
-        "the platform is locked by \(holder) (lock \(lock)); gave up after \(waited.components.seconds) s, nothing was changed. "
-            + "The lock is released when that process ends."
-    }
-}
-
-public struct StateStoreError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
