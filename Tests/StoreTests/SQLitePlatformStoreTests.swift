@@ -26,4 +26,31 @@ struct SQLitePlatformStoreTests {
         _ = try SQLitePlatformStore(path: path)
         #expect(try mode(path) == 0o600)
     }
+
+    /// The POSIX locks this process holds on `path`'s file, as the kernel lists them.
+    func locksHeld(on path: String) throws -> [String] {
+        var info = stat()
+        try #require(stat(path, &info) == 0)
+        let me = "\(getpid())"
+        return try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter { line in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            return f.count >= 6 && f[1] == "POSIX" && f[4] == me && f[5].hasSuffix(":\(info.st_ino)")
+        }.map(String.init)
+    }
+
+    /// Opening the store a second time in a process (a second engine, a reload) must not drop the
+    /// locks SQLite holds for the first: without them another process closing the database takes it
+    /// for unused and checkpoints and deletes the WAL under the first (its reads stuck in the past,
+    /// its writes lost), as the fault-matrix bench saw.
+    @Test func openingTheStoreAgainKeepsTheLocksOfTheOneOpen() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vp-locks-\(UUID().uuidString)/state.sqlite").path
+        let first = try SQLitePlatformStore(path: path)
+        try first.record(PlatformEvent(kind: .service, detail: "first"))
+        let held = try locksHeld(on: path)
+        #expect(!held.isEmpty, "SQLite holds a shared lock on an open WAL database")
+        let second = try SQLitePlatformStore(path: path)
+        #expect(try locksHeld(on: path).count >= held.count, "the first store's locks are still held")
+        try second.record(PlatformEvent(kind: .service, detail: "second"))
+        #expect(try first.events(limit: 2).map(\.detail) == ["first", "second"])
+    }
 }

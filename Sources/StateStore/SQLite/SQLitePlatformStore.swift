@@ -113,9 +113,15 @@ public final class SQLitePlatformStore: PlatformStore {
                 throw StateStoreError("creating the state store's directory \(directory): \(String(cString: strerror(errno)))")
             }
         }
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateStoreError("creating the state store \(path): \(String(cString: strerror(errno)))") }
-        close(fd)
+        // Created here only when new. An existing database is never opened (and closed) here:
+        // closing any descriptor of a file drops every POSIX lock this process holds on it, so a
+        // store already open on it in this process (a second engine, a reload) would lose SQLite's
+        // locks, and another process closing the database would take it for unused and checkpoint
+        // and delete the WAL under it. Seen: a bench's reads stuck in the past, its writes lost.
+        let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) } else if errno != EEXIST {
+            throw StateStoreError("creating the state store \(path): \(String(cString: strerror(errno)))")
+        }
         for file in [path, path + "-wal", path + "-shm", path + ".lock", path + ".serve.lock"] where fm.fileExists(atPath: file) {
             guard chmod(file, 0o600) == 0 else { throw StateStoreError("making \(file) private: \(String(cString: strerror(errno)))") }
         }
