@@ -279,7 +279,8 @@ public final class FailoverService: Sendable {
             if targetsChanged || ContinuousClock.now - lastRefresh > .seconds(1) {
                 do {
                     try refreshWatches(monitor: monitor, processes: processes, told: &watched)
-                    try sampler.sample(engine)
+                    // Metrics read the same store as the refresh: its failures are alerted there.
+                    try? sampler.sample(engine)
                     failures.succeeded("refresh")
                     targetsChanged = false
                 } catch {
