@@ -65,6 +65,8 @@ struct EnginePlatform {
     let hosts: Hosts
     let processes = FakeProcesses()
     let prefix: String
+    /// The definition's file (a reload reads it again).
+    let file: String
 
     init(processors names: [String]? = nil, hot: Bool = false, subnet: String = "10.105.0", confirmTimeoutSeconds: Int = 60,
          store kind: EngineStore = .inMemory) throws {
@@ -85,7 +87,7 @@ struct EnginePlatform {
         """
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let file = dir.appendingPathComponent("p.yaml").path
+        file = dir.appendingPathComponent("p.yaml").path
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
         definition = try PlatformLoader.load(path: file).definition
         switch kind {

@@ -21,10 +21,11 @@ public final class HeartbeatMonitor: Sendable {
     private let sink: @Sendable (Detection) -> Void
     private let ledger: SilenceLedger
     private let probers = Mutex<[String: HeartbeatProber]>([:])
+    private let metrics: FailoverMetrics
 
     public init(settings: HeartbeatSettings, port: UInt16, scheduling: any SchedulingSource = ProcScheduling(),
-                sink: @escaping @Sendable (Detection) -> Void) {
-        self.settings = settings; self.port = port; self.sink = sink
+                metrics: FailoverMetrics = .none, sink: @escaping @Sendable (Detection) -> Void) {
+        self.settings = settings; self.port = port; self.sink = sink; self.metrics = metrics
         ledger = SilenceLedger(settings: settings, scheduling: scheduling)
     }
 
@@ -40,7 +41,8 @@ public final class HeartbeatMonitor: Sendable {
             }
             for target in targets where probers[target.processor] == nil {
                 let entry = DestinationEntry(processor: target.processor, addresses: target.addresses, settings: settings)
-                let prober = try HeartbeatProber(entry: entry, port: port, ledger: ledger, sink: sink)
+                let prober = try HeartbeatProber(entry: entry, port: port, ledger: ledger,
+                                                 rtt: metrics.heartbeatRTT(of: target.processor), sink: sink)
                 probers[target.processor] = prober
                 prober.start()
             }

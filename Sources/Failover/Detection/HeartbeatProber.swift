@@ -1,6 +1,7 @@
 import AgentProtocol
 import CProcessWatch
 import Foundation
+import Metrics
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -35,9 +36,13 @@ final class HeartbeatProber: @unchecked Sendable {
     private var inFlight: [UInt64: (sentAt: ContinuousClock.Instant, to: in_addr_t)] = [:]
     /// The entry's addresses as of the last round, for readers on other threads (service health).
     private let published: Mutex<[DestinationEntry.Address]>
+    /// Round-trip times for the metrics, only this thread's (nil: not measured).
+    private var rtts: RTTBatch?
 
-    init(entry: DestinationEntry, port: UInt16 = AgentPorts.heartbeat, ledger: SilenceLedger, sink: @escaping Sink) throws {
+    init(entry: DestinationEntry, port: UInt16 = AgentPorts.heartbeat, ledger: SilenceLedger, rtt: Timer? = nil,
+         sink: @escaping Sink) throws {
         self.entry = entry
+        rtts = rtt.map { RTTBatch(timer: $0) }
         self.processor = entry.processor
         self.addresses = entry.addresses
         published = Mutex(entry.addresses)
@@ -110,6 +115,7 @@ final class HeartbeatProber: @unchecked Sendable {
                     let index = Int(reply.sequence & 0xff)
                     if reply.sequence >> 8 == round { answered.insert(index) }
                     heard = true
+                    rtts?.add(reply.rtt)
                     publish(entry.replied(index, after: reply.rtt))
                 }
             }
@@ -118,6 +124,7 @@ final class HeartbeatProber: @unchecked Sendable {
             if answered.count < all.count { take(receive(until: clock.now)) }
             if !isArmed, entry.addresses.allSatisfy(\.armed) { armed.withLock { $0 = true } }
             if heard { lastReply = clock.now; ledger.answered(processor) }
+            rtts?.flushIfDue(now: clock.now)
             let overrun = clock.now - deadline
             ledger.round(late: max(late, overrun))
             // A wait that overran by a whole interval is the controller stalling, not the guest;

@@ -40,12 +40,16 @@ public final class FailoverEngine: Sendable {
     public let processes: QEMUProcess
     /// Which spares can take a personality now.
     public let standbys: any StandbyProbe
+    /// Each step's duration (`vp_move_step_seconds`), and what the service counts.
+    public let metrics: FailoverMetrics
 
     /// Fails when the platform has service IPs and this host has no nftables.
     public init(definition: PlatformDefinition, store: any PlatformStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
-                stepDelay: Duration = .zero, processes: QEMUProcess = .system, standbys: (any StandbyProbe)? = nil) throws {
+                stepDelay: Duration = .zero, processes: QEMUProcess = .system, standbys: (any StandbyProbe)? = nil,
+                metrics: FailoverMetrics = .none) throws {
         self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
         self.stepDelay = stepDelay
+        self.metrics = metrics
         self.processes = processes
         self.standbys = standbys ?? LibvirtStandbyProbe(hosts: hosts, platform: definition.platform)
         confirmTimeout = .seconds(definition.failover?.confirmTimeoutSeconds ?? 60)
@@ -92,6 +96,7 @@ public final class FailoverEngine: Sendable {
                 try store.advance(r, to: step, event: PlatformEvent(kind: .step, processor: r.source, personality: r.personality,
                                                                       detail: "\(step.rawValue): \(detail)", durationMs: ms),
                                   rebind: rebind)
+                metrics.stepTook(step.rawValue, .milliseconds(ms))
                 // Health follows the journal (out from `declared`, back at `answered`); unchanged health costs nothing.
                 syncServices()
                 return step == .done ? .finished : .advanced(step)

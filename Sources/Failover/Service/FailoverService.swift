@@ -3,25 +3,37 @@ import Foundation
 import Libvirt
 import Logging
 import PlatformModel
+import ServiceLifecycle
 import StateStore
 import Synchronization
 import SystemSupport
 
 /// `vpctl serve`: watches every processor that carries a personality through two independent
 /// detectors (libvirt events, multi-path heartbeats), declares failures, and drives each move to
-/// the end with `FailoverEngine`. Holds the platform's service lock while it runs.
+/// the end with `FailoverEngine`. Holds the platform's service lock while it runs. The
+/// definition can be reloaded while it runs (`reload`, SIGHUP under `serviceGroup`).
 public final class FailoverService: Sendable {
-    public let engine: FailoverEngine
+    /// The engine of the definition in force: replaced by each good `reload`.
+    public var engine: FailoverEngine { current.withLock { $0 } }
+    let current: Mutex<FailoverEngine>
+    /// The file `reload` reads (nil: the service was given a definition, not a file).
+    let definitionFile: String?
+    /// One reload at a time (SIGHUP and the API may ask together); the engine is not locked meanwhile.
+    let reloading = Mutex(())
+    /// Set by a reload: the watched processors are brought up to date at once.
+    let watchesStale = Atomic(false)
     public let heartbeat: HeartbeatSettings
-    private let logger: Logger
+    let logger: Logger
     /// Detections in arrival order, consumed by `run`.
     private let detections: AsyncStream<Detection>
     private let detected: AsyncStream<Detection>.Continuation
     /// Called with every declared failover (benchmarks and tests measure from it).
     private let onDeclared: @Sendable (FailoverRecord) -> Void
 
-    public init(engine: FailoverEngine, logger: Logger, onDeclared: @escaping @Sendable (FailoverRecord) -> Void = { _ in }) {
-        self.engine = engine
+    public init(engine: FailoverEngine, logger: Logger, definitionFile: String? = nil,
+                onDeclared: @escaping @Sendable (FailoverRecord) -> Void = { _ in }) {
+        current = Mutex(engine)
+        self.definitionFile = definitionFile
         let hb = engine.definition.failover?.heartbeat
         heartbeat = HeartbeatSettings(intervalMs: hb?.intervalMs, timeoutMs: hb?.timeoutMs, threshold: hb?.threshold)
         self.logger = logger
@@ -29,15 +41,22 @@ public final class FailoverService: Sendable {
         (detections, detected) = AsyncStream.makeStream(of: Detection.self)
     }
 
-    private var store: any PlatformStore { engine.store }
+    var store: any PlatformStore { engine.store }
 
-    /// Runs until the task is cancelled (SIGTERM): in-flight steps finish, nothing is left half done
-    /// that a restart would not finish.
+    /// Runs until the task is cancelled or, in a `ServiceGroup`, shut down gracefully (SIGTERM),
+    /// then returns: in-flight steps finish, nothing is left half done that a restart would not finish.
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.serve() }
+        } catch is CancellationError {
+        }
+    }
+
+    private func serve() async throws {
         let lock = try store.acquireServiceLock()
         defer { withExtendedLifetime(lock) {} }
         let sink: @Sendable (Detection) -> Void = { [detected] in detected.yield($0) }
-        let monitor = HeartbeatMonitor(settings: heartbeat, port: engine.heartbeatPort, sink: sink)
+        let monitor = HeartbeatMonitor(settings: heartbeat, port: engine.heartbeatPort, metrics: engine.metrics, sink: sink)
         defer { monitor.stopAll() }
         let processes = QEMUProcessWatcher(sink: sink)
         defer { processes.stop() }
@@ -167,7 +186,10 @@ public final class FailoverService: Sendable {
                                            arrivedAgo: arrival.map { .seconds(Date().timeIntervalSince($0.updatedAt)) })
                 switch judged.verdict {
                 case .hold(let why):
-                    if judged.firstHold { logger.notice("silent, not declared yet", metadata: ["processor": "\(d.subject)", "why": "\(why)"]) }
+                    if judged.firstHold {
+                        engine.metrics.heldSilence()
+                        logger.notice("silent, not declared yet", metadata: ["processor": "\(d.subject)", "why": "\(why)"])
+                    }
                     return
                 case .declare(let why): reason += "; " + why
                 }
@@ -178,6 +200,7 @@ public final class FailoverService: Sendable {
                                       detail: "\(d.subject) declared failed (\(d.source.rawValue)): \(reason)",
                                       durationMs: Date().timeIntervalSince(d.at) * 1000)
             guard let declared = try store.declare(record, event: event) else { return }
+            engine.metrics.declared(by: d.source)
             // Out of its services before anything else: new flows go to healthy members at once.
             engine.syncServices()
             logger.warning("processor declared failed", metadata: ["processor": "\(d.subject)", "personality": "\(personality)",
@@ -212,6 +235,7 @@ public final class FailoverService: Sendable {
         var retryAt: [Int64: ContinuousClock.Instant] = [:]
         var failures = RepeatingFailures<String>()
         var watched = ""
+        var sampler = ServiceMetricsSampler(store: store)
         while !Task.isCancelled {
             let moving: [FailoverRecord]
             do {
@@ -238,6 +262,7 @@ public final class FailoverService: Sendable {
                         if before != now { logger.notice("failover waits", metadata: ["personality": "\(record.personality)", "why": "\(why)"]) }
                     }
                     if progress == .finished {
+                        engine.metrics.moveEnded(now?.rawValue ?? "gone")
                         logger.notice("failover done", metadata: ["personality": "\(record.personality)", "to": "\(record.target ?? "?")"])
                     }
                 } catch is CancellationError {
@@ -251,9 +276,12 @@ public final class FailoverService: Sendable {
                     retryAt[id] = ContinuousClock.now + verdict.retryIn
                 }
             }
+            if watchesStale.exchange(false, ordering: .relaxed) { targetsChanged = true }
             if targetsChanged || ContinuousClock.now - lastRefresh > .seconds(1) {
                 do {
                     try refreshWatches(monitor: monitor, processes: processes, told: &watched)
+                    // Metrics read the same store as the refresh: its failures are alerted there.
+                    try? sampler.sample(engine)
                     failures.succeeded("refresh")
                     targetsChanged = false
                 } catch {

@@ -3,16 +3,19 @@ import Dispatch
 import Failover
 import Foundation
 import Logging
+import MetricsExport
 import PlatformEngine
+import ServiceLifecycle
 import StateStore
 
 extension PlatformOptions {
     /// The platform plus a failover engine sharing its connections and state store.
-    func failover(stepDelay: Duration = .zero) throws -> (platform: PlatformEngine, engine: FailoverEngine) {
+    func failover(stepDelay: Duration = .zero, metrics: FailoverMetrics = .none) throws -> (platform: PlatformEngine, engine: FailoverEngine) {
         let platform = try engine()
         let hosts = Hosts(uris: Dictionary(platform.definition.hosts.map { ($0.name, $0.uri) }, uniquingKeysWith: { a, _ in a }),
                           connections: platform.connections)
-        return (platform, try FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay))
+        return (platform, try FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay,
+                                             metrics: metrics))
     }
 }
 
@@ -20,7 +23,7 @@ extension PlatformOptions {
     /// After an apply: moves that were down (no standby) go on with the definition just applied,
     /// which may have added the processor they need. A `vpctl serve` started before the apply
     /// does not know processors added since; it carries on moves that have a target, and watches
-    /// the new processors once restarted.
+    /// the new processors once its definition is reloaded (SIGHUP).
     func resumeDownMoves() async throws {
         let (_, engine) = try failover()
         let down = try engine.store.unfinishedFailovers().filter { $0.step == .down }
@@ -52,7 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
             alternates). An address that stops answering is reported unreachable; a processor is declared failed \
             when libvirt says it stopped or when no address answers. Each move is journaled step by step in the \
             state store: if serve is killed, the next serve finishes it. Only one serve may run per platform. \
-            Stops cleanly on SIGTERM or Ctrl-C. Logs go to stderr; `vpctl events` shows what happened.
+            Stops cleanly on SIGTERM or Ctrl-C. On SIGHUP the definition file is read again: a valid one is put in \
+            force (processors added by `vpctl apply` are watched from then on), one with problems is logged and \
+            changes nothing. Logs go to stderr; `vpctl events` shows what happened.
             """)
 
     @OptionGroup var platform: PlatformOptions
@@ -70,17 +75,15 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let (platformEngine, engine) = try platform.failover(stepDelay: .milliseconds(stepDelayMs))
-        let service = FailoverService(engine: engine, logger: Logger(label: "vpctl.serve"))
-        let task = Task { try await service.run() }
-        let handlers = onInterrupt { _ in task.cancel() }
-        defer { handlers.forEach { $0.cancel() } }
-        do {
-            try await task.value
-        } catch is CancellationError {
-        }
+        let logger = Logger(label: "vpctl.serve")
+        // What the admin API's /metrics renders.
+        let metrics = MetricsRegistry(durationBuckets: FailoverMetrics.durationBuckets)
+        let (platformEngine, engine) = try platform.failover(stepDelay: .milliseconds(stepDelayMs),
+                                                             metrics: FailoverMetrics(factory: metrics.factory))
+        let service = FailoverService(engine: engine, logger: logger, definitionFile: platform.file)
+        try await service.serviceGroup(logger: logger).run()
         try? platformEngine.store.record(PlatformEvent(kind: .service, detail: "vpctl serve stopped (pid \(getpid()))"))
-        Logger(label: "vpctl.serve").info("stopped")
+        logger.info("stopped")
     }
 }
 
