@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "vpctl", targets: ["vpctl"]),
         .executable(name: "vp-agent", targets: ["VPAgent"]),
+        .executable(name: "vp-bench", targets: ["VPBench"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
     ],
     dependencies: [
@@ -97,16 +98,40 @@ let package = Package(
             name: "TrialProcessor",
             dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor"]
         ),
+        // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
+        .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The administrator CLI.
         .executableTarget(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // A platform of its own for a benchmark or an end-to-end test: its definition and state in a
+        // directory of its own, bring-up waits, the failover service in-process or `vpctl serve` as
+        // a child, teardown that stops the children first.
+        .target(
+            name: "PlatformHarness",
+            dependencies: ["AgentProtocol", "Failover", "PlatformEngine", "PlatformRender", "StateStore",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/PlatformHarness"
+        ),
+        // `vp-bench`: the benchmarks of the platform's bars, apart from the admin CLI (like
+        // swift-nio's NIOPerformanceTester).
+        .executableTarget(
+            name: "VPBench",
+            dependencies: [
+                "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "PlatformRender", "Reconciler", "Failover", "StateStore",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VPBench"
         ),
         // Shared by the test targets: deadlines for every wait.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -130,7 +155,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "TestSupport",
+                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "PlatformHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

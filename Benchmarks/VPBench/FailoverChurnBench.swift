@@ -1,5 +1,6 @@
 import AgentProtocol
 import ArgumentParser
+import CommandOutput
 import Failover
 import Foundation
 import Libvirt
