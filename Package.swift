@@ -146,6 +146,10 @@ let package = Package(
         ),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport"]),
+        // The test-platform harness on libvirt's test driver.
+        .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
+        // vp-bench's own logic: the throughput bench's service through the controller's rules.
+        .testTarget(name: "BenchTests", dependencies: ["VPBench", "ServiceDataPlane"]),
         // The fault matrix's checker, with scripted samples.
         .testTarget(name: "FaultCheckTests", dependencies: ["FaultCheck"]),
         // Pure service-IP logic: Maglev tables, address ordering.
