@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "vpctl", targets: ["vpctl"]),
         .executable(name: "vp-agent", targets: ["VPAgent"]),
+        .executable(name: "vp-bench", targets: ["VPBench"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
     ],
     dependencies: [
@@ -113,17 +114,41 @@ let package = Package(
             name: "TrialProcessor",
             dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor"]
         ),
+        // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
+        .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The administrator CLI.
         .executableTarget(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "MetricsExport",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // A platform of its own for a benchmark or an end-to-end test: its definition and state in a
+        // directory of its own, bring-up waits, the failover service in-process or `vpctl serve` as
+        // a child, teardown that stops the children first.
+        .target(
+            name: "PlatformHarness",
+            dependencies: ["AgentProtocol", "Failover", "PlatformEngine", "PlatformRender", "StateStore",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/PlatformHarness"
+        ),
+        // `vp-bench`: the benchmarks of the platform's bars, apart from the admin CLI (like
+        // swift-nio's NIOPerformanceTester).
+        .executableTarget(
+            name: "VPBench",
+            dependencies: [
+                "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "PlatformRender", "Reconciler", "Failover", "StateStore",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VPBench"
         ),
         // Shared by the test targets: deadlines for every wait.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -142,6 +167,10 @@ let package = Package(
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
                                                          "MetricsExport", "Libvirt",
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        // The test-platform harness on libvirt's test driver.
+        .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
+        // vp-bench's own logic: the throughput bench's service through the controller's rules.
+        .testTarget(name: "BenchTests", dependencies: ["VPBench", "ServiceDataPlane"]),
         // The fault matrix's checker, with scripted samples.
         .testTarget(name: "FaultCheckTests", dependencies: ["FaultCheck"]),
         // Pure service-IP logic: Maglev tables, address ordering.
@@ -151,7 +180,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "TestSupport",
+                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "PlatformHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]

@@ -2,7 +2,7 @@ import Yams
 
 extension PlatformLoader {
     /// Bounds on what the loader reads, so no definition can make `plan` hang or exhaust memory.
-    /// The largest platform planned for is 1,000 processors (`vpctl bench control-plane`); its
+    /// The largest platform planned for is 1,000 processors (`vp-bench control-plane`); its
     /// definition (with 900 personalities, 1,800 volumes) is ~270 KB and ~40,000 nodes; each limit
     /// leaves at least 10× room above that (checked by LoaderLimitsTests).
     public enum Limits {

@@ -8,7 +8,7 @@ struct VPCtl: AsyncParsableCommand {
         subcommands: [
             PlanCommand.self, ApplyCommand.self, StatusCommand.self, DestroyCommand.self,
             ServiceCommand.self, ServeCommand.self, FailoverCommand.self, FenceCommand.self, RepairCommand.self, EventsCommand.self,
-            DoctorCommand.self, ImageCommand.self, BenchCommand.self,
+            DoctorCommand.self, ImageCommand.self,
         ]
     )
 }

@@ -6,7 +6,7 @@ import Testing
 /// The pidfd watch, on a stand-in process that looks like a domain's QEMU to it (libvirt's pid
 /// file plus `guest=<name>` on its command line).
 struct QEMUProcessWatcherTests {
-    /// The ≤ 50 ms bar (crash → declared) is measured by `vpctl bench failover`, not here: a timed
+    /// The ≤ 50 ms bar (crash → declared) is measured by `vp-bench failover`, not here: a timed
     /// assertion in a unit test fails on a loaded machine and proves nothing about the bar.
     @Test func aProcessThatDiesIsReported() async throws {
         let name = "vp-watch-\(UInt32.random(in: 0...UInt32.max))"

@@ -6,6 +6,7 @@ import Libvirt
 import LibvirtXML
 import Logging
 import PlatformEngine
+import PlatformHarness
 import PlatformRender
 import Reconciler
 import StateStore
@@ -16,25 +17,16 @@ import TestSupport
 /// p2, p3 a hot standby, p4 a cold one. Failover is driven by a real `FailoverService` against
 /// real guests.
 final class FailoverPlatform: @unchecked Sendable {
-    let name: String
-    let file: String
-    let engine: PlatformEngine
-    /// The SQLite store's file, for the `vpctl serve` child.
-    let statePath: String
-    let failover: FailoverEngine
+    let platform: OwnPlatform
     let conn: Connection
+    var name: String { platform.name }
+    var engine: PlatformEngine { platform.engine }
+    var failover: FailoverEngine { platform.failover }
     var store: any PlatformStore { engine.store }
-    private var service: Task<Void, Error>?
-    /// `vpctl serve` processes a test started: ended by the cleanup, whatever the test did.
-    private var children: [Process] = []
 
     /// `volumeFormat`: the format of both personalities' volumes (raw or qcow2).
     init(name: String, subnet: Int, volumeFormat: String = "raw") throws {
-        self.name = name
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        file = dir.appendingPathComponent("\(name).yaml").path
-        try """
+        platform = try OwnPlatform(name: name, definition: """
         platform: \(name)
         hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
         processors:
@@ -64,12 +56,8 @@ final class FailoverPlatform: @unchecked Sendable {
         standby: { mode: hot, count: 1, preferSameHost: true }
         failover:
           classOfService: [back, front]
-        """.write(toFile: file, atomically: true, encoding: .utf8)
-        statePath = dir.appendingPathComponent("state.sqlite").path
-        engine = try PlatformEngine(file: file, statePath: statePath)
-        conn = try #require(engine.connections["local"])
-        failover = try FailoverEngine(definition: engine.definition, store: engine.store,
-                                  hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
+        """)
+        conn = try #require(platform.engine.connections["local"])
     }
 
     func p(_ n: Int) -> String { "\(name)-p\(n)" }
@@ -88,37 +76,16 @@ final class FailoverPlatform: @unchecked Sendable {
 
     /// Until the processor's console (written afresh at each boot) shows its agent ready.
     func waitUntilReady(_ processor: String, within limit: Duration) async throws {
-        let console = Renderer.consoleLog(platform: name, processor: processor)
-        try await waitUntil("\(processor)'s agent is ready", within: limit) {
-            let said = FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            return LibvirtStandbyProbe.saysReady(said)
-        }
+        try await Console.waitUntilReady(platform: name, processor: processor, within: limit)
     }
 
-    /// Until `vpctl serve` (this test's or a child) records that it watches `processors`: their
-    /// heartbeats armed (every address answered once) and their QEMU processes watched.
+    /// Until serve (this test's or a child) watches `processors`.
     func waitUntilWatching(_ processors: [String], within limit: Duration = .seconds(20)) async throws {
-        try await waitUntil("serve watches \(processors)", within: limit) {
-            guard let last = try store.events(limit: 200).last(where: { $0.kind == .service && $0.detail.hasPrefix("watching:") }) else {
-                return false
-            }
-            let lists = last.detail.split(separator: "[").dropFirst().map { $0.prefix { $0 != "]" }.split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            } }
-            return lists.count == 2 && lists.allSatisfy { Set($0).isSuperset(of: processors) }
-        }
+        try await platform.waitUntilWatching(processors, within: limit)
     }
 
     /// Starts `vpctl serve` for this platform in a process of its own, ended by `destroy`.
-    func serveProcess(_ vpctl: String, _ extra: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: vpctl)
-        p.arguments = ["serve", "-f", file, "--state", statePath] + extra
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        children.append(p)
-        return p
-    }
+    func serveProcess(_ extra: [String]) throws -> ServeChild { try platform.startServe(extra) }
 
     func addresses(_ person: String) throws -> [String] {
         let view = try PlatformView(definition: engine.definition, store: store)
@@ -141,14 +108,7 @@ final class FailoverPlatform: @unchecked Sendable {
     func startService(onDeclared: @escaping @Sendable (FailoverRecord) -> Void = { _ in }) {
         var logger = Logger(label: "e2e.serve")
         logger.logLevel = .notice
-        let service = FailoverService(engine: failover, logger: logger, onDeclared: onDeclared)
-        self.service = Task { try await service.run() }
-    }
-
-    func stopService() async {
-        service?.cancel()
-        if let service { _ = await ended(service, within: .seconds(30)) }
-        service = nil
+        platform.startService(logger: logger, onDeclared: onDeclared)
     }
 
     func qemuPid(_ processor: String) throws -> pid_t {
@@ -214,39 +174,7 @@ final class FailoverPlatform: @unchecked Sendable {
         await platform.destroy()
     }
 
-    func destroy() async {
-        await stopService()
-        // Child serves first: one left running declares the processors failed as they are
-        // destroyed, and contends for the platform lock.
-        for child in children where child.isRunning {
-            kill(child.processIdentifier, SIGTERM)
-            if !(await exited(child, within: .seconds(10))) {
-                kill(child.processIdentifier, SIGKILL)
-                _ = await exited(child, within: .seconds(10))
-            }
-        }
-        children = []
-        _ = try? await engine.destroy(cause: "failover e2e cleanup")
-    }
-}
-
-
-/// Whether `process` exits within `limit` (never blocks longer).
-func exited(_ process: Process, within limit: Duration) async -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-    return !process.isRunning
-}
-
-/// Whether `task` ends within `limit` (its result is not needed).
-func ended(_ task: Task<Void, Error>, within limit: Duration) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask { _ = await task.result; return true }
-        group.addTask { try? await Task.sleep(for: limit); return false }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
-    }
+    func destroy() async { await platform.tearDown(cause: "failover e2e cleanup") }
 }
 
 extension RealDaemon { @Suite struct FailoverE2ETests {
@@ -376,20 +304,17 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
     }
 
     func restartScenario(_ t: FailoverPlatform) async throws {
-        let vpctl = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/vpctl").path
-        try #require(FileManager.default.isExecutableFile(atPath: vpctl), "vpctl is built at \(vpctl)")
         try await t.bringUp()
         // Slow motion: 1.5 s after each step, so the kill lands between two steps.
-        let first = try t.serveProcess(vpctl, ["--step-delay-ms", "1500"])
+        let first = try t.serveProcess(["--step-delay-ms", "1500"])
         try await t.waitUntilWatching([t.p(1), t.p(2)])
         kill(try t.qemuPid(t.p(1)), SIGKILL)
         try await t.waitForMove(of: "web", to: .attached, within: .seconds(20))
-        kill(first.processIdentifier, SIGKILL)
-        try #require(await exited(first, within: .seconds(10)), "the first serve is gone")
+        await first.kill()
+        try #require(!first.isRunning, "the first serve is gone")
         #expect(try t.store.failovers().last?.step == .attached, "killed with the move half done")
 
-        let second = try t.serveProcess(vpctl, [])
+        let second = try t.serveProcess([])
         try await t.waitForMove(of: "web", within: .seconds(30))
         let live = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml())
         let config = try DomainFacts(xml: try t.conn.domain(named: t.p(3)).xml(inactive: true))
@@ -401,12 +326,12 @@ extension RealDaemon { @Suite struct FailoverE2ETests {
         try await t.expectServed("web", on: t.p(3), peer: "db")
 
         // A second serve is refused while one runs; SIGTERM stops it cleanly.
-        let third = try t.serveProcess(vpctl, [])
-        try #require(await exited(third, within: .seconds(30)), "a second serve exits at once")
-        #expect(third.terminationStatus != 0, "only one serve per platform")
-        kill(second.processIdentifier, SIGTERM)
-        try #require(await exited(second, within: .seconds(30)), "serve stops on SIGTERM")
-        #expect(second.terminationStatus == 0, "serve exits cleanly on SIGTERM")
+        let third = try t.serveProcess([])
+        try #require(await third.exited(within: .seconds(30)), "a second serve exits at once")
+        #expect(third.process.terminationStatus != 0, "only one serve per platform")
+        kill(second.pid, SIGTERM)
+        try #require(await second.exited(within: .seconds(30)), "serve stops on SIGTERM")
+        #expect(second.process.terminationStatus == 0, "serve exits cleanly on SIGTERM")
     }
 }
 }

@@ -6,6 +6,7 @@ import Logging
 import NFTables
 import NetLab
 import PlatformEngine
+import PlatformHarness
 import ServiceControl
 import ServiceDataPlane
 import StateStore
@@ -19,15 +20,12 @@ import TestSupport
 /// (front, or front + back). Subnets 10.<net>.1/2 (front/back), service IP 10.<net>.9.1,
 /// clients 10.<net>.50.10 upwards.
 final class ServicePlatform: @unchecked Sendable {
-    let name: String
+    let platform: OwnPlatform
     let net: Int
-    let file: String
-    let engine: PlatformEngine
-    /// The SQLite store's file, for the `vpctl serve` child.
-    let statePath: String
     let clients: ClientNetwork
     private(set) var failover: FailoverEngine?
-    private var serve: Process?
+    var name: String { platform.name }
+    var engine: PlatformEngine { platform.engine }
     var store: any PlatformStore { engine.store }
     var vip: String { "10.\(net).9.1" }
 
@@ -66,14 +64,8 @@ final class ServicePlatform: @unchecked Sendable {
 
     /// - Parameter namespace: the client namespace's name (at most 11 characters).
     init(name: String, net: Int, namespace: String, shape: Shape) throws {
-        self.name = name
         self.net = net
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        file = dir.appendingPathComponent("\(name).yaml").path
-        try Self.definition(name, net: net, shape).write(toFile: file, atomically: true, encoding: .utf8)
-        statePath = dir.appendingPathComponent("state.sqlite").path
-        engine = try PlatformEngine(file: file, statePath: statePath)
+        platform = try OwnPlatform(name: name, definition: Self.definition(name, net: net, shape))
         clients = try ClientNetwork.create(name: namespace, subnet: "10.\(net).50", clients: 48)
     }
 
@@ -88,8 +80,7 @@ final class ServicePlatform: @unchecked Sendable {
     }
 
     func destroy() async {
-        await stopServe()
-        _ = try? await engine.destroy(cause: "service e2e cleanup")
+        await platform.tearDown(cause: "service e2e cleanup")
         clients.remove()
     }
 
@@ -109,41 +100,14 @@ final class ServicePlatform: @unchecked Sendable {
     /// `vpctl serve` for this platform, as a process of its own (as an administrator runs it): its
     /// timing does not share this test process's task pool with the suites running beside it.
     func startServe() async throws {
-        let vpctl = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/vpctl").path
-        let started = Date()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: vpctl)
-        p.arguments = ["serve", "-f", file, "--state", statePath, "--log-level", "notice"]
-        try p.run()
-        serve = p
-        let deadline = ContinuousClock.now + .seconds(30)
-        // serve records more than a screenful at once (watching, service health): look far enough back.
-        while try !store.events(limit: 1000).contains(where: { $0.kind == .service && $0.time >= started && $0.detail.contains("serve started") }) {
-            if !p.isRunning { throw FailoverError("vpctl serve exited as it started (status \(p.terminationStatus))") }
-            try #require(ContinuousClock.now < deadline, "vpctl serve started within 30 s")
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
-    /// SIGTERM, then SIGKILL if it has not stopped within 15 s.
-    func stopServe() async {
-        guard let p = serve else { return }
-        serve = nil
-        guard p.isRunning else { return }
-        p.terminate()
-        let deadline = ContinuousClock.now + .seconds(15)
-        while p.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
+        let before = try store.events(limit: 1).last?.id ?? 0
+        let child = try platform.startServe(["--log-level", "notice"])
+        try await child.waitUntilStarted(store: store, after: before, within: .seconds(30))
     }
 
     /// Until the processor's console shows its agent ready in its last boot (as the standby chooser reads it).
     func waitUntilBooted(_ processor: String) async throws {
-        let console = Renderer.consoleLog(platform: name, processor: processor)
-        try await waitUntil("\(processor) booted", within: .seconds(90), every: .milliseconds(200)) {
-            LibvirtStandbyProbe.saysReady(FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? "")
-        }
+        try await Console.waitUntilReady(platform: name, processor: processor, within: .seconds(90))
     }
 
     /// One request from every client: source → processor that answered.

@@ -78,7 +78,7 @@ import Testing
         #expect(found.contains { $0.field == "vlans" && $0.message == "10003 VLANs, but 802.1Q has only 4094 ids" }, "\(found.prefix(3))")
     }
 
-    /// The limits leave room for the largest platform we plan for: 1,000 processors (`vpctl bench control-plane`).
+    /// The limits leave room for the largest platform we plan for: 1,000 processors (`vp-bench control-plane`).
     @Test func aThousandProcessorPlatformIsWellInsideTheLimits() throws {
         var y = "platform: big\nhosts:\n  - { name: local, uri: \"test:///default\" }\nprocessors:\n  vcpus: 1\n  memoryMiB: 128\n  members:\n"
         for i in 0..<1000 { y += "    - { name: big-p\(i), host: local }\n" }

@@ -1,5 +1,6 @@
 import AgentProtocol
 import ArgumentParser
+import CommandOutput
 import Foundation
 import Libvirt
 import ProcessorImage

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOutput
 import Foundation
 import NetLab
 import ServiceBalancing
@@ -7,9 +8,9 @@ import ServiceDataPlane
 import Glibc
 #endif
 
-// MARK: - vpctl bench service-throughput
+// MARK: - vp-bench service-throughput
 
-/// `vpctl bench service-throughput`: wrk through the service IP (our nftables data plane), directly
+/// `vp-bench service-throughput`: wrk through the service IP (our nftables data plane), directly
 /// to one backend, and through HAProxy (TCP mode, `balance source`) on the same backends, side by
 /// side, on a topology of namespaces the bench builds and removes.
 struct ServiceThroughputBench: ParsableCommand {
@@ -341,7 +342,7 @@ struct WrkRun: Encodable {
 /// The bench's topology and processes; removes all of it exactly once (normal end, error or signal).
 final class ServiceBenchLab: @unchecked Sendable {
     static let bridge = "vpbnch0"
-    static let table = "vp_bench"
+    static let table = ServiceRuleset.tableName(platform: ServiceBenchService.platform)
     static let diagTable = "vp_bench_diag"
     static let clientNamespace = "vpbcl"
     static let backendPrefix = "vpbb"
@@ -369,6 +370,7 @@ final class ServiceBenchLab: @unchecked Sendable {
     }
 
     let dataPlane: DataPlane
+    let service: ServiceBenchService
     let tools: Tools
     let backendCount: Int
     var backendAddresses: [String] { (0..<backendCount).map { "10.219.0.\(10 + $0)" } }
@@ -393,6 +395,8 @@ final class ServiceBenchLab: @unchecked Sendable {
         self.backendCount = backendCount
         self.tools = tools
         do { dataPlane = try DataPlane() } catch { throw ServiceBenchError("nftables is not usable: \(error)") }
+        service = try ServiceBenchService(bridge: Self.bridge, address: Self.serviceIP,
+                                          backends: (0..<backendCount).map { (name: "b\($0 + 1)", address: "10.219.0.\(10 + $0)") })
     }
 
     func backendAddress(named name: String) -> String? {
@@ -610,27 +614,6 @@ final class ServiceBenchLab: @unchecked Sendable {
         return c
     }
 
-    /// The service as the controller would program it: one TCP service, a Maglev table over the
-    /// backends (size 65537), hash of the source address only.
-    func ruleset(routedBridges: [String]) throws -> ServiceRuleset {
-        let table = try MaglevTable(backends: backendNames.map { MaglevBackend(name: $0) }, size: 65537)
-        let index = Dictionary(uniqueKeysWithValues: backendNames.enumerated().map { ($0.element, Int32($0.offset)) })
-        let translate = table.backends.map { index[$0.name]! }
-        let slots = table.entries.map { $0 >= 0 ? translate[Int($0)] : -1 }
-        // Every backend in, each with its fallback ready, as the controller programs it.
-        let fallback = backendNames.enumerated().map { i, name in
-            let without = table.restricted(to: Set(backendNames).subtracting([name]))
-            let map = without.backends.map { index[$0.name]! }
-            return slots.enumerated().filter { $0.element == Int32(i) }.map {
-                ServiceRuleset.SlotTarget(slot: Int32($0.offset), backend: without.entries[$0.offset] >= 0 ? map[Int(without.entries[$0.offset])] : -1)
-            }
-        }
-        let service = ServiceRuleset.Service(name: "bench", chain: "svc_bench", address: Self.serviceIP, port: 80, l4: .tcp,
-                                             hashSourcePort: false, seed: 0x7670_6263, backends: backendAddresses, primary: slots,
-                                             healthy: backendNames.map { _ in true }, fallback: fallback)
-        return ServiceRuleset(table: Self.table, routedBridges: routedBridges, services: [service])
-    }
-
     /// Loads the nftables state the path is measured with.
     func prepare(_ path: ServiceThroughputBench.Path) throws {
         try? dataPlane.remove(table: Self.diagTable)
@@ -638,14 +621,14 @@ final class ServiceBenchLab: @unchecked Sendable {
         case .service, .haproxy:
             // HAProxy's own connections to the backends leave the host (output), not forwarded:
             // the isolation chain does not see them either way.
-            try dataPlane.program(try ruleset(routedBridges: [Self.bridge]))
+            try dataPlane.program(service.ruleset(routedBridges: [Self.bridge]))
         case .direct:
             // The same table with no routed bridges: the isolation chain still runs on every
             // forwarded packet (the same set lookups as on the service path) but lets the direct
             // flow cross, so both paths do comparable per-packet work in nftables.
-            try dataPlane.program(try ruleset(routedBridges: []))
+            try dataPlane.program(service.ruleset(routedBridges: []))
         case .directNoIsolation, .serviceNoIsolation:
-            try dataPlane.program(try ruleset(routedBridges: path == .serviceNoIsolation ? [Self.bridge] : []))
+            try dataPlane.program(service.ruleset(routedBridges: path == .serviceNoIsolation ? [Self.bridge] : []))
             try Command.run("nft", ["flush", "chain", "ip", Self.table, "isolation"])
             try Command.run("nft", ["delete", "chain", "ip", Self.table, "isolation"])
         case .directNoTable:
@@ -772,9 +755,9 @@ final class ServiceBenchLab: @unchecked Sendable {
     }
 }
 
-// MARK: - vpctl bench maglev
+// MARK: - vp-bench maglev
 
-/// `vpctl bench maglev`: build time, balance and disruption of Maglev tables, next to the paper's
+/// `vp-bench maglev`: build time, balance and disruption of Maglev tables, next to the paper's
 /// figures as `MaglevMetrics` documents them. Pure computation.
 struct MaglevBench: ParsableCommand {
     static let configuration = CommandConfiguration(

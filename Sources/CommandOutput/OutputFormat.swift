@@ -2,17 +2,19 @@ import ArgumentParser
 import Foundation
 
 /// `-o table` for people, `-o json` for scripts.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case table, json
 }
 
-struct OutputOptions: ParsableArguments {
+public struct OutputOptions: ParsableArguments, Sendable {
+    public init() {}
+
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table or json.")
-    var format: OutputFormat = .table
+    public var format: OutputFormat = .table
 }
 
-enum JSONOutput {
-    static func print<T: Encodable>(_ value: T) throws {
+public enum JSONOutput {
+    public static func print<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -20,7 +22,7 @@ enum JSONOutput {
     }
 
     /// One compact JSON object per line (for streams such as `events --follow -o json`).
-    static func printLine<T: Encodable>(_ value: T) throws {
+    public static func printLine<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -29,8 +31,8 @@ enum JSONOutput {
 }
 
 /// Progress lines go to stderr so that stdout stays clean for `-o json`.
-enum Progress {
-    static func say(_ line: String) {
+public enum Progress {
+    public static func say(_ line: String) {
         FileHandle.standardError.write(Data("· \(line)\n".utf8))
     }
 }

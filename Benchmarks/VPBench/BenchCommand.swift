@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOutput
 import Foundation
 import Libvirt
 import Logging
@@ -6,9 +7,10 @@ import PlatformEngine
 import ProcessorImage
 import TrialProcessor
 
-struct BenchCommand: AsyncParsableCommand {
+@main
+struct VPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "vp-bench",
         abstract: "Measure the platform against its bars.",
         subcommands: [BootBench.self, ControlPlaneBench.self, FailoverBench.self, ServiceThroughputBench.self, MaglevBench.self, ServiceFailoverBench.self,
                       FaultMatrixBench.self])

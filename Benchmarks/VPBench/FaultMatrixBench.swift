@@ -1,9 +1,10 @@
 import ArgumentParser
+import CommandOutput
 import Dispatch
 import FaultCheck
 import Foundation
 
-/// `vpctl bench faults`: the fault matrix. Each fault injected N times on real guests with
+/// `vp-bench faults`: the fault matrix. Each fault injected N times on real guests with
 /// `vpctl serve` at the product's defaults, while a checker samples libvirt every 50 ms; one
 /// table in the spirit of Pacemaker's cts-lab.
 struct FaultMatrixBench: AsyncParsableCommand {

@@ -1,13 +1,15 @@
 import AgentProtocol
 import ArgumentParser
+import CommandOutput
 import Failover
 import Foundation
 import Logging
 import NetLab
 import PlatformEngine
+import PlatformHarness
 import StateStore
 
-/// `vpctl bench service-failover`: the error window at a service IP while one of its processors is
+/// `vp-bench service-failover`: the error window at a service IP while one of its processors is
 /// killed under constant load from many clients.
 struct ServiceFailoverBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,10 +61,7 @@ struct ServiceFailoverBench: AsyncParsableCommand {
         BenchLogging.bootstrap()
         guard ClientNetwork.hostForwards() else { throw ValidationError("IPv4 forwarding is off: sysctl -w net.ipv4.ip_forward=1") }
         let name = "vpbenchs"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let file = dir.appendingPathComponent("\(name).yaml").path
-        try """
+        let platform = try OwnPlatform(name: name, definition: """
         platform: \(name)
         hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
         processors:
@@ -76,24 +75,20 @@ struct ServiceFailoverBench: AsyncParsableCommand {
           - { name: w3, nics: [{ vlan: front }] }
         standby: { mode: hot, count: 1 }
         services: [{ name: web, address: \(Self.vip), port: 80, protocol: tcp, members: [w1, w2, w3] }]
-        """.write(toFile: file, atomically: true, encoding: .utf8)
-        let engine = try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
+        """)
+        let engine = platform.engine
         let net = try ClientNetwork.create(name: "vpbsf", subnet: "10.216.50", clients: clients)
-        var service: Task<Void, Error>?
         defer { net.remove() }
         do {
             Progress.say("bringing up \(name)")
             try await engine.apply(cause: "bench service-failover")
             for a in try engine.store.allocations().values { try await HeartbeatProbe.waitForReply(a.ip, within: .seconds(120)) }
             try await Console.waitUntilBooted(platform: name, processor: "\(name)-4", since: 0)
-            let failover = try FailoverEngine(definition: engine.definition, store: engine.store,
-                                              hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
-            let s = FailoverService(engine: failover, logger: Logger(label: "bench.serve"))
-            service = Task { try await s.run() }
-            try await Task.sleep(for: .seconds(2))
+            platform.startService(logger: Logger(label: "bench.serve"))
+            try await platform.waitUntilWatching(try engine.store.bindings().values.sorted())
             var results: [Trial] = []
             for i in 0..<trials {
-                let t = try await trial(i, engine: engine, failover: failover, net: net, platform: name)
+                let t = try await trial(i, engine: engine, failover: platform.failover, net: net, platform: name)
                 Progress.say("trial \(i + 1): killed \(t.victim); declared after \(fmt(t.killToDeclaredMs)) ms, its table swapped \(fmt(t.declaredToSwappedMs)) ms later; \(t.failed)/\(t.requests) requests failed (\(t.failedAfterDeclaration) after the declaration, \(t.failedOnSurvivors) on survivors), error window \(fmt(t.errorWindowMs)) ms, slowest after declaration \(fmt(t.slowestAfterDeclarationMs)) ms")
                 results.append(t)
             }
@@ -107,12 +102,10 @@ struct ServiceFailoverBench: AsyncParsableCommand {
                 barMet: results.allSatisfy { $0.failedAfterDeclaration == 0 && $0.failedOnSurvivors == 0 })
             if output.format == .json { try JSONOutput.print(result) } else { report(result) }
         } catch {
-            service?.cancel(); _ = try? await service?.value
-            _ = try? await engine.destroy(cause: "bench service-failover")
+            await platform.tearDown(cause: "bench service-failover")
             throw error
         }
-        service?.cancel(); _ = try? await service?.value
-        _ = try await engine.destroy(cause: "bench service-failover")
+        if let error = await platform.tearDown(cause: "bench service-failover") { throw error }
     }
 
     func trial(_ i: Int, engine: PlatformEngine, failover: FailoverEngine, net: ClientNetwork, platform: String) async throws -> Trial {
@@ -153,9 +146,7 @@ struct ServiceFailoverBench: AsyncParsableCommand {
             guard ContinuousClock.now < deadline else { throw ValidationError("the move off \(victim) did not finish in 120 s") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let size = FileManager.default.contents(atPath: Console.log(platform: platform, processor: victim))?.count ?? 0
-        _ = try await Administration(engine: failover).repair(victim, who: "bench")
-        try await Console.waitUntilBooted(platform: platform, processor: victim, since: size)
+        try await Administration(engine: failover).repairAndWaitForBoot(victim, platform: platform, who: "bench")
         try await Task.sleep(for: .seconds(1))
         return trial
     }

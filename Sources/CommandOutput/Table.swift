@@ -1,14 +1,14 @@
 /// A plain-text table with a header row and left-aligned, padded columns.
-struct Table {
-    var header: [String]
-    var rows: [[String]] = []
+public struct Table {
+    public var header: [String]
+    public var rows: [[String]] = []
 
-    init(_ header: String...) { self.header = header }
-    init(header: [String]) { self.header = header }
+    public init(_ header: String...) { self.header = header }
+    public init(header: [String]) { self.header = header }
 
-    mutating func add(_ row: String...) { rows.append(row) }
+    public mutating func add(_ row: String...) { rows.append(row) }
 
-    func render() -> String {
+    public func render() -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
         return all.map { row in

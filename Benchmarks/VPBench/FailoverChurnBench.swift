@@ -1,5 +1,6 @@
 import AgentProtocol
 import ArgumentParser
+import CommandOutput
 import Failover
 import Foundation
 import Libvirt
@@ -8,7 +9,7 @@ import ProcessorImage
 import StateStore
 import TrialProcessor
 
-/// `vpctl bench failover --churn`: the false-declaration bar under the conditions that broke it.
+/// `vp-bench failover --churn`: the false-declaration bar under the conditions that broke it.
 /// Three personalities on a platform of their own (five processors, two hot standbys), the
 /// failover service at the product's defaults in this process, every core busy with
 /// `sha256sum /dev/zero`, and beside them another guest booted, given a hot-plugged NIC,

@@ -1,3 +1,4 @@
+import CommandOutput
 import AgentClient
 import AgentProtocol
 import FaultCheck
@@ -6,6 +7,7 @@ import Foundation
 import Libvirt
 import LibvirtXML
 import PlatformEngine
+import PlatformHarness
 import Reconciler
 import StateStore
 
@@ -17,11 +19,11 @@ final class FaultLab: @unchecked Sendable {
     /// TCG guests on a shared two-core machine can take seconds to answer (formatting a blank
     /// disk, a load average of 20): a slow answer is not what the matrix measures.
     static let agentTimeout: TimeInterval = 10
-    private(set) var definition: BenchDefinition
-    private(set) var engine: PlatformEngine
-    private(set) var failover: FailoverEngine
+    let platform: OwnPlatform
+    var engine: PlatformEngine { platform.engine }
+    var failover: FailoverEngine { platform.failover }
     var store: any PlatformStore { engine.store }
-    var name: String { definition.name }
+    var name: String { platform.name }
     let processors: [String]
     let sampler: CarrierSampler
     let epoch = ContinuousClock.now
@@ -29,12 +31,12 @@ final class FaultLab: @unchecked Sendable {
     /// The last move the matrix has accounted for: a declaration after it and before a run's
     /// fault is false (nothing was faulted then).
     var accountedMoves: Int64 = 0
-    var serveLog: String { definition.directory.appendingPathComponent("serve.log").path }
+    var serveLog: String { platform.serveLog }
 
     init(image: String?) throws {
         let name = "fmx"
         processors = (1...4).map { "\(name)-\($0)" }
-        definition = try BenchDefinition(name: name, yaml: """
+        platform = try OwnPlatform(name: name, definition: """
         platform: \(name)
         hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
         processors:
@@ -60,12 +62,11 @@ final class FaultLab: @unchecked Sendable {
             disks: [{ target: vdb, volume: \(name)-data/db-data }]
         standby: { mode: hot, count: 1 }
         """)
-        (engine, failover) = try definition.engines()
         sampler = CarrierSampler(domains: processors)
     }
 
     /// New engines (and libvirt connections): after libvirtd restarted, the old ones are closed.
-    func refresh() throws { (engine, failover) = try definition.engines() }
+    func refresh() throws { try platform.refresh() }
 
     func now() -> Double { (ContinuousClock.now - epoch).seconds }
 
@@ -96,14 +97,16 @@ final class FaultLab: @unchecked Sendable {
     func rebuild() async throws {
         Progress.say("rebuilding \(name) from scratch")
         await down()
-        definition.freshState()
-        try refresh()
+        try platform.freshState()
         try await up()
     }
 
     func startServe(extra: [String] = []) async throws {
         await serve?.kill()
-        serve = try await ServeChild(file: definition.file, state: definition.statePath, store: store, extra: extra, log: serveLog)
+        let before = try store.events(limit: 1).last?.id ?? 0
+        let child = try platform.startServe(extra)
+        serve = child
+        try await child.waitUntilStarted(store: store, after: before, within: .seconds(20))
         // A margin for the service's first heartbeat round trips (an address that never answered
         // cannot be declared silent); a run that starts too soon shows as a failure, not as a pass.
         try await Task.sleep(for: .seconds(1))
@@ -295,7 +298,7 @@ final class FaultLab: @unchecked Sendable {
 
     func repair(_ processor: String) async throws {
         try await within(.seconds(90), "repair of \(processor)") {
-            try await Administration(engine: self.failover).repairAndWaitForBoot(processor, platform: self.name)
+            try await Administration(engine: self.failover).repairAndWaitForBoot(processor, platform: self.name, who: "bench")
         }
     }
 
@@ -325,11 +328,7 @@ final class FaultLab: @unchecked Sendable {
         let spares = processors.filter { !carriers.contains($0) }
         let hot = try spares.filter { try domain($0).isActive() }
         guard hot.count == 1 else { throw BenchError("expected one hot standby among \(spares), running: \(hot)") }
-        let deadline = ContinuousClock.now + .seconds(90)
-        while !Console.bootedSinceLastStart(platform: name, processor: hot[0]) {
-            guard ContinuousClock.now < deadline else { throw BenchError("hot standby \(hot[0]) did not boot within 90 s") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await Console.waitUntilReady(platform: name, processor: hot[0], within: .seconds(90))
         guard serve?.isRunning == true, serve?.slowed == false else {
             throw BenchError("vpctl serve does not run at its defaults; see \(serveLog)")
         }

@@ -3,60 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Libvirt
-import StateStore
-
-/// The failover service under test: `vpctl serve -f FILE` as a child process, this very
-/// executable, so the bench measures the real daemon at the product's defaults.
-final class ServeChild {
-    let process: Process
-    var pid: pid_t { process.processIdentifier }
-
-    /// Starts `vpctl serve` and waits until it has recorded its start in the journal.
-    init(file: String, state: String, store: any PlatformStore, extra: [String] = [], log: String) async throws {
-        let before = try store.events(limit: 1).last?.id ?? 0
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.arguments = ["serve", "-f", file, "--state", state] + extra
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        process.standardError = handle
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(20)
-        let started = "started (pid \(pid))"
-        while try !store.events(after: before, limit: 100).contains(where: { $0.kind == .service && $0.detail.contains(started) }) {
-            guard process.isRunning else { throw BenchError("vpctl serve exited at start (status \(process.terminationStatus)); see \(log)") }
-            guard ContinuousClock.now < deadline else { await kill(); throw BenchError("vpctl serve did not start within 20 s; see \(log)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    var isRunning: Bool { process.isRunning }
-    /// Started with options beyond the product's defaults (the hidden --step-delay-ms).
-    var slowed: Bool { (process.arguments?.count ?? 0) > 5 }
-
-    /// SIGKILL, as a crash would, and wait until it is gone (its locks are released then).
-    func kill() async {
-        if process.isRunning { Glibc.kill(pid, SIGKILL) }
-        await waitForExit(within: .seconds(10))
-    }
-
-    /// SIGTERM, as an operator would; SIGKILL if it has not stopped within 15 s.
-    func stop() async {
-        guard process.isRunning else { return }
-        Glibc.kill(pid, SIGTERM)
-        if await waitForExit(within: .seconds(15)) { return }
-        await kill()
-    }
-
-    @discardableResult
-    private func waitForExit(within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        return !process.isRunning
-    }
-}
+import PlatformHarness
 
 /// This host's libvirtd, stopped and started again the way scripts/bootstrap-host.sh starts it
 /// on a machine without systemd (`libvirtd -d`).

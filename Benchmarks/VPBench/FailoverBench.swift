@@ -1,12 +1,14 @@
 import AgentProtocol
 import ArgumentParser
+import CommandOutput
 import Failover
 import Foundation
 import Logging
 import PlatformEngine
+import PlatformHarness
 import StateStore
 
-/// `vpctl bench failover`: real guests on a platform of its own, the failover service in this
+/// `vp-bench failover`: real guests on a platform of its own, the failover service in this
 /// process, QEMU killed (SIGKILL) or hung (SIGSTOP) and the times read from the journal.
 struct FailoverBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -115,11 +117,11 @@ struct FailoverBench: AsyncParsableCommand {
 
 /// The benchmark's own platform: personality `svc` (two VLANs, one disk) on b1, standbys b2, b3.
 final class BenchPlatform: @unchecked Sendable {
-    let engine: PlatformEngine
-    let failover: FailoverEngine
+    let platform: OwnPlatform
+    var engine: PlatformEngine { platform.engine }
+    var failover: FailoverEngine { platform.failover }
     var store: any PlatformStore { engine.store }
-    private var service: Task<Void, Error>?
-    let name: String
+    var name: String { platform.name }
 
     convenience init(mode: String, image: String?) throws {
         let name = "vpbench\(mode.prefix(1))"
@@ -147,8 +149,7 @@ final class BenchPlatform: @unchecked Sendable {
 
     /// A platform of the given definition (YAML) whose name is `name`, with a state store of its own.
     init(name: String, definition: String) throws {
-        self.name = name
-        (engine, failover) = try BenchDefinition(name: name, yaml: definition).engines()
+        platform = try OwnPlatform(name: name, definition: definition)
     }
 
     func up() async throws {
@@ -162,16 +163,12 @@ final class BenchPlatform: @unchecked Sendable {
         for person in view.bindings.keys.sorted() {
             for address in view.addresses(of: person) { try await HeartbeatProbe.waitForReply(address.ip, within: .seconds(120)) }
         }
-        let logger = Logger(label: "bench.serve")
-        let service = FailoverService(engine: failover, logger: logger)
-        self.service = Task { try await service.run() }
-        try await Task.sleep(for: .seconds(2))
+        platform.startService(logger: Logger(label: "bench.serve"))
+        try await platform.waitUntilWatching(view.bindings.values.sorted())
     }
 
     func down() async {
-        service?.cancel()
-        _ = try? await service?.value
-        _ = try? await engine.destroy(cause: "bench failover")
+        await platform.tearDown(cause: "bench failover")
     }
 
     struct Trial {
@@ -215,24 +212,23 @@ final class BenchPlatform: @unchecked Sendable {
 
     /// Returns the failed processor to the pool and, for a hot standby, waits until its agent runs.
     func repairAndWait(_ processor: String, within limit: Duration = .seconds(60)) async throws {
-        let log = consoleLog(processor)
-        let size = FileManager.default.contents(atPath: log)?.count ?? 0
-        let said = try await Administration(engine: failover).repair(processor, who: "bench")
-        if said.contains("hot standby") { try await waitUntilBooted(processor, since: size, within: limit) }
+        try await Administration(engine: failover).repairAndWaitForBoot(processor, platform: name, who: "bench", within: limit) {
+            try restart(processor)
+        }
     }
-
-    func consoleLog(_ processor: String) -> String { Console.log(platform: name, processor: processor) }
 
     /// Until the processor's agent is ready. A guest kernel that panics while booting ("IO-APIC +
     /// timer doesn't work": a TCG guest's timer check fails when the host is this loaded) is
     /// started again; that is the image's problem, not the detector's, and not what is measured.
     func waitUntilBooted(_ processor: String, since: Int, within limit: Duration = .seconds(60)) async throws {
-        try await Console.waitUntilBooted(platform: name, processor: processor, since: since, within: limit) { [engine] in
-            Progress.say("\(processor) panicked while booting; starting it again")
-            guard let domain = try engine.connections["local"]?.domain(named: processor) else { return }
-            if try domain.isActive() { try domain.destroy() }
-            try domain.start()
-        }
+        try await Console.waitUntilBooted(platform: name, processor: processor, since: since, within: limit) { try restart(processor) }
+    }
+
+    private func restart(_ processor: String) throws {
+        Progress.say("\(processor) panicked while booting; starting it again")
+        guard let domain = try engine.connections["local"]?.domain(named: processor) else { return }
+        if try domain.isActive() { try domain.destroy() }
+        try domain.start()
     }
 }
 
