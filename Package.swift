@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C API of libvirt (apt: libvirt-dev).
@@ -97,13 +98,22 @@ let package = Package(
             name: "TrialProcessor",
             dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor"]
         ),
+        // The HTTP admin API of `vpctl serve` (Hummingbird 2): a Unix socket by default, TCP with a
+        // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
+        .target(
+            name: "AdminAPI",
+            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log")],
+            exclude: ["openapi.yaml"]
+        ),
         // The administrator CLI.
         .executableTarget(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "AdminAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -126,6 +136,13 @@ let package = Package(
         // Pure service-IP logic: Maglev tables, address ordering.
         .testTarget(name: "ServiceTests", dependencies: ["ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NFTables",
                                                         "PlatformModel", "StateStore"]),
+        // The admin API's routes in-process, and its socket and token rules for real.
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "StateStore", "TestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",

@@ -1,3 +1,4 @@
+import AdminAPI
 import ArgumentParser
 import Dispatch
 import Failover
@@ -10,29 +11,14 @@ extension PlatformOptions {
     /// The platform plus a failover engine sharing its connections and state store.
     func failover(stepDelay: Duration = .zero) throws -> (platform: PlatformEngine, engine: FailoverEngine) {
         let platform = try engine()
-        let hosts = Hosts(uris: Dictionary(platform.definition.hosts.map { ($0.name, $0.uri) }, uniquingKeysWith: { a, _ in a }),
-                          connections: platform.connections)
-        return (platform, try FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay))
+        return (platform, try platform.failoverEngine(stepDelay: stepDelay))
     }
 }
 
 extension PlatformOptions {
-    /// After an apply: moves that were down (no standby) go on with the definition just applied,
-    /// which may have added the processor they need. A `vpctl serve` started before the apply
-    /// does not know processors added since; it carries on moves that have a target, and watches
-    /// the new processors once restarted.
+    /// After an apply: moves that were down (no standby) go on with the definition just applied.
     func resumeDownMoves() async throws {
-        let (_, engine) = try failover()
-        let down = try engine.store.unfinishedFailovers().filter { $0.step == .down }
-        for move in down {
-            guard let id = move.id else { continue }
-            do {
-                let record = try await Administration(engine: engine).follow(id) { Progress.say($0) }
-                Progress.say("\(record.personality) moved to \(record.target ?? "?")")
-            } catch {
-                Progress.say("\(move.personality) is still not moved: \(error)")
-            }
-        }
+        try await Administration(engine: try failover().engine).resumeDownMoves { Progress.say($0) }
     }
 }
 
@@ -57,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var platform: PlatformOptions
 
+    @OptionGroup var api: AdminAPIOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -72,7 +60,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let (platformEngine, engine) = try platform.failover(stepDelay: .milliseconds(stepDelayMs))
         let service = FailoverService(engine: engine, logger: Logger(label: "vpctl.serve"))
-        let task = Task { try await service.run() }
+        let server = try AdminServer(api: AdminAPI(platform: platformEngine, failover: engine),
+                                     listen: try api.address(platform: platformEngine.definition.platform), tokenFile: api.tokenFile)
+        // The API runs beside the service: when either ends, both stop.
+        let task = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await service.run() }
+                group.addTask { try await server.run() }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
         let handlers = onInterrupt { _ in task.cancel() }
         defer { handlers.forEach { $0.cancel() } }
         do {
