@@ -47,7 +47,7 @@ import Testing
             try await client.execute(uri: "/v1/personalities", method: .get) { response in
                 let body = String(buffer: response.body)
                 #expect(body.contains("\"name\" : \"web\""))
-                #expect(body.contains("10.107.1.10"))
+                #expect(body.contains("10.107.\(f.subnet).10"))
             }
             try await client.execute(uri: "/v1/services", method: .get) { response in
                 let decoded = try decode([String].self, response)
@@ -182,9 +182,6 @@ import Testing
                 #expect(response.status == .unprocessableContent)
                 let problem = try decode(ProblemDetails.self, response)
                 #expect(problem.issues?.contains { $0.field == "vlans[0].id" } == true, "the validator's issues, with their fields")
-            }
-            try await client.execute(uri: "/v1/plan", method: .post, body: ByteBuffer(repeating: UInt8(ascii: "#"), count: 5 << 20)) { response in
-                #expect(response.status == .contentTooLarge)
             }
         }
     }

@@ -30,12 +30,13 @@ import TestSupport
         #expect(try mode(f.directory + "/run") == 0o700, "the missing directory is made 0700")
         try await serving(server) { _ in
             #expect(try mode(socket) == 0o600)
-            let response = try await RawHTTP.get(.unix(socket), "/v1/processors")
-            #expect(RawHTTP.status(response) == 200)
-            #expect(response.contains("\(f.name)-p1"))
             #expect(throws: AdminServerError.self, "a live socket is another daemon's") {
                 try AdminServer(api: f.api, listen: .unixSocket(path: socket))
             }
+            // After the probe above, so that its connection is accepted before the server stops.
+            let response = try await RawHTTP.get(.unix(socket), "/v1/processors")
+            #expect(RawHTTP.status(response) == 200)
+            #expect(response.contains("\(f.name)-p1"))
         }
     }
 
@@ -116,7 +117,8 @@ import TestSupport
             }
             #expect(recorded.withLock { $0 })
             #expect(stream.contains("Content-Type: text/event-stream") || stream.contains("content-type: text/event-stream"))
-            let seen = stream.components(separatedBy: "\n").filter { $0.hasPrefix("id: ") }
+            // Split on every newline: "\r\n" of the chunked encoding is one Character in Swift.
+            let seen = stream.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("id: ") }
             #expect(seen == ["id: \(ids[1])", "id: \(ids[2])", "id: \(later)"], "after the given id, in order, none twice")
             #expect(stream.contains("event: service\ndata: {"))
         }

@@ -38,7 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
             alternates). An address that stops answering is reported unreachable; a processor is declared failed \
             when libvirt says it stopped or when no address answers. Each move is journaled step by step in the \
             state store: if serve is killed, the next serve finishes it. Only one serve may run per platform. \
-            Stops cleanly on SIGTERM or Ctrl-C. Logs go to stderr; `vpctl events` shows what happened.
+            Stops cleanly on SIGTERM or Ctrl-C. Logs go to stderr; `vpctl events` shows what happened. \
+            The admin API (JSON under /v1, the event stream, /metrics) runs beside it on a Unix socket \
+            (mode 0600), or over TCP with --listen and a bearer token from --token-file.
             """)
 
     @OptionGroup var platform: PlatformOptions
