@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // C API of libvirt (apt: libvirt-dev).
@@ -116,13 +117,23 @@ let package = Package(
         ),
         // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
         .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The HTTP admin API of `vpctl serve` (Hummingbird 2): a Unix socket by default, TCP with a
+        // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
+        .target(
+            name: "AdminAPI",
+            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
+            exclude: ["openapi.yaml"]
+        ),
         // The administrator CLI.
         .executableTarget(
             name: "vpctl",
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,6 +187,13 @@ let package = Package(
         // Pure service-IP logic: Maglev tables, address ordering.
         .testTarget(name: "ServiceTests", dependencies: ["ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NFTables",
                                                         "PlatformModel", "StateStore"]),
+        // The admin API's routes in-process, and its socket and token rules for real.
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "StateStore", "TestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",

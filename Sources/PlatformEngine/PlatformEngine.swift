@@ -24,16 +24,26 @@ public final class PlatformEngine: @unchecked Sendable {
     /// (at `statePath`, or the platform's default) and connects to every host. Nothing in libvirt
     /// is changed.
     public convenience init(file: String, statePath: String? = nil) throws {
-        try self.init(file: file) { p in try SQLitePlatformStore(path: statePath ?? SQLitePlatformStore.defaultPath(platform: p.platform)) }
+        try self.init(loaded: try PlatformLoader.load(path: file), statePath: statePath)
+    }
+
+    /// The same for a definition already parsed (one sent to the admin API, say).
+    public convenience init(loaded: LoadedPlatform, statePath: String? = nil) throws {
+        try self.init(loaded: loaded) { p in try SQLitePlatformStore(path: statePath ?? SQLitePlatformStore.defaultPath(platform: p.platform)) }
     }
 
     /// The same on a store of the caller's (another handle on an engine's store: the same memory).
     public convenience init(file: String, store: any PlatformStore) throws {
-        try self.init(file: file) { _ in store }
+        try self.init(loaded: try PlatformLoader.load(path: file), store: store)
     }
 
-    private init(file: String, openStore: (PlatformDefinition) throws -> any PlatformStore) throws {
-        loaded = try PlatformLoader.load(path: file)
+    /// A parsed definition on a store of the caller's (the admin API's plan and apply: the daemon's own store).
+    public convenience init(loaded: LoadedPlatform, store: any PlatformStore) throws {
+        try self.init(loaded: loaded) { _ in store }
+    }
+
+    private init(loaded: LoadedPlatform, openStore: (PlatformDefinition) throws -> any PlatformStore) throws {
+        self.loaded = loaded
         let issues = Validator.validate(loaded)
         if !issues.isEmpty { throw ConfigErrors(issues: issues) }
         let p = loaded.definition
@@ -133,7 +143,7 @@ public final class PlatformEngine: @unchecked Sendable {
     func refuseDuringFailover(_ moving: [FailoverRecord]) throws {
         guard moving.contains(where: { $0.step != .down }) else { return }
         let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
-        throw EngineError("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs `vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
+        throw MoveInProgress("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs `vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
     }
 
     /// While moves are down: the plan's new processors, and nothing else. Changes to the moves'
@@ -145,7 +155,7 @@ public final class PlatformEngine: @unchecked Sendable {
         let refused = other.filter { !($0.verb == .create && $0.object.hasPrefix("processor ")) }
         guard refused.isEmpty else {
             let down = moving.map(\.personality).joined(separator: ", ")
-            throw EngineError("personality \(down) is down, waiting for a standby: an apply may only add processors now, "
+            throw MoveInProgress("personality \(down) is down, waiting for a standby: an apply may only add processors now, "
                               + "and this one would also \(refused.map(\.description).joined(separator: "; ")); nothing was changed")
         }
         return Plan(changes: other)
@@ -179,6 +189,13 @@ extension PlatformEngine {
 }
 
 public struct EngineError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// An apply refused because an unfinished move owns devices it would change; nothing was changed.
+/// (A conflict: the admin API answers 409.)
+public struct MoveInProgress: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -64,11 +64,11 @@ import Testing
         #expect(try four.store.failover(id: move.id!)?.step == .down, "the move is the failover engine's")
 
         let volume = try engine(definition(processors: 4, extraVolume: true), state: state)
-        await #expect(throws: EngineError.self) { try await volume.apply(cause: "test") }
+        await #expect(throws: MoveInProgress.self) { try await volume.apply(cause: "test") }
         #expect(try !conn.storagePool(named: "\(u)-data").volumes().contains { $0.name == "v3" }, "nothing was changed")
 
         try four.store.advance(move, to: .fenced, event: nil)
-        await #expect(throws: EngineError.self, "a move past down owns its processors") { try await four.apply(cause: "test") }
+        await #expect(throws: MoveInProgress.self, "a move past down owns its processors") { try await four.apply(cause: "test") }
         _ = try await four.destroy(cause: "test cleanup")
     }
 }

@@ -80,6 +80,22 @@ public struct Administration: Sendable {
         }
     }
 
+    /// After an apply: moves that were down (no standby) go on with this engine's definition,
+    /// which may have added the processor they need. Says how each ended through `progress`.
+    /// (A `vpctl serve` started before the apply does not know processors added since.)
+    public func resumeDownMoves(progress: @escaping @Sendable (String) -> Void) async throws {
+        let down = try store.unfinishedFailovers().filter { $0.step == .down }
+        for move in down {
+            guard let id = move.id else { continue }
+            do {
+                let record = try await follow(id, progress: progress)
+                progress("\(record.personality) moved to \(record.target ?? "?")")
+            } catch {
+                progress("\(move.personality) is still not moved: \(error)")
+            }
+        }
+    }
+
     /// Stops `processor` through libvirt and confirms it is off; with `confirm`, records that
     /// an administrator vouches it is off (when libvirt cannot tell). A processor that carried a
     /// personality is marked failed and its personality is moved by `vpctl serve`.

@@ -1,3 +1,4 @@
+import AdminAPI
 import ArgumentParser
 import CommandOutput
 import Dispatch
@@ -13,10 +14,7 @@ extension PlatformOptions {
     /// The platform plus a failover engine sharing its connections and state store.
     func failover(stepDelay: Duration = .zero, metrics: FailoverMetrics = .none) throws -> (platform: PlatformEngine, engine: FailoverEngine) {
         let platform = try engine()
-        let hosts = Hosts(uris: Dictionary(platform.definition.hosts.map { ($0.name, $0.uri) }, uniquingKeysWith: { a, _ in a }),
-                          connections: platform.connections)
-        return (platform, try FailoverEngine(definition: platform.definition, store: platform.store, hosts: hosts, stepDelay: stepDelay,
-                                             metrics: metrics))
+        return (platform, try platform.failoverEngine(stepDelay: stepDelay, metrics: metrics))
     }
 }
 
@@ -26,17 +24,7 @@ extension PlatformOptions {
     /// does not know processors added since; it carries on moves that have a target, and watches
     /// the new processors once its definition is reloaded (SIGHUP).
     func resumeDownMoves() async throws {
-        let (_, engine) = try failover()
-        let down = try engine.store.unfinishedFailovers().filter { $0.step == .down }
-        for move in down {
-            guard let id = move.id else { continue }
-            do {
-                let record = try await Administration(engine: engine).follow(id) { Progress.say($0) }
-                Progress.say("\(record.personality) moved to \(record.target ?? "?")")
-            } catch {
-                Progress.say("\(move.personality) is still not moved: \(error)")
-            }
-        }
+        try await Administration(engine: try failover().engine).resumeDownMoves { Progress.say($0) }
     }
 }
 
@@ -58,10 +46,14 @@ struct ServeCommand: AsyncParsableCommand {
             state store: if serve is killed, the next serve finishes it. Only one serve may run per platform. \
             Stops cleanly on SIGTERM or Ctrl-C. On SIGHUP the definition file is read again: a valid one is put in \
             force (processors added by `vpctl apply` are watched from then on), one with problems is logged and \
-            changes nothing. Logs go to stderr; `vpctl events` shows what happened.
+            changes nothing. Logs go to stderr; `vpctl events` shows what happened. \
+            The admin API (JSON under /v1, the event stream, /metrics) runs beside it on a Unix socket \
+            (mode 0600), or over TCP with --listen and a bearer token from --token-file.
             """)
 
     @OptionGroup var platform: PlatformOptions
+
+    @OptionGroup var api: AdminAPIOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -82,7 +74,11 @@ struct ServeCommand: AsyncParsableCommand {
         let (platformEngine, engine) = try platform.failover(stepDelay: .milliseconds(stepDelayMs),
                                                              metrics: FailoverMetrics(factory: metrics.factory))
         let service = FailoverService(engine: engine, logger: logger, definitionFile: platform.file)
-        try await service.serviceGroup(logger: logger).run()
+        // Checked before anything starts: a socket in use or a token file others can read stops serve here.
+        let server = try AdminServer(api: AdminAPI(platform: platformEngine, failover: engine, metrics: { metrics.render() }),
+                                     listen: try api.address(platform: platformEngine.definition.platform), tokenFile: api.tokenFile)
+        // The API stops first on SIGTERM, the failover service last (its step in flight finishes).
+        try await service.serviceGroup(alongside: [server], logger: logger).run()
         try? platformEngine.store.record(PlatformEvent(kind: .service, detail: "vpctl serve stopped (pid \(getpid()))"))
         logger.info("stopped")
     }

@@ -17,11 +17,6 @@ struct PlatformOptions: ParsableArguments {
     func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state.map { URL(fileURLWithPath: $0).path }) }
 }
 
-struct PlanEntry: Encodable {
-    var verb: String, host: String, object: String, reasons: [String]
-    init(_ c: Change) { verb = c.verb.rawValue; host = c.host; object = c.object; reasons = c.reasons }
-}
-
 func printPlan(_ plan: Plan, format: OutputFormat, emptyMessage: String) throws {
     if format == .json { try JSONOutput.print(plan.changes.map(PlanEntry.init)); return }
     if plan.isEmpty { print(emptyMessage); return }
