@@ -4,7 +4,7 @@ import Foundation
 /// every guest in one cgroup (`machine`); left at its default weight, all the guests together weigh
 /// as much as one host process, so a host busy with anything else starves every processor at
 /// once: heartbeats answered late and hot-plugged NICs taken seconds late after a failover.
-/// Measured with `vpctl bench failover --churn` (2 CPU burners on 2 cores, 10 min each): the
+/// Measured with `vp-bench failover --churn` (2 CPU burners on 2 cores, 10 min each): the
 /// hot standby's own part of a failover (its hot-plugged NICs up and answering) took a median
 /// 731 ms, p99 1,931 ms at the default weight, and 508 ms, p99 902 ms at this weight, with more
 /// other work on the host during the second run.
