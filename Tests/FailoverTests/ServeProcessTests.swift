@@ -23,21 +23,21 @@ struct ServeProcessTests {
         try serve.run()
         defer { if serve.isRunning { kill(serve.processIdentifier, SIGKILL) } }
         func journal(_ text: String) throws -> Bool { try t.store.events(limit: 200).contains { $0.detail.contains(text) } }
-        try await waitUntil("serve started", within: .seconds(20)) { try journal("vpctl serve started (pid \(serve.processIdentifier))") }
+        try await waitUntil("serve started", within: .seconds(60)) { try journal("vpctl serve started (pid \(serve.processIdentifier))") }
 
         let p5 = "\(t.prefix)-p5"
         try original.replacingOccurrences(of: "{ name: \(t.p(4)), host: a }", with: "{ name: \(t.p(4)), host: a }, { name: \(p5), host: a }")
             .write(toFile: t.file, atomically: true, encoding: .utf8)
         kill(serve.processIdentifier, SIGHUP)
-        try await waitUntil("the definition reloaded", within: .seconds(10)) { try journal("definition reloaded from \(t.file): processors +\(p5)") }
+        try await waitUntil("the definition reloaded", within: .seconds(60)) { try journal("definition reloaded from \(t.file): processors +\(p5)") }
 
         try original.replacingOccurrences(of: "vcpus: 1", with: "vcpus: many").write(toFile: t.file, atomically: true, encoding: .utf8)
         kill(serve.processIdentifier, SIGHUP)
-        try await waitUntil("the bad definition refused", within: .seconds(10)) { try journal("definition not reloaded from \(t.file)") }
+        try await waitUntil("the bad definition refused", within: .seconds(60)) { try journal("definition not reloaded from \(t.file)") }
         #expect(serve.isRunning, "a bad file does not stop serve")
 
         kill(serve.processIdentifier, SIGTERM)
-        try await waitUntil("serve exits", within: .seconds(15)) { !serve.isRunning }
+        try await waitUntil("serve exits", within: .seconds(60)) { !serve.isRunning }
         #expect(serve.terminationReason == .exit && serve.terminationStatus == 0)
         #expect(try journal("vpctl serve stopped (pid \(serve.processIdentifier))"))
     }
