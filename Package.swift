@@ -173,7 +173,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         // The PlatformStore contract, on every implementation; what only the SQLite store promises.
-        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel"]),
+        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "TestSupport"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
                                                          "MetricsExport", "Libvirt",

@@ -2,6 +2,7 @@ import Foundation
 import StateStore
 import Synchronization
 import Testing
+import TestSupport
 
 /// The platform lock excludes other holders and names them to a waiter, which gives up at its
 /// deadline; the service lock has one holder at a time.
@@ -11,13 +12,14 @@ extension PlatformStoreContract {
         let a = try kind.make()
         let b = try kind.reopen(a)
         let inside = Overlap()
+        let waiters = Tally()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for store in [a, b, a, b] {
                 group.addTask {
-                    try await store.exclusively {
-                        inside.enter()
-                        // Holds the lock long enough for the others to try.
-                        try await Task.sleep(for: .milliseconds(30))
+                    try await store.exclusively(deadline: .seconds(60), waiting: { _ in waiters.add() }) {
+                        let first = inside.enter() == 1
+                        // The first holder keeps the lock until the three others are waiting for it.
+                        if first { try await waitUntil("the others wait for the lock", within: .seconds(60)) { waiters.count == 3 } }
                         inside.leave()
                     }
                 }
@@ -25,6 +27,7 @@ extension PlatformStoreContract {
             try await group.waitForAll()
         }
         #expect(inside.most == 1)
+        #expect(inside.entries == 4)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -75,8 +78,17 @@ extension PlatformStoreContract {
 
 /// How many bodies were inside an exclusive section at once, at most.
 final class Overlap: Sendable {
-    private let counts = Mutex((now: 0, most: 0))
+    private let counts = Mutex((now: 0, most: 0, entries: 0))
     var most: Int { counts.withLock { $0.most } }
-    func enter() { counts.withLock { $0.now += 1; $0.most = max($0.most, $0.now) } }
+    var entries: Int { counts.withLock { $0.entries } }
+    /// Returns how many have entered so far, this one included.
+    @discardableResult
+    func enter() -> Int { counts.withLock { $0.now += 1; $0.entries += 1; $0.most = max($0.most, $0.now); return $0.entries } }
     func leave() { counts.withLock { $0.now -= 1 } }
+}
+
+final class Tally: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func add() { value.withLock { $0 += 1 } }
 }
