@@ -32,8 +32,9 @@ let package = Package(
         .target(name: "Libvirt", dependencies: ["CLibvirt", "SystemSupport"]),
         // XML documents for libvirt objects, built with an XML builder.
         .target(name: "LibvirtXML"),
-        // Running programs (posix_spawn, argument arrays, never a shell) and Duration → milliseconds:
-        // Glibc only, so that the in-guest agent can use it too.
+        // Running programs (posix_spawn, argument arrays, never a shell), Duration → milliseconds and
+        // the error kinds every module throws with: Glibc only, so that the in-guest agent and the
+        // libvirt binding can use it too.
         .target(name: "SystemSupport"),
         // Wire formats shared by the controller and the in-guest agent.
         .target(name: "AgentProtocol", dependencies: ["SystemSupport"]),
@@ -190,7 +191,7 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "StateStore", "SystemSupport", "TestSupport",
+            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),

@@ -145,8 +145,12 @@ public final class PlatformEngine: @unchecked Sendable {
     /// processors: that is how a platform with no spare left gets one.
     func refuseDuringFailover(_ moving: [FailoverRecord]) throws {
         guard moving.contains(where: { $0.step != .down }) else { return }
-        let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
-        throw PlatformError(.conflict, "personality \(list.joined(separator: ", "))", "being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs `vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
+        let names = moving.map(\.personality).joined(separator: ", ")
+        let moves = moving.map { "\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue)" }.joined(separator: "; ")
+        throw PlatformError(.conflict, "personality \(names)", "being moved (\(moves)); nothing was changed. "
+            + "`vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby "
+            + "(`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs "
+            + "`vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
     }
 
     /// While moves are down: the plan's new processors, and nothing else. Changes to the moves'

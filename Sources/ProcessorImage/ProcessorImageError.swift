@@ -68,3 +68,4 @@ public enum ProcessorImageError: KindedError, Equatable, LocalizedError {
             .internal
         }
     }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import SystemSupport
 
 /// vpctl's exit status: the one place where an error kind becomes an exit code (the admin API's
@@ -40,13 +41,13 @@ extension VPCtl {
             }
         } catch let error as any KindedError {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            exit(ExitCodes.code(for: error.kind))
+            Glibc.exit(ExitCodes.code(for: error.kind))
         } catch {
             // ArgumentParser's own: help and version (0), a bad command line (usage), `ExitCode` as thrown.
             let code = exitCode(for: error)
             guard code == .validationFailure else { exit(withError: error) }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            exit(ExitCodes.usage)
+            Glibc.exit(ExitCodes.usage)
         }
     }
 }

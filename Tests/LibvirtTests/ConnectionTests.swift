@@ -1,7 +1,7 @@
+import Libvirt
 import SystemSupport
 import TestSupport
 import Testing
-import Libvirt
 
 @Suite struct ConnectionTests {
     @Test func opensTestDriverAndReportsVersions() throws {
