@@ -29,16 +29,17 @@ let package = Package(
             providers: [.apt(["libvirt-dev"])]
         ),
         // Typed, memory-safe Swift binding over the libvirt C API.
-        .target(name: "Libvirt", dependencies: ["CLibvirt"]),
+        .target(name: "Libvirt", dependencies: ["CLibvirt", "SystemSupport"]),
         // XML documents for libvirt objects, built with an XML builder.
         .target(name: "LibvirtXML"),
-        // Running programs (posix_spawn, argument arrays, never a shell) and Duration → milliseconds:
-        // Glibc only, so that the in-guest agent can use it too.
+        // Running programs (posix_spawn, argument arrays, never a shell), Duration → milliseconds and
+        // the error kinds every module throws with: Glibc only, so that the in-guest agent and the
+        // libvirt binding can use it too.
         .target(name: "SystemSupport"),
         // Wire formats shared by the controller and the in-guest agent.
         .target(name: "AgentProtocol", dependencies: ["SystemSupport"]),
         // Controller-side client of the agent: HTTP report and heartbeat probe.
-        .target(name: "AgentClient", dependencies: ["AgentProtocol"]),
+        .target(name: "AgentClient", dependencies: ["AgentProtocol", "SystemSupport"]),
         // The in-guest agent (runs inside every processor).
         .executableTarget(
             name: "VPAgent",
@@ -55,7 +56,7 @@ let package = Package(
         // Host checks behind `vpctl doctor`.
         .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane", "SystemSupport"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
-        .target(name: "PlatformModel", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "PlatformModel", dependencies: ["SystemSupport", .product(name: "Yams", package: "Yams")]),
         // libFuzzer target for the loader and validator (scripts/fuzz.sh builds it with -sanitize=fuzzer in
         // .build-fuzz; a plain build gives a tool that replays the files it is given).
         .executableTarget(name: "PlatformLoaderFuzz", dependencies: ["PlatformModel"], path: "Fuzz/PlatformLoaderFuzz"),
@@ -67,13 +68,13 @@ let package = Package(
         // journal, moves, locks; in embedded SQLite via GRDB (SQLite/) or in memory for unit tests (InMemory/).
         .target(
             name: "StateStore",
-            dependencies: ["PlatformModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["PlatformModel", "SystemSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The platform as one object: load + validate, plan, apply, destroy, status.
         .target(
             name: "PlatformEngine",
             dependencies: ["PlatformModel", "PlatformRender", "Reconciler", "StateStore", "Libvirt", "HostDoctor",
-                           "ProcessorImage", "ServiceControl", "ServiceDataPlane"]
+                           "ProcessorImage", "ServiceControl", "ServiceDataPlane", "SystemSupport"]
         ),
         // pidfd_open(2) for watching QEMU processes exit.
         .target(name: "CProcessWatch"),
@@ -93,9 +94,9 @@ let package = Package(
             dependencies: [.product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // Service IPs, pure: Maglev lookup tables and per-client ordered address lists (reference 003).
-        .target(name: "ServiceBalancing", dependencies: ["PlatformModel"]),
+        .target(name: "ServiceBalancing", dependencies: ["PlatformModel", "SystemSupport"]),
         // The host's nftables through libnftables' JSON interface (loaded at run time).
-        .target(name: "NFTables"),
+        .target(name: "NFTables", dependencies: ["SystemSupport"]),
         // The kernel data plane of service IPs: the platform's nftables table, conntrack.
         .target(name: "ServiceDataPlane", dependencies: ["NFTables", "PlatformModel", "SystemSupport"]),
         // Service IPs of a platform: members, health, Maglev tables, ordered address lists, and
@@ -113,7 +114,7 @@ let package = Package(
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",
-            dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor"]
+            dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor", "SystemSupport"]
         ),
         // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
         .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -121,7 +122,7 @@ let package = Package(
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
         .target(
             name: "AdminAPI",
-            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt",
+            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt", "SystemSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
@@ -133,7 +134,7 @@ let package = Package(
             dependencies: [
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -162,21 +163,21 @@ let package = Package(
             path: "Benchmarks/VPBench"
         ),
         // Shared by the test targets: deadlines for every wait.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport"),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtXML", "SystemSupport", "TestSupport"]),
         // Pure logic of the image builder: cpio writer, module order, ldd parsing, guest scripts.
         .testTarget(name: "ProcessorImageTests", dependencies: ["ProcessorImage", "AgentProtocol"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "StateStore", "Libvirt",
-                           "LibvirtXML", "HostDoctor", "ServiceDataPlane", "NFTables"],
+                           "LibvirtXML", "HostDoctor", "ServiceDataPlane", "NFTables", "SystemSupport", "TestSupport"],
             exclude: ["Golden"]
         ),
         // The PlatformStore contract, on every implementation; what only the SQLite store promises.
-        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "SystemSupport", "TestSupport"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
-                                                         "MetricsExport", "Libvirt",
+                                                         "MetricsExport", "Libvirt", "SystemSupport",
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The test-platform harness on libvirt's test driver.
         .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
@@ -190,7 +191,7 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "StateStore", "TestSupport",
+            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),

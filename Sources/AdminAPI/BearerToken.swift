@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SystemSupport
 
 /// The token every request over TCP must carry, read from a file only its owner can read.
 public struct BearerToken: Sendable {
@@ -48,9 +49,15 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The admin API could not start: which object (socket, token file, address) and why.
-public struct AdminServerError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let object: String
+/// The admin API cannot start as asked: a flag, an address or a token file is wrong (invalid
+/// input), or its socket is taken (conflict).
+public struct AdminServerError: KindedError, Sendable, Equatable {
+    public let kind: ErrorKind
+    let what: String
     public let cause: String
-    public init(object: String, cause: String) { self.object = object; self.cause = cause }
-    public var description: String { "admin API: \(object): \(cause)" }
+    public var object: String? { what }
+    public init(_ kind: ErrorKind = .invalidInput, object: String, cause: String) {
+        self.kind = kind; what = object; self.cause = cause
+    }
+    public var description: String { "admin API: \(what): \(cause)" }
 }

@@ -1,71 +1,77 @@
-import Failover
 import Foundation
-import HostDoctor
 import Hummingbird
-import Libvirt
-import PlatformEngine
 import PlatformModel
-import Reconciler
-import StateStore
+import SystemSupport
 
-/// An error as RFC 9457 problem details (`application/problem+json`), carrying the error's kind.
+/// An error as RFC 9457 problem details (`application/problem+json`), carrying the error's kind,
+/// the object it is about and the field where it applies.
 public struct ProblemDetails: Codable, Sendable, Equatable {
-    /// invalid-request, invalid-input, unauthorized, not-found, conflict, too-large, unavailable, internal.
+    /// One of `ErrorKind`'s (invalid-input, not-found, conflict, unavailable, internal), or a refusal
+    /// of the request itself before the platform is asked: invalid-request, unauthorized, too-large.
     public var kind: String
     public var type: String
     public var title: String
     public var status: Int
     public var detail: String
+    /// What it is about: "processor 'p3'", "personality 'web'".
+    public var object: String?
+    /// Where in the object or the request: "hosts[0].uri", "confirm".
+    public var field: String?
     /// For an invalid definition: every problem, with file, line and field.
     public var issues: [ConfigIssue]?
 
-    init(_ status: HTTPResponse.Status, kind: String, detail: String, issues: [ConfigIssue]? = nil) {
+    init(_ status: HTTPResponse.Status, kind: String, detail: String, object: String? = nil, field: String? = nil,
+         issues: [ConfigIssue]? = nil) {
         self.kind = kind
         type = "urn:virtualplatform:problem:\(kind)"
         title = status.reasonPhrase
         self.status = status.code
         self.detail = detail
+        self.object = object
+        self.field = field
         self.issues = issues
     }
 }
 
-/// The one place where an error becomes an HTTP status. An error type not named here is internal
-/// (500); typed errors with a kind will make most of these cases one.
+/// The one place where an error kind becomes an HTTP status (vpctl's `ExitCodes` is the other
+/// mapping of the same kinds).
+public func httpStatus(for kind: ErrorKind) -> HTTPResponse.Status {
+    switch kind {
+    case .invalidInput: .unprocessableContent
+    case .notFound: .notFound
+    case .conflict: .conflict
+    case .unavailable: .serviceUnavailable
+    case .internal: .internalServerError
+    }
+}
+
+/// Every error a route throws, as problem details: a refused request (malformed, unauthorized,
+/// too large) by its own rules, any other error by its kind; an error without one is internal.
 public func problem(for error: any Error) -> ProblemDetails {
     switch error {
     case let e as APIError:
         switch e.kind {
-        case .invalidRequest: return ProblemDetails(.badRequest, kind: "invalid-request", detail: e.description)
-        case .invalidInput: return ProblemDetails(.unprocessableContent, kind: "invalid-input", detail: e.description)
-        case .notFound: return ProblemDetails(.notFound, kind: "not-found", detail: e.description)
-        case .conflict: return ProblemDetails(.conflict, kind: "conflict", detail: e.description)
-        case .unauthorized: return ProblemDetails(.unauthorized, kind: "unauthorized", detail: e.description)
+        case .invalidRequest: return ProblemDetails(.badRequest, kind: "invalid-request", detail: e.description, object: e.object)
+        case .invalidInput: return ProblemDetails(.unprocessableContent, kind: "invalid-input", detail: e.description, object: e.object)
+        case .notFound: return ProblemDetails(.notFound, kind: "not-found", detail: e.description, object: e.object)
+        case .conflict: return ProblemDetails(.conflict, kind: "conflict", detail: e.description, object: e.object)
+        case .unauthorized: return ProblemDetails(.unauthorized, kind: "unauthorized", detail: e.description, object: e.object)
         }
-    case let e as ConfigErrors:
-        return ProblemDetails(.unprocessableContent, kind: "invalid-input", detail: e.description, issues: e.issues)
     case let e as DecodingError:
         return ProblemDetails(.badRequest, kind: "invalid-request", detail: describe(e))
-    // An unfinished move owns the devices; a processor reserved or unfit for the move.
-    case is MoveInProgress, is MoveRefused, is PlanRefused:
-        return ProblemDetails(.conflict, kind: "conflict", detail: "\(error)")
-    // Administration's refusals (already moving, carries a personality, part of a move, not
-    // confirmed off): the platform's state forbids it now. Unknown names are 404 before this.
-    case is FailoverError:
-        return ProblemDetails(.conflict, kind: "conflict", detail: "\(error)")
-    case is LockTimeout, is StateStoreError, is PortSecurity.Unavailable:
-        return ProblemDetails(.serviceUnavailable, kind: "unavailable", detail: "\(error)")
-    case let e as LibvirtError where e.isNotFound:
-        return ProblemDetails(.notFound, kind: "not-found", detail: e.description)
-    case let e as LibvirtError where e.isConnectionFailure:
-        return ProblemDetails(.serviceUnavailable, kind: "unavailable", detail: e.description)
     case let e as HTTPError where e.status == .contentTooLarge:
         return ProblemDetails(.contentTooLarge, kind: "too-large", detail: e.body ?? "the request body is too large")
     case let e as HTTPError where e.status == .notFound:
         return ProblemDetails(.notFound, kind: "not-found", detail: e.body ?? "no such route")
     case let e as HTTPError where (400..<500).contains(e.status.code):
         return ProblemDetails(e.status, kind: "invalid-request", detail: e.body ?? e.status.reasonPhrase)
+    case let e as ConfigErrors:
+        return ProblemDetails(httpStatus(for: e.kind), kind: e.kind.rawValue, detail: e.description, object: e.object, field: e.field,
+                              issues: e.issues)
+    case let e as any KindedError:
+        return ProblemDetails(httpStatus(for: e.kind), kind: e.kind.rawValue, detail: e.description, object: e.object, field: e.field)
     default:
-        return ProblemDetails(.internalServerError, kind: "internal", detail: "\(error)")
+        return ProblemDetails(.internalServerError, kind: ErrorKind.internal.rawValue, detail: "\(error)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// The admin API's socket file: its directory (0700, made if missing), a socket left by a dead
 /// daemon replaced, a live one refused, and the socket itself 0600 once bound.
@@ -12,16 +13,16 @@ enum UnixSocketFile {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
             } catch {
-                throw AdminServerError(object: "socket directory \(directory)", cause: "cannot create it: \(error.localizedDescription)")
+                throw AdminServerError(.unavailable, object: "socket directory \(directory)", cause: "cannot create it: \(error.localizedDescription)")
             }
         }
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
-            throw AdminServerError(object: "socket \(path)", cause: "the path exists and is not a socket; nothing was removed")
+            throw AdminServerError(.conflict, object: "socket \(path)", cause: "the path exists and is not a socket; nothing was removed")
         }
         if answers(path) {
-            throw AdminServerError(object: "socket \(path)", cause: "another daemon is listening on it (is vpctl serve already running?)")
+            throw AdminServerError(.conflict, object: "socket \(path)", cause: "another daemon is listening on it (is vpctl serve already running?)")
         }
         guard unlink(path) == 0 else {
             throw AdminServerError(object: "socket \(path)", cause: "cannot remove the stale socket: \(String(cString: strerror(errno)))")

@@ -1,5 +1,6 @@
 import AgentProtocol
 import Foundation
+import SystemSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -86,7 +87,10 @@ public struct AgentHTTPClient: Sendable {
     }
 }
 
-public struct AgentClientError: Error, CustomStringConvertible, Sendable {
+public struct AgentClientError: KindedError, Sendable {
+    /// The agent did not answer, or not as it should: the processor is unavailable to ask.
+    public var kind: ErrorKind { .unavailable }
+    public var object: String? { "agent at \(host)" }
     public let host: String
     public let operation: String
     public let cause: String

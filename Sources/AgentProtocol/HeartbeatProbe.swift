@@ -10,14 +10,14 @@ public enum HeartbeatProbe {
     public static func ping(_ address: String, port: UInt16 = AgentPorts.heartbeat,
                             timeout: Duration = .seconds(1), sequence: UInt64 = 1) throws -> Duration? {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw ProbeError("creating a UDP socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PlatformError(.internal, "heartbeat socket", "cannot create it: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
 
         var target = sockaddr_in()
         target.sin_family = sa_family_t(AF_INET)
         target.sin_port = port.bigEndian
         guard inet_pton(AF_INET, address, &target.sin_addr) == 1 else {
-            throw ProbeError("'\(address)' is not an IPv4 address")
+            throw PlatformError(.invalidInput, "address '\(address)'", "not an IPv4 address")
         }
         let token = UInt64.random(in: 1...UInt64.max)
         let request = Heartbeat(kind: .request, sequence: sequence, token: token).encoded()
@@ -28,7 +28,7 @@ public enum HeartbeatProbe {
             }
         }
         guard sent == request.count else {
-            throw ProbeError("sending a heartbeat to \(address): \(String(cString: strerror(errno)))")
+            throw PlatformError(.unavailable, "address \(address)", "cannot send it a heartbeat: \(String(cString: strerror(errno)))")
         }
         let deadline = start + timeout
         var buffer = [UInt8](repeating: 0, count: 64)
@@ -53,11 +53,6 @@ public enum HeartbeatProbe {
             if try ping(address, port: port, timeout: .milliseconds(200)) != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ProbeError("\(address) does not answer heartbeats after \(limit)")
-    }
-
-    public struct ProbeError: Error, CustomStringConvertible, Sendable {
-        public let description: String
-        init(_ description: String) { self.description = description }
+        throw PlatformError(.unavailable, "address \(address)", "does not answer heartbeats after \(limit)")
     }
 }

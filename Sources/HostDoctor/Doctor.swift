@@ -126,7 +126,7 @@ public struct Doctor: Sendable {
         let kernels = (try? FileManager.default.contentsOfDirectory(atPath: "/boot"))?
             .filter { $0.hasPrefix("vmlinuz-") }.sorted { $0.compare($1, options: .numeric) == .orderedAscending } ?? []
         guard let newest = kernels.last else {
-            throw DoctorError("no guest kernel: neither \(image.kernelPath) nor /boot/vmlinuz-* exists (apt-get install linux-image-amd64)")
+            throw PlatformError(.unavailable, "guest kernel", "neither \(image.kernelPath) nor /boot/vmlinuz-* exists (apt-get install linux-image-amd64)")
         }
         let directory = "/var/lib/virtualplatform/probe"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -144,9 +144,4 @@ public struct Doctor: Sendable {
             return (-1, "\(error)")
         }
     }
-}
-
-public struct DoctorError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Libvirt
 import LibvirtXML
+import SystemSupport
 
 /// Finds out which libvirt domain types really boot a guest on a host.
 ///
@@ -132,7 +133,7 @@ extension DomainTypeProbe {
         if let known = cache.type(for: connection.uri) { return known }
         let results = try await DomainTypeProbe(kernel: kernel).run(connection)
         guard let chosen = choose(results) else {
-            throw DoctorError("no domain type boots a guest on \(connection.uri): "
+            throw PlatformError(.unavailable, "host \(connection.uri)", "no domain type boots a guest on it: "
                 + results.map { "\($0.type): \($0.detail)" }.joined(separator: "; "))
         }
         try cache.store(chosen, for: connection.uri)

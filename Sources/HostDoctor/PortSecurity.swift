@@ -1,11 +1,14 @@
 import Foundation
 import ServiceDataPlane
+import SystemSupport
 
 /// Can this controller enforce port security (`PortSecurityRuleset`) on a platform's hosts? The
 /// rules live in the kernel of the host whose bridges carry the NICs, and the controller programs
 /// its own host's nftables only.
 public enum PortSecurity {
-    public struct Unavailable: Error, CustomStringConvertible, Sendable, Equatable {
+    public struct Unavailable: KindedError, Sendable, Equatable {
+        public var kind: ErrorKind { .unavailable }
+        public var object: String? { "host '\(host)'" }
         public var host: String
         public var cause: String
         public init(host: String, cause: String) { self.host = host; self.cause = cause }

@@ -1,5 +1,6 @@
 import CLibvirt
 import Foundation
+import SystemSupport
 
 /// A connection to a libvirt driver, opened by URI: `test:///default`, `qemu:///system`,
 /// `qemu+ssh://host/system`, …
@@ -44,7 +45,7 @@ public final class Connection: @unchecked Sendable {
 
     func handle() throws -> OpaquePointer {
         lock.lock(); defer { lock.unlock() }
-        guard let rawHandle else { throw LibvirtUsageError("connection to '\(uri)' is closed") }
+        guard let rawHandle else { throw PlatformError(.unavailable, "libvirt connection to '\(uri)'", "closed") }
         return rawHandle
     }
 
@@ -177,7 +178,7 @@ public final class Connection: @unchecked Sendable {
     func closeWatchRegistered() throws -> CloseWatch {
         lock.lock(); defer { lock.unlock() }
         if let closeWatch { return closeWatch }
-        guard let rawHandle else { throw LibvirtUsageError("connection to '\(uri)' is closed") }
+        guard let rawHandle else { throw PlatformError(.unavailable, "libvirt connection to '\(uri)'", "closed") }
         let watch = CloseWatch()
         try watch.register(on: rawHandle, uri: uri)
         closeWatch = watch

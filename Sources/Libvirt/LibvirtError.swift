@@ -1,10 +1,11 @@
 import CLibvirt
 import Foundation
+import SystemSupport
 
 /// An error reported by libvirt, with what was being done when it happened.
 ///
 /// `description` reads like "defining domain 'p3': XML error: …", so it can be shown to a user as is.
-public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct LibvirtError: KindedError, Sendable, Equatable {
     /// libvirt's `virErrorNumber` (e.g. `VIR_ERR_NO_DOMAIN`).
     public let code: Int32
     /// libvirt's `virErrorDomain`: the subsystem that raised it (e.g. `VIR_FROM_QEMU`).
@@ -20,11 +21,8 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
 
     public var description: String { "\(operation): \(message)" }
 
-    /// The object looked up does not exist (domain, network, pool, volume, metadata).
-    public var isNotFound: Bool {
-        [VIR_ERR_NO_DOMAIN, VIR_ERR_NO_NETWORK, VIR_ERR_NO_STORAGE_POOL, VIR_ERR_NO_STORAGE_VOL,
-         VIR_ERR_NO_DOMAIN_METADATA].map { Int32($0.rawValue) }.contains(code)
-    }
+    /// The object looked up does not exist (domain, network, pool, volume, metadata, …).
+    public var isNotFound: Bool { kind == .notFound }
 
     /// The object is not running (e.g. destroying a domain that is already off).
     public var isNotRunning: Bool { code == Int32(VIR_ERR_OPERATION_INVALID.rawValue) }
@@ -53,11 +51,7 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
     static func last(_ operation: String) -> LibvirtError { last { operation } }
 }
 
-/// An error raised by the binding itself, not by libvirt.
-public struct LibvirtUsageError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+
 
 // MARK: - Call helpers: every C call goes through one of these, so no failure is silent.
 

@@ -1,9 +1,10 @@
 import Foundation
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-public enum NFTablesError: Error, CustomStringConvertible, Equatable {
+public enum NFTablesError: KindedError, Equatable {
     /// libnftables is not on this host.
     case notInstalled(String)
     /// The kernel or nftables refused a batch; nothing of it was applied (batches are atomic).
@@ -15,6 +16,15 @@ public enum NFTablesError: Error, CustomStringConvertible, Equatable {
             "nftables is not installed on this host (\(why)); install the Debian packages 'nftables' and 'libnftables1' (scripts/bootstrap-host.sh does)"
         case .refused(let message):
             "nftables refused the change, nothing was applied: \(message)"
+        }
+    }
+
+    /// A host without nftables is unavailable for service IPs; a refused batch of the controller's
+    /// own rules is its fault.
+    public var kind: ErrorKind {
+        switch self {
+        case .notInstalled: .unavailable
+        case .refused: .internal
         }
     }
 }

@@ -4,15 +4,11 @@ import SystemSupport
 /// Host programs for the test networks, through `ProgramRunner`; `start` hands back a Foundation
 /// `Process` because the benchmarks that start load servers stop them through it.
 public enum Command {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     @discardableResult
     public static func run(_ tool: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
         let ran = try ProgramRunner.runForStatus(try locate(tool), arguments, separateErrors: true)
         if !ran.status.succeeded && !allowFailure {
-            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(ran.status)): \(ran.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw PlatformError(.internal, tool, "\(arguments.joined(separator: " ")) failed (\(ran.status)): \(ran.errors.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return ran.output
     }
@@ -29,7 +25,7 @@ public enum Command {
     }
 
     static func locate(_ tool: String) throws -> String {
-        guard let path = ProgramRunner.locate(tool) else { throw Failure(description: "\(tool) is not installed") }
+        guard let path = ProgramRunner.locate(tool) else { throw PlatformError(.unavailable, tool, "not installed") }
         return path
     }
 }

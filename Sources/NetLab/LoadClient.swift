@@ -60,7 +60,7 @@ public enum LoadClient {
             thread.start()
         }
         group.wait()
-        if let first = failures.withLock({ $0.first }) { throw LoadError(first) }
+        if let first = failures.withLock({ $0.first }) { throw PlatformError(.unavailable, "load client", first) }
         return results.withLock { $0 }.sorted { $0.startedAt < $1.startedAt }
     }
 
@@ -78,9 +78,9 @@ public enum LoadClient {
 
     static func joinNamespace(_ name: String) throws {
         let fd = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LoadError("cannot open network namespace \(name): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PlatformError(.unavailable, "network namespace \(name)", "cannot open it: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        guard setNamespace(fd, cloneNewNet) == 0 else { throw LoadError("setns(\(name)): \(String(cString: strerror(errno)))") }
+        guard setNamespace(fd, cloneNewNet) == 0 else { throw PlatformError(.unavailable, "load client", "setns(\(name)): \(String(cString: strerror(errno)))") }
     }
 
     // Glibc declares setns(2) only under _GNU_SOURCE, which Swift's Glibc module does not set.
@@ -113,11 +113,11 @@ public enum LoadClient {
 
     static func exchange(from source: String, to target: String, port: UInt16, l4: L4, timeoutMs: Int32) throws -> String {
         let fd = socket(AF_INET, Int32(l4 == .tcp ? SOCK_STREAM.rawValue : SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw LoadError("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PlatformError(.internal, "load client", "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var local = try address(source, port: 0)
         var remote = try address(target, port: port)
-        try withSockaddr(&local) { guard bind(fd, $0, $1) == 0 else { throw LoadError("bind \(source): \(String(cString: strerror(errno)))") } }
+        try withSockaddr(&local) { guard bind(fd, $0, $1) == 0 else { throw PlatformError(.unavailable, "load client", "bind \(source): \(String(cString: strerror(errno)))") } }
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMs))
@@ -126,22 +126,22 @@ public enum LoadClient {
             let ms = left.pollTimeout
             var p = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&p, 1, ms)
-            if n == 0 { throw LoadError("timeout") }
-            if n < 0 { throw LoadError("poll: \(String(cString: strerror(errno)))") }
+            if n == 0 { throw PlatformError(.unavailable, "load client", "timeout") }
+            if n < 0 { throw PlatformError(.internal, "load client", "poll: \(String(cString: strerror(errno)))") }
         }
         try withSockaddr(&remote) { addr, len in
-            if connect(fd, addr, len) != 0 && errno != EINPROGRESS { throw LoadError("connect: \(String(cString: strerror(errno)))") }
+            if connect(fd, addr, len) != 0 && errno != EINPROGRESS { throw PlatformError(.unavailable, "load client", "connect: \(String(cString: strerror(errno)))") }
         }
         if l4 == .tcp {
             try wait(Int16(POLLOUT))
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
-            if err != 0 { throw LoadError("connect: \(String(cString: strerror(err)))") }
+            if err != 0 { throw PlatformError(.unavailable, "load client", "connect: \(String(cString: strerror(err)))") }
         }
         let request = Array((l4 == .tcp ? "GET / HTTP/1.0\r\nHost: \(target)\r\n\r\n" : "whoami\n").utf8)
         guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
-            throw LoadError("send: \(String(cString: strerror(errno)))")
+            throw PlatformError(.unavailable, "load client", "send: \(String(cString: strerror(errno)))")
         }
         var reply: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -150,7 +150,7 @@ public enum LoadClient {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n < 0 {
                 if errno == EAGAIN { continue }
-                throw LoadError("recv: \(String(cString: strerror(errno)))")
+                throw PlatformError(.unavailable, "load client", "recv: \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
             reply += buffer[0..<n]
@@ -163,7 +163,7 @@ public enum LoadClient {
         var a = sockaddr_in()
         a.sin_family = sa_family_t(AF_INET)
         a.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, ip, &a.sin_addr) == 1 else { throw LoadError("'\(ip)' is not an IPv4 address") }
+        guard inet_pton(AF_INET, ip, &a.sin_addr) == 1 else { throw PlatformError(.invalidInput, "address '\(ip)'", "not an IPv4 address") }
         return a
     }
 
@@ -172,9 +172,4 @@ public enum LoadClient {
             try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
     }
-}
-
-public struct LoadError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -7,6 +7,7 @@ import ProcessorImage
 import Reconciler
 import ServiceControl
 import StateStore
+import SystemSupport
 
 /// A loaded, validated platform with its state store and host connections: what `plan`,
 /// `apply`, `destroy` and `status` work on.
@@ -53,7 +54,9 @@ public final class PlatformEngine: @unchecked Sendable {
             do {
                 connections[host.name] = try Connection(uri: host.uri)
             } catch {
-                throw ConfigErrors(issues: [loaded.issue("hosts[\(i)].uri", "cannot reach host '\(host.name)': \(error)")])
+                // Not the definition's fault (as far as one can tell): libvirt there does not answer.
+                let at = loaded.line(of: "hosts[\(i)].uri").map { " (\(loaded.file):\($0))" } ?? ""
+                throw PlatformError(.unavailable, "host '\(host.name)'", field: "hosts[\(i)].uri", "cannot reach it\(at): \(error)")
             }
         }
         self.connections = connections
@@ -142,8 +145,12 @@ public final class PlatformEngine: @unchecked Sendable {
     /// processors: that is how a platform with no spare left gets one.
     func refuseDuringFailover(_ moving: [FailoverRecord]) throws {
         guard moving.contains(where: { $0.step != .down }) else { return }
-        let list = moving.map { "\($0.personality) (\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue))" }
-        throw MoveInProgress("personality \(list.joined(separator: ", ")) is being moved; nothing was changed. `vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby (`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs `vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
+        let names = moving.map(\.personality).joined(separator: ", ")
+        let moves = moving.map { "\($0.source) → \($0.target ?? "?"), step \($0.step.rawValue)" }.joined(separator: "; ")
+        throw PlatformError(.conflict, "personality \(names)", "being moved (\(moves)); nothing was changed. "
+            + "`vpctl serve` finishes it (`vpctl events` shows why it waits): a move that is down needs a standby "
+            + "(`vpctl repair <processor>`, or add one to the definition and apply), one awaiting a fence needs "
+            + "`vpctl fence <processor> --confirm`, and `vpctl failover --abort <personality>` stops one.")
     }
 
     /// While moves are down: the plan's new processors, and nothing else. Changes to the moves'
@@ -155,7 +162,7 @@ public final class PlatformEngine: @unchecked Sendable {
         let refused = other.filter { !($0.verb == .create && $0.object.hasPrefix("processor ")) }
         guard refused.isEmpty else {
             let down = moving.map(\.personality).joined(separator: ", ")
-            throw MoveInProgress("personality \(down) is down, waiting for a standby: an apply may only add processors now, "
+            throw PlatformError(.conflict, "personality \(down)", "down, waiting for a standby: an apply may only add processors now, "
                               + "and this one would also \(refused.map(\.description).joined(separator: "; ")); nothing was changed")
         }
         return Plan(changes: other)
@@ -186,16 +193,4 @@ extension PlatformEngine {
         try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "delete",
                                       detail: "service IPs removed"))
     }
-}
-
-public struct EngineError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// An apply refused because an unfinished move owns devices it would change; nothing was changed.
-/// (A conflict: the admin API answers 409.)
-public struct MoveInProgress: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,4 @@
+import SystemSupport
 /// What the platform chose for a NIC that did not name its MAC or IP; remembered in the state
 /// store so the same NIC keeps the same addresses across applies.
 public struct NICAllocation: Codable, Sendable, Equatable, Hashable {
@@ -91,11 +92,11 @@ public enum Allocator {
             if suffix != 0, used.insert(mac).inserted { return mac }
             suffix = (suffix + 1) & 0xff_ffff
         }
-        throw AllocationError("no free MAC left under the prefix \(prefix)")
+        throw PlatformError(.conflict, "MAC prefix \(prefix)", "no free MAC left under it")
     }
 
     static func newIP(vlan: VLANDef, used: inout Set<IPv4Address>) throws -> IPv4Address {
-        guard let subnet = IPv4Subnet(vlan.subnet) else { throw AllocationError("VLAN '\(vlan.name)' has no valid subnet") }
+        guard let subnet = IPv4Subnet(vlan.subnet) else { throw PlatformError(.invalidInput, "VLAN '\(vlan.name)'", field: "subnet", "not a valid subnet") }
         // From .10 up to the end of the subnet, then wrap around to the start.
         let first = subnet.firstHost.value, last = subnet.lastHost.value
         let start = min(first + 9, last)
@@ -105,11 +106,6 @@ public enum Allocator {
             if used.insert(ip).inserted { return ip }
             value = value == last ? first : value + 1
         } while value != start
-        throw AllocationError("VLAN '\(vlan.name)' (\(subnet)) has no free address left")
+        throw PlatformError(.conflict, "VLAN '\(vlan.name)' (\(subnet))", "no free address left")
     }
-}
-
-public struct AllocationError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 import Yams
 
 /// One problem in a platform definition, located in the file.
@@ -15,8 +16,12 @@ public struct ConfigIssue: Error, Sendable, Equatable, CustomStringConvertible, 
 }
 
 /// All problems found in a definition; nothing is applied while any exists.
-public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+public struct ConfigErrors: KindedError, Sendable {
     public var issues: [ConfigIssue]
+    public var kind: ErrorKind { .invalidInput }
+    public var object: String? { issues.first.map { "platform definition \($0.file)" } }
+    /// The field when there is one problem (each issue names its own).
+    public var field: String? { issues.count == 1 && !issues[0].field.isEmpty ? issues[0].field : nil }
     public init(issues: [ConfigIssue]) { self.issues = issues }
     public var description: String {
         "\(issues.count) problem\(issues.count == 1 ? "" : "s") in the platform definition:\n"

@@ -1,8 +1,9 @@
 import Foundation
+import SystemSupport
 
 /// Everything that can go wrong finding, building or reading the processor image. Each case names
 /// the path involved and what to do about it.
-public enum ProcessorImageError: Error, Equatable, CustomStringConvertible, LocalizedError {
+public enum ProcessorImageError: KindedError, Equatable, LocalizedError {
     case imageNotFound(directory: String, missing: String)
     case unreadable(path: String, cause: String)
     case invalidManifest(path: String, cause: String)
@@ -55,4 +56,16 @@ public enum ProcessorImageError: Error, Equatable, CustomStringConvertible, Loca
     }
 
     public var errorDescription: String? { description }
+
+    /// What the image needs and this host lacks (the image not built, a tool or kernel not
+    /// installed) is unavailable: install or build it, then retry. The rest is the builder's fault.
+    public var kind: ErrorKind {
+        switch self {
+        case .imageNotFound, .invalidManifest, .busyboxNotFound, .filesystemToolNotFound, .agentNotFound, .kernelNotFound,
+             .moduleNotFound, .compressedModule, .sharedLibraryNotFound:
+            .unavailable
+        case .unreadable, .writeFailed, .toolFailed, .invalidArchivePath:
+            .internal
+        }
+    }
 }

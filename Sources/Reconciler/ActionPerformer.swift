@@ -1,3 +1,4 @@
+import SystemSupport
 /// The seam through which the reconciler changes a host: "perform this action on host H".
 /// `LibvirtPerformer` is the real one; tests wrap it to inject faults.
 public protocol ActionPerformer: Sendable {
@@ -28,7 +29,7 @@ public struct Undo: Sendable {
 }
 
 /// An apply that failed part-way and was rolled back.
-public struct ApplyFailed: Error, CustomStringConvertible, Sendable {
+public struct ApplyFailed: KindedError, Sendable {
     /// The change and action that failed, and why.
     public let failed: String
     public let cause: String
@@ -36,6 +37,8 @@ public struct ApplyFailed: Error, CustomStringConvertible, Sendable {
     public let undone: Int
     /// Undo steps that failed, and what irreversible actions had destroyed before the failure.
     public let notUndone: [String]
+    /// The kind of the error that stopped the apply (libvirt unreachable, an object gone, …).
+    public var kind: ErrorKind = .internal
 
     public var description: String {
         let head = "\(failed) failed: \(cause)"

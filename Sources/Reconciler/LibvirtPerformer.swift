@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Libvirt
 import LibvirtXML
+import SystemSupport
 
 /// Performs reconciler actions on libvirt hosts; each one reads what it replaces first, so it
 /// can say how to undo itself.
@@ -18,7 +19,7 @@ public struct LibvirtPerformer: ActionPerformer {
     }
 
     public func perform(_ action: Action, on host: String) throws -> Undo {
-        guard let conn = connections[host] else { throw ReconcileError("no connection to host '\(host)'") }
+        guard let conn = connections[host] else { throw PlatformError(.unavailable, "host '\(host)'", "no connection to it") }
         switch action {
         case .defineNetwork, .startNetwork, .addDHCPHost, .removeDHCPHost, .removeNetwork, .recreateNetwork:
             return try NetworkActions(conn: conn).perform(action)
@@ -167,7 +168,7 @@ private struct StorageActions {
         guard !files.contains(marker) else { return .nothing }
         let path = (try? XMLDocument(xmlString: try pool.xml()))?.value("/pool/target/path") ?? "?"
         if let refusal = PoolOwnership.refusal(pool: name, path: path, files: files, platform: platform) {
-            throw ReconcileError("\(refusal) (host \(host))")
+            throw PlatformError(.conflict, "host '\(host)'", refusal)
         }
         _ = try pool.createVolume(xml: VolumeSpec(name: marker, capacityBytes: 0).render())
         return Undo("delete the platform's marker in storage pool \(name)") {
@@ -242,7 +243,7 @@ private struct DomainActions {
         }
         guard !gone else { return }
         try? dom.attachDevice(xml: xml, .config)
-        throw ReconcileError("domain \(name) did not release \(device) within \(releaseDeadline) of the unplug request; "
+        throw PlatformError(.unavailable, "domain \(name)", "did not release \(device) within \(releaseDeadline) of the unplug request; "
             + "it is not given to another processor")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import LibvirtXML
 import PlatformRender
+import SystemSupport
 
 /// A volume the platform created: the only kind it deletes.
 public struct VolumeRef: Hashable, Sendable, CustomStringConvertible {
@@ -140,7 +141,8 @@ public struct Reconciler: Sendable {
                 guard let step = undo.run else { continue }
                 do { try step(); undone += 1 } catch { notUndone.append("\(undo.what): \(error)") }
             }
-            return ApplyFailed(failed: current.isEmpty ? "apply" : current, cause: "\(error)", undone: undone, notUndone: notUndone)
+            return ApplyFailed(failed: current.isEmpty ? "apply" : current, cause: "\(error)", undone: undone, notUndone: notUndone,
+                               kind: ErrorKind(of: error))
         }
     }
 }
@@ -192,14 +194,11 @@ extension Change {
 }
 
 /// `plan` found what forbids applying: every problem, each naming the object and the cause.
-public struct PlanRefused: Error, CustomStringConvertible, Sendable {
+public struct PlanRefused: KindedError, Sendable {
     public let problems: [String]
+    /// What is already on the hosts forbids the change: a conflict, resolved by changing either.
+    public var kind: ErrorKind { .conflict }
     public var description: String {
         (problems.count == 1 ? problems[0] : problems.map { "- \($0)" }.joined(separator: "\n")) + "\nNothing was changed."
     }
-}
-
-public struct ReconcileError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,8 @@
+import SystemSupport
 /// Why a Maglev table could not be built.
-public enum MaglevError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum MaglevError: KindedError, Sendable, Equatable {
+    /// Every case is a table asked for with parameters it cannot have.
+    public var kind: ErrorKind { .invalidInput }
     /// The table size is not a prime number.
     case sizeNotPrime(size: Int)
     /// The table has fewer slots than there are backends.

@@ -1,5 +1,6 @@
 import PlatformModel
 import ServiceBalancing
+import SystemSupport
 
 /// Reference 003: for one client processor, a service's addresses in the order the client should
 /// try them: its own first, then by the administrator's network priority for the service (highest
@@ -31,7 +32,7 @@ public enum AddressLists {
     public static func list(service: ServiceIPDef, client: String, definition p: PlatformDefinition,
                             allocations: [String: NICAllocation], health: ServiceHealth) throws -> AddressList {
         guard let node = p.processors.members.firstIndex(where: { $0.name == client }).map({ $0 + 1 }) else {
-            throw ServiceError("processor '\(client)' is not in the platform")
+            throw PlatformError(.notFound, "processor '\(client)'", "not in the platform")
         }
         let clientPersonality = health.carriers.first { $0.value == client }?.key
         let clientVLANs = Set(p.personalities.first { $0.name == clientPersonality }?.nics.map(\.vlan) ?? [])

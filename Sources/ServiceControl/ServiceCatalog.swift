@@ -1,6 +1,7 @@
 import PlatformModel
 import ServiceBalancing
 import ServiceDataPlane
+import SystemSupport
 
 /// The platform's services as the definition and the remembered addresses make them: who the
 /// members are and at which address the host reaches each. Pure; turns a set of healthy
@@ -39,10 +40,10 @@ public struct ServiceCatalog: Sendable {
         routedBridges = p.vlans.filter { routed.contains($0.name) }.map { Naming.bridge(platform: p.platform, vlan: $0) }.sorted()
         var chains: Set<String> = []
         entries = try (p.services ?? []).map { s in
-            guard let vlan = s.backendVLAN(in: p) else { throw ServiceError("service '\(s.name)': its members share no VLAN") }
+            guard let vlan = s.backendVLAN(in: p) else { throw PlatformError(.invalidInput, "service '\(s.name)'", field: "members", "they share no VLAN") }
             let members = try s.members.map { person -> Member in
                 guard let ip = allocations[NICAllocation.key(personality: person, vlan: vlan)]?.ip else {
-                    throw ServiceError("service '\(s.name)': member '\(person)' has no address on VLAN '\(vlan)' yet (run vpctl apply)")
+                    throw PlatformError(.conflict, "service '\(s.name)'", "member '\(person)' has no address on VLAN '\(vlan)' yet (run vpctl apply)")
                 }
                 return Member(personality: person, backend: ip, weight: s.weights?[person] ?? 1)
             }
@@ -96,9 +97,4 @@ public struct ServiceCatalog: Sendable {
         ServiceRuleset(table: table, routedBridges: routedBridges,
                        services: entries.map { rules(for: $0, healthy: health.healthy(in: $0)) })
     }
-}
-
-public struct ServiceError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -28,7 +28,7 @@ public final class ServiceController: @unchecked Sendable {
     public static func checkHost() throws {
         let forwarding = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8)) ?? "0"
         guard forwarding.hasPrefix("1") else {
-            throw ServiceError("service IPs need IPv4 forwarding on this host, and it is off: run `sysctl -w net.ipv4.ip_forward=1` (scripts/bootstrap-host.sh sets it); nothing was changed")
+            throw PlatformError(.unavailable, "this host", "service IPs need IPv4 forwarding, and it is off: run `sysctl -w net.ipv4.ip_forward=1` (scripts/bootstrap-host.sh sets it); nothing was changed")
         }
         _ = try Conntrack.established(Conntrack.Flow(service: "127.0.0.1", port: 1, l4: "tcp", backend: "127.0.0.1"))
     }

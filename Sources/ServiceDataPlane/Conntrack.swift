@@ -23,7 +23,7 @@ public enum Conntrack {
         let result = try run(["-D", "-p", flow.l4, "--orig-dst", flow.service, "--dport", String(flow.port),
                               "--reply-src", flow.backend])
         if result.status != 0 && !result.stderr.contains("0 flow entries") {
-            throw ConntrackError("conntrack -D for \(flow.service):\(flow.port) → \(flow.backend) failed: \(result.stderr)")
+            throw PlatformError(.internal, "conntrack", "-D for \(flow.service):\(flow.port) → \(flow.backend) failed: \(result.stderr)")
         }
     }
 
@@ -38,14 +38,9 @@ public enum Conntrack {
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let candidates = ["/usr/sbin/conntrack", "/sbin/conntrack", "/usr/bin/conntrack"]
         guard let tool = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw ConntrackError("the conntrack tool is not installed (Debian package 'conntrack'; scripts/bootstrap-host.sh installs it)")
+            throw PlatformError(.unavailable, "conntrack", "the tool is not installed (Debian package 'conntrack'; scripts/bootstrap-host.sh installs it)")
         }
         let ran = try ProgramRunner.runForStatus(tool, arguments, separateErrors: true)
         return (ran.status.exitCode ?? -1, ran.output, ran.errors)
     }
-}
-
-public struct ConntrackError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -7,7 +7,10 @@ import Glibc
 /// signal handling, and none of the caller's other descriptors.
 public enum ProgramRunner {
     /// A program that could not be started, or that ended other than with exit code 0.
-    public struct Failure: Error, CustomStringConvertible, Sendable {
+    public struct Failure: KindedError, Sendable {
+        /// A host program that failed is a fault of the controller or of that program.
+        public var kind: ErrorKind { .internal }
+        public var object: String? { arguments.first }
         /// The program and its arguments.
         public var arguments: [String]
         /// Why: the wait status, or the error that kept it from starting.

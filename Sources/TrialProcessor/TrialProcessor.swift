@@ -5,6 +5,7 @@ import HostDoctor
 import Libvirt
 import LibvirtXML
 import ProcessorImage
+import SystemSupport
 
 /// One processor booted from the image on its own isolated network: the quickest way to see the
 /// image work on a host (`vpctl image boot`), and the starting point of the real-guest tests.
@@ -64,7 +65,7 @@ public struct TrialProcessor: Sendable {
         let manifest = try image.load()
         let type = try await DomainTypeProbe.resolve(connection, kernel: image.kernelPath)
         if try connection.domainIfPresent(named: name) != nil {
-            throw TrialError("domain '\(name)' already exists on \(connection.uri): remove it first (vpctl image boot --remove)")
+            throw PlatformError(.conflict, "domain '\(name)'", "already exists on \(connection.uri): remove it first (vpctl image boot --remove)")
         }
         try FileManager.default.createDirectory(atPath: (serialLog as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
@@ -96,7 +97,7 @@ public struct TrialProcessor: Sendable {
     public func remove(_ connection: Connection) throws {
         if let domain = try connection.domainIfPresent(named: name) {
             guard try domain.metadata(uri: Self.ownerNamespace, .config) != nil else {
-                throw TrialError("domain '\(name)' was not created by vpctl image boot; leaving it alone")
+                throw PlatformError(.conflict, "domain '\(name)'", "not created by vpctl image boot; leaving it alone")
             }
             if try domain.isActive() { try domain.destroy() }
             try domain.undefine()
@@ -104,15 +105,10 @@ public struct TrialProcessor: Sendable {
         if let net = try connection.networkIfPresent(named: network) {
             // libvirt 9.0 has no network metadata: the trial's bridge name marks the network as its own.
             guard try net.bridgeName() == bridge else {
-                throw TrialError("network '\(network)' was not created by vpctl image boot; leaving it alone")
+                throw PlatformError(.conflict, "network '\(network)'", "not created by vpctl image boot; leaving it alone")
             }
             if try net.isActive() { try net.destroy() }
             try net.undefine()
         }
     }
-}
-
-public struct TrialError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import FoundationEssentials
 import Glibc
+import SystemSupport
 
 // The agent uses FoundationEssentials, not Foundation: Foundation (Process, FileHandle, NSLock…)
 // drags ICU and its 34 MB of data into a --static-swift-stdlib binary (72 MB instead of ~20 MB),
@@ -25,7 +26,7 @@ func errnoText() -> String { String(cString: strerror(errno)) }
 func boundSocket(_ type: __socket_type, port: UInt16, for purpose: String) throws -> Int32 {
     let kind = type == SOCK_STREAM ? "TCP" : "UDP"
     let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw AgentError("\(purpose): \(kind) socket: \(errnoText())") }
+    guard fd >= 0 else { throw PlatformError(.internal, "\(purpose) \(kind) socket", "cannot create it: \(errnoText())") }
     var yes: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
     var address = sockaddr_in()
@@ -38,7 +39,7 @@ func boundSocket(_ type: __socket_type, port: UInt16, for purpose: String) throw
     guard bound == 0 else {
         let cause = errnoText()
         close(fd)
-        throw AgentError("\(purpose): binding \(kind) :\(port): \(cause)")
+        throw PlatformError(.unavailable, "\(purpose) \(kind) port \(port)", "cannot bind it: \(cause)")
     }
     return fd
 }
@@ -87,9 +88,4 @@ enum KernelFiles {
     static func uptime() -> Double {
         read("/proc/uptime")?.split(separator: " ").first.flatMap { Double($0) } ?? 0
     }
-}
-
-struct AgentError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

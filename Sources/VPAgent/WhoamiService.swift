@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Synchronization
+import SystemSupport
 
 /// The demo workload behind service IPs: tells which processor answered and whom it saw.
 /// Answers on TCP and UDP on one port (80), bound to 0.0.0.0 so every interface is covered.
@@ -45,7 +46,7 @@ final class WhoamiService: @unchecked Sendable {
         guard listen(tcp, 128) == 0 else {
             let cause = errnoText()
             close(tcp); close(udp)
-            throw AgentError("whoami: listening on TCP :\(port): \(cause)")
+            throw PlatformError(.unavailable, "whoami TCP port \(port)", "cannot listen on it: \(cause)")
         }
     }
 

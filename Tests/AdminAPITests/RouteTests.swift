@@ -207,15 +207,3 @@ import Testing
         }
     }
 }
-
-@Suite struct ProblemMappingTests {
-    @Test func eachKnownErrorHasItsStatus() {
-        #expect(problem(for: APIError(.notFound, "move 3", "no such move")).status == 404)
-        #expect(problem(for: MoveInProgress("web is being moved")).status == 409)
-        #expect(problem(for: MoveRefused(processor: "p2", cause: "failed")).status == 409)
-        #expect(problem(for: StateStoreError("database is locked")).status == 503)
-        #expect(problem(for: CancellationError()).status == 500)
-        let internalError = problem(for: CancellationError())
-        #expect(internalError.kind == "internal" && internalError.type == "urn:virtualplatform:problem:internal")
-    }
-}

@@ -3,6 +3,7 @@ import Foundation
 import PlatformModel
 import StateStore
 import Synchronization
+import SystemSupport
 
 /// /proc and libvirt's run directory as a test wants them, including files that cannot be read.
 /// `onSignal` changes the files when a signal is sent (a SIGKILL that makes a process a zombie).
@@ -15,7 +16,7 @@ final class FakeProcesses: LocalProcesses, @unchecked Sendable {
     func read(_ path: String) -> FileRead { files.withLock { $0[path] ?? .missing } }
 
     func list(_ directory: String) throws -> [String] {
-        if let why = directoryError.withLock({ $0 }) { throw FailoverError(why) }
+        if let why = directoryError.withLock({ $0 }) { throw PlatformError(.internal, nil, why) }
         let prefix = directory + "/"
         return files.withLock { $0.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) } }
     }

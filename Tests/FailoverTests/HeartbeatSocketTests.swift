@@ -2,6 +2,7 @@
 import AgentProtocol
 import Foundation
 import Synchronization
+import SystemSupport
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -34,7 +35,7 @@ final class LoopbackResponder: @unchecked Sendable {
         var a = sockaddr_in(); a.sin_family = sa_family_t(AF_INET); a.sin_port = port.bigEndian
         inet_pton(AF_INET, ip, &a.sin_addr)
         let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard fd >= 0, rc == 0 else { throw FailoverError("binding \(ip): \(String(cString: strerror(errno)))") }
+        guard fd >= 0, rc == 0 else { throw PlatformError(.internal, nil, "binding \(ip): \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return fd

@@ -1,6 +1,7 @@
 @testable import Failover
 import Foundation
 import LibvirtXML
+import SystemSupport
 import Testing
 
 /// Unknown means unsafe: a /proc entry or a libvirt status file that cannot be read never counts
@@ -80,27 +81,27 @@ struct LivenessTests {
     @Test func theDeviceGuardRefusesTheAttachWhenAHolderCannotBeToldOff() throws {
         let fake = FakeProcesses()
         fake.runQEMU("fe-holder", pid: 5000, macs: ["02:56:50:05:00:01"])
-        #expect(throws: FailoverError.self, "a running holder of the MAC") { try guardCheck(fake) }
+        #expect(throws: PlatformError.self, "a running holder of the MAC") { try guardCheck(fake) }
 
         fake.set("/proc/5000/stat", .missing)
         try guardCheck(fake) // its QEMU is gone: not a holder
 
         fake.set("/proc/5000/stat", .unreadable("EACCES"))
-        #expect(throws: FailoverError.self, "its /proc entry cannot be read") { try guardCheck(fake) }
+        #expect(throws: PlatformError.self, "its /proc entry cannot be read") { try guardCheck(fake) }
 
         fake.runQEMU("fe-holder", pid: 5000)
         fake.set("\(dir)/fe-holder.xml", .unreadable("EACCES"))
-        #expect(throws: FailoverError.self, "its status file cannot be read") { try guardCheck(fake) }
+        #expect(throws: PlatformError.self, "its status file cannot be read") { try guardCheck(fake) }
 
         fake.set("\(dir)/fe-holder.xml", .missing)
-        #expect(throws: FailoverError.self, "it runs and its status file is missing") { try guardCheck(fake) }
+        #expect(throws: PlatformError.self, "it runs and its status file is missing") { try guardCheck(fake) }
 
         fake.set("\(dir)/fe-holder.pid", .unreadable("EIO"))
-        #expect(throws: FailoverError.self, "its pid file cannot be read") { try guardCheck(fake) }
+        #expect(throws: PlatformError.self, "its pid file cannot be read") { try guardCheck(fake) }
 
         let empty = FakeProcesses()
         try guardCheck(empty)
         empty.directoryError.withLock { $0 = "cannot list \(dir): EACCES" }
-        #expect(throws: FailoverError.self, "libvirt's run directory cannot be listed") { try guardCheck(empty) }
+        #expect(throws: PlatformError.self, "libvirt's run directory cannot be listed") { try guardCheck(empty) }
     }
 }

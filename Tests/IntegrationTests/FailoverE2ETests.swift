@@ -10,6 +10,7 @@ import PlatformHarness
 import PlatformRender
 import Reconciler
 import StateStore
+import SystemSupport
 import Testing
 import TestSupport
 
@@ -124,7 +125,7 @@ final class FailoverPlatform: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         let last = try store.failovers().last { $0.personality == person }
-        throw FailoverError("move of \(person) did not reach \(step.rawValue) in \(limit); last: \(String(describing: last?.step)); events:\n\(try eventLog())")
+        throw PlatformError(.internal, nil, "move of \(person) did not reach \(step.rawValue) in \(limit); last: \(String(describing: last?.step)); events:\n\(try eventLog())")
     }
 
     func eventLog() throws -> String {

@@ -61,7 +61,7 @@ final class BridgeCapture {
     init(bridge: String) throws {
         let all = UInt16(0x0003).bigEndian   // ETH_P_ALL (<linux/if_ether.h>, not in Glibc's module)
         fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(all))
-        guard fd >= 0 else { throw FailoverError("packet socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PlatformError(.internal, nil, "packet socket: \(String(cString: strerror(errno)))") }
         var address = CaptureAddress(family: UInt16(AF_PACKET), protocolBE: all, ifindex: Int32(if_nametoindex(bridge)))
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<CaptureAddress>.size)) }
@@ -69,7 +69,7 @@ final class BridgeCapture {
         guard address.ifindex != 0, bound == 0 else {
             let cause = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw FailoverError("capturing on bridge \(bridge): \(cause)")
+            throw PlatformError(.internal, nil, "capturing on bridge \(bridge): \(cause)")
         }
     }
 

@@ -11,6 +11,7 @@ import ServiceControl
 import ServiceDataPlane
 import StateStore
 import Synchronization
+import SystemSupport
 import Testing
 import PlatformRender
 import TestSupport
@@ -330,7 +331,7 @@ extension RealDaemon { @Suite struct ServiceE2ETests {
             if let r = try store.failovers().last(where: { $0.source == source }), r.step == .done { return r }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw FailoverError("the move off \(source) did not finish in 90 s")
+        throw PlatformError(.internal, nil, "the move off \(source) did not finish in 90 s")
     }
 } }
 

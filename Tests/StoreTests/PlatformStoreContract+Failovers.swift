@@ -1,5 +1,7 @@
 import Foundation
 import StateStore
+import SystemSupport
+import TestSupport
 import Testing
 
 /// Moves: a detection de-duplicated, a target checked free in the transaction that saves it, a
@@ -161,7 +163,7 @@ extension PlatformStoreContract {
     @Test(arguments: StoreKind.allCases)
     func anAbortIsRecordedForTheEngineAndEndsTheMove(_ kind: StoreKind) throws {
         let s = try bound(kind)
-        #expect(throws: StateStoreError.self, "nothing to abort") { try s.requestAbort(personality: "web", by: "bob") }
+        #expect(kindThrown { try s.requestAbort(personality: "web", by: "bob") } == .conflict, "nothing to abort")
         let r = try #require(try s.declare(record(), event: detection()))
         #expect(try s.requestAbort(personality: "web", by: "bob").abortRequestedBy == "bob")
         #expect(try s.failover(id: r.id!)?.abortRequestedBy == "bob", "the request survives the asker")

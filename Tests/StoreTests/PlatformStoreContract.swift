@@ -1,6 +1,8 @@
 import Foundation
 import PlatformModel
 import StateStore
+import SystemSupport
+import TestSupport
 import Testing
 
 /// The guarantees of `PlatformStore` (its documentation lists them), checked on every
@@ -27,10 +29,10 @@ import Testing
     func aProcessorCarriesOnePersonalityAtMostAndARefusedChangeKeepsNothing(_ kind: StoreKind) throws {
         let store = try kind.make()
         try store.remember(bindings: ["web": "p1"], newAllocations: [], actor: "t", cause: "c")
-        #expect(throws: StateStoreError.self) {
+        #expect(kindThrown {
             try store.remember(bindings: ["web": "p2", "db": "p2"],
                                newAllocations: [NICAllocation(key: "db/v", mac: Self.mac2, ip: "10.0.0.11")], actor: "t", cause: "c")
-        }
+        } == .conflict)
         #expect(try store.bindings() == ["web": "p1"])
         #expect(try store.allocations().isEmpty)
         #expect(try store.journal().count == 1)

@@ -25,8 +25,3 @@ public struct Detection: Sendable, Equatable {
         self.subject = subject; self.kind = kind; self.source = source; self.at = at
     }
 }
-
-public struct FailoverError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

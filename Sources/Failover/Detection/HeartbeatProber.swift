@@ -57,7 +57,7 @@ final class HeartbeatProber: @unchecked Sendable {
     private static func openSocket() throws -> OwnedDescriptor {
         let fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard let owned = OwnedDescriptor(fd) else {
-            throw FailoverError("creating a heartbeat socket: \(String(cString: strerror(errno)))")
+            throw PlatformError(.internal, "heartbeat socket", "cannot create it: \(String(cString: strerror(errno)))")
         }
         return owned
     }

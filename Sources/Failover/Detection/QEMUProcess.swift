@@ -1,6 +1,7 @@
 import CProcessWatch
 import Foundation
 import Synchronization
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,7 @@ public struct SystemProcesses: LocalProcesses {
     public func list(_ directory: String) throws -> [String] {
         guard let dir = opendir(directory) else {
             if errno == ENOENT { return [] }
-            throw FailoverError("cannot list \(directory): \(String(cString: strerror(errno)))")
+            throw PlatformError(.internal, "directory \(directory)", "cannot list it: \(String(cString: strerror(errno)))")
         }
         defer { closedir(dir) }
         var names: [String] = []

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import LibvirtXML
 import Reconciler
+import SystemSupport
 
 /// Checked before every attach: no running domain other than the receiver, on any host, carries
 /// the MAC or has the volume open. A violation stops the move with nothing attached.
@@ -24,10 +25,12 @@ public enum DeviceGuard {
             for (name, facts) in try runningDomains(on: host, hosts: hosts, processes: processes)
             where !(host == receiverHost && name == receiver) && !(host == fenced?.host && name == fenced?.name) {
                 if let nic = facts.nics.first(where: { macs.contains($0.mac) }) {
-                    throw FailoverError("MAC \(nic.mac) is carried by running domain \(name) on \(host); it is not given to \(receiver) (one MAC lives on one running processor)")
+                    throw PlatformError(.conflict, "MAC \(nic.mac)",
+                                        "carried by running domain \(name) on \(host); it is not given to \(receiver) (one MAC lives on one running processor)")
                 }
                 if let disk = facts.disks.first(where: { volumes[$0.source] != nil }) {
-                    throw FailoverError("volume \(volumes[disk.source]!) is open in running domain \(name) on \(host) as \(disk.target); it is not given to \(receiver) (one writer per volume)")
+                    throw PlatformError(.conflict, "volume \(volumes[disk.source]!)",
+                                        "open in running domain \(name) on \(host) as \(disk.target); it is not given to \(receiver) (one writer per volume)")
                 }
             }
         }
@@ -45,24 +48,21 @@ public enum DeviceGuard {
                 switch processes.state(of: name) {
                 case .exited, .notRunning: return nil
                 case .unknown(let why):
-                    throw FailoverError("cannot tell whether domain \(name) on \(host) still runs (\(why)); "
-                                        + "nothing is attached until it can")
+                    throw PlatformError(.unavailable, "domain \(name) on \(host)", "cannot tell whether it still runs (\(why)); nothing is attached until it can")
                 case .running:
                     switch processes.host.read("\(dir)/\(name).xml") {
                     case .missing:
                         // libvirt writes the status file before it starts QEMU and removes it after the
                         // QEMU is gone: a running QEMU without one is not something to guess about.
                         if case .running = processes.state(of: name) {
-                            throw FailoverError("domain \(name) on \(host) runs but libvirt's status file of it is missing; "
-                                                + "nothing is attached")
+                            throw PlatformError(.unavailable, "domain \(name) on \(host)", "runs but libvirt's status file of it is missing; nothing is attached")
                         }
                         return nil
                     case .unreadable(let why):
-                        throw FailoverError("cannot read what running domain \(name) on \(host) holds (\(why)); nothing is attached")
+                        throw PlatformError(.unavailable, "domain \(name) on \(host)", "cannot read what it holds (\(why)); nothing is attached")
                     case .contents(let bytes):
                         do { return (name, try DomainFacts(xml: String(decoding: bytes, as: UTF8.self))) } catch {
-                            throw FailoverError("cannot read what running domain \(name) on \(host) holds "
-                                                + "(its status file: \(error)); nothing is attached")
+                            throw PlatformError(.internal, "domain \(name) on \(host)", "cannot read what it holds (its status file: \(error)); nothing is attached")
                         }
                     }
                 }
@@ -70,7 +70,7 @@ public enum DeviceGuard {
         }
         let connection: Connection
         do { connection = try hosts.connection(host) } catch {
-            throw FailoverError("cannot check host \(host) for other holders of the personality's MACs and volumes: \(error)")
+            throw PlatformError(.unavailable, "host '\(host)'", "cannot check it for other holders of the personality's MACs and volumes: \(error)")
         }
         return try connection.domains().compactMap { domain in
             do {
@@ -79,7 +79,7 @@ public enum DeviceGuard {
             } catch let e as LibvirtError where e.isNotFound {
                 return nil // undefined while we listed: holds nothing
             } catch {
-                throw FailoverError("cannot read what domain \(domain.name) on \(host) holds (\(error)); nothing is attached")
+                throw PlatformError(ErrorKind(of: error), "domain \(domain.name) on \(host)", "cannot read what it holds (\(error)); nothing is attached")
             }
         }
     }

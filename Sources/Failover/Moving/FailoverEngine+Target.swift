@@ -93,13 +93,13 @@ extension FailoverEngine {
     func giveUp(_ record: FailoverRecord, devices: Renderer.PersonalityDevices, markFailed: Bool, kind: PlatformEvent.Kind,
                 because reason: String) async throws -> Progress {
         guard let target = record.target, let host = record.targetHost else {
-            throw FailoverError("failover #\(record.id ?? 0) has no target")
+            throw PlatformError(.internal, "move #\(record.id ?? 0)", "it has no target")
         }
         var detail = "\(reason); \(target) is released and another standby is chosen"
         if markFailed {
             switch await Fencer.fence(target, on: hosts, host: host, planned: false, processes: processes) {
             case .unconfirmed(let why):
-                throw FailoverError("\(reason), but \(target) cannot be confirmed off to take \(record.personality) back: \(why)")
+                throw PlatformError(.unavailable, "processor '\(target)'", "\(reason), but it cannot be confirmed off to take \(record.personality) back: \(why)")
             case .off(let how):
                 try await detach(devices, from: target, host: host)
                 detail = "\(reason); \(target) is off (\(how)), cleaned of \(record.personality) and failed "

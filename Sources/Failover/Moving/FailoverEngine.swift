@@ -89,7 +89,7 @@ public final class FailoverEngine: Sendable {
     /// Performs one step of move `id`.
     public func advance(_ id: Int64) async throws -> Progress {
         try await store.exclusively {
-            guard let record = try store.failover(id: id) else { throw FailoverError("no failover #\(id)") }
+            guard let record = try store.failover(id: id) else { throw PlatformError(.notFound, "move #\(id)", "not in the store") }
             let started = ContinuousClock.now
             func done(_ step: FailoverStep, _ detail: String, rebind: Bool = false, _ r: FailoverRecord = record) throws -> Progress {
                 let ms = (ContinuousClock.now - started).milliseconds
@@ -104,7 +104,7 @@ public final class FailoverEngine: Sendable {
             if record.step.isFinished { return .finished }
             let view = try PlatformView(definition: definition, store: store)
             guard let devices = view.devices[record.personality] else {
-                throw FailoverError("personality '\(record.personality)' is not in the platform definition")
+                throw PlatformError(.notFound, "personality '\(record.personality)'", "not in the platform definition")
             }
             if let who = record.abortRequestedBy, record.step < .answered {
                 return try await abort(record, by: who, devices: devices)
@@ -134,12 +134,12 @@ public final class FailoverEngine: Sendable {
                     return .waiting("fence of \(record.source) unconfirmed: \(why)")
                 }
             case .fenced:
-                guard let target = record.target, let targetHost = record.targetHost else { throw FailoverError("failover #\(id) has no target") }
+                guard let target = record.target, let targetHost = record.targetHost else { throw PlatformError(.internal, "move #\(id)", "it has no target") }
                 let how = try attach(devices, personality: record.personality, to: target, host: targetHost, fenced: record.source,
                                      fencedHost: record.sourceHost)
                 return try done(.attached, "\(devices.nics.count) NICs and \(devices.disks.count) disks on \(target) (\(how))", rebind: true)
             case .attached:
-                guard let target = record.target, let targetHost = record.targetHost else { throw FailoverError("failover #\(id) has no target") }
+                guard let target = record.target, let targetHost = record.targetHost else { throw PlatformError(.internal, "move #\(id)", "it has no target") }
                 let domain = try hosts.connection(targetHost).domain(named: target)
                 _ = try domain.qemuMonitorCommand(#"{"execute":"announce-self","arguments":{"initial":50,"max":550,"rounds":3,"step":100}}"#)
                 return try done(.announced, "\(target) announced \(devices.nics.map(\.spec.mac).joined(separator: ", "))")
@@ -174,11 +174,11 @@ public final class FailoverEngine: Sendable {
         if let wanted = record.target {
             // `vpctl failover --to`: the administrator's choice, checked like any standby (its
             // reservation was checked with the declaration and is checked again when saved).
-            guard let host = view.hostOf[wanted] else { throw FailoverError("processor '\(wanted)' is not in the platform definition") }
+            guard let host = view.hostOf[wanted] else { throw PlatformError(.notFound, "processor '\(wanted)'", "not in the platform definition") }
             switch standbys.readiness(of: wanted, host: host) {
             case .running, .off: break
             case .booting: return .waiting("\(wanted) is still booting; \(person) moves there once its agent is ready")
-            case .unusable: throw FailoverError("processor '\(wanted)' is neither running nor shut off; it cannot take \(person)")
+            case .unusable: throw PlatformError(.conflict, "processor '\(wanted)'", "neither running nor shut off; it cannot take \(person)")
             }
             r.targetHost = host
             return try done(.standbyChosen, "\(wanted) on \(host), chosen by the administrator", false, r)
@@ -217,7 +217,7 @@ public final class FailoverEngine: Sendable {
         // libvirt may still be cleaning up the killed QEMU: wait for it to say so itself.
         let deadline = ContinuousClock.now + .seconds(10)
         while try domain.isActive() {
-            guard ContinuousClock.now < deadline else { throw FailoverError("\(name) still runs according to libvirt; it is not fenced") }
+            guard ContinuousClock.now < deadline else { throw PlatformError(.unavailable, "processor '\(name)'", "still runs according to libvirt; it is not fenced") }
             try await Task.sleep(for: .milliseconds(50))
         }
         let facts = try DomainFacts(xml: try domain.xml(inactive: true))

@@ -1,5 +1,6 @@
 import Libvirt
 import Synchronization
+import SystemSupport
 
 /// The libvirt connection to each host, reopened when it closed (a restarted libvirtd, a host
 /// back from a network cut). Remote connections get keepalive so a dead link is noticed.
@@ -17,7 +18,7 @@ public final class Hosts: Sendable {
 
     /// The host's connection, reopened if it closed. Throws when the host cannot be reached.
     public func connection(_ host: String) throws -> Connection {
-        guard let uri = uris[host] else { throw FailoverError("host '\(host)' is not in the platform definition") }
+        guard let uri = uris[host] else { throw PlatformError(.notFound, "host '\(host)'", "not in the platform definition") }
         return try open.withLock { open in
             if let c = open[host], c.isOpen { return c }
             let c = try Connection(uri: uri)

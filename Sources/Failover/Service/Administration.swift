@@ -3,6 +3,7 @@ import Libvirt
 import LibvirtXML
 import Reconciler
 import StateStore
+import SystemSupport
 
 /// What an administrator asks of failover by hand: a planned move, a fence, a repair.
 /// The same engine and the same guards as automatic failover.
@@ -16,14 +17,15 @@ public struct Administration: Sendable {
     public func move(_ personality: String, to target: String?, progress: @Sendable (String) -> Void) async throws -> FailoverRecord {
         let view = try PlatformView(definition: engine.definition, store: store)
         guard view.devices[personality] != nil else {
-            throw FailoverError("personality '\(personality)' is not in the platform definition (known: \(view.devices.keys.sorted().joined(separator: ", ")))")
+            throw PlatformError(.notFound, "personality '\(personality)'",
+                                "not in the platform definition (known: \(view.devices.keys.sorted().joined(separator: ", ")))")
         }
         guard let source = view.bindings[personality], let sourceHost = view.hostOf[source] else {
-            throw FailoverError("personality '\(personality)' is not on any processor; run vpctl apply first")
+            throw PlatformError(.conflict, "personality '\(personality)'", "not on any processor; run vpctl apply first")
         }
         if let target {
-            guard view.hostOf[target] != nil else { throw FailoverError("processor '\(target)' is not in the platform definition") }
-            guard target != source else { throw FailoverError("personality '\(personality)' is already on \(target)") }
+            guard view.hostOf[target] != nil else { throw PlatformError(.notFound, "processor '\(target)'", "not in the platform definition") }
+            guard target != source else { throw PlatformError(.conflict, "personality '\(personality)'", "already on \(target)") }
             // Whether the target is free (not reserved by a move, carrying nothing, not failed) is
             // checked by the declaration itself, in the same transaction.
         }
@@ -32,7 +34,7 @@ public struct Administration: Sendable {
         guard let declared = try store.declare(record, event: PlatformEvent(kind: .step, processor: source, personality: personality,
                                                                            detail: "declared: planned move of \(personality) off \(source)")),
               let id = declared.id else {
-            throw FailoverError("personality '\(personality)' or processor '\(source)' is already being moved; see vpctl events")
+            throw PlatformError(.conflict, "personality '\(personality)'", "it or processor '\(source)' is already being moved; see vpctl events")
         }
         // New service connections go elsewhere from now on; established ones drain before the stop.
         engine.syncServices()
@@ -45,20 +47,20 @@ public struct Administration: Sendable {
     /// when the source was already fenced.
     public func abort(_ personality: String, who: String, progress: @Sendable (String) -> Void) async throws -> FailoverRecord {
         let requested = try store.requestAbort(personality: personality, by: who)
-        guard let id = requested.id else { throw FailoverError("the move of \(personality) has no id") }
+        guard let id = requested.id else { throw PlatformError(.internal, "the move of \(personality)", "it has no id") }
         progress("\(personality): abort asked at \(requested.step.rawValue)")
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             _ = try await engine.advance(id)
-            guard let record = try store.failover(id: id) else { throw FailoverError("failover #\(id) vanished") }
+            guard let record = try store.failover(id: id) else { throw PlatformError(.internal, "move #\(id)", "vanished from the store") }
             if record.abortRequestedBy == nil || record.step.isFinished {
                 progress("\(personality): \(record.step.rawValue)")
                 return record
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw FailoverError("the abort of the move of \(personality) is recorded but not carried out within 60 s; "
-                            + "vpctl serve carries it out (vpctl events)")
+        throw PlatformError(.unavailable, "the move of \(personality)",
+                            "its abort is recorded but not carried out within 60 s; vpctl serve carries it out (vpctl events)")
     }
 
     /// Runs move `id` to its end, reporting each step.
@@ -67,13 +69,15 @@ public struct Administration: Sendable {
         var lastWait = ""
         while true {
             let result = try await engine.advance(id)
-            guard let record = try store.failover(id: id) else { throw FailoverError("failover #\(id) vanished") }
+            guard let record = try store.failover(id: id) else { throw PlatformError(.internal, "move #\(id)", "vanished from the store") }
             if record.step != last { progress("\(record.personality): \(record.step.rawValue)"); last = record.step }
             switch result {
             case .finished: return record
             case .advanced: continue
             case .waiting(let why):
-                if record.step == .down || record.step == .awaitingFence { throw FailoverError("\(why); the move stays recorded and resumes under vpctl serve") }
+                if record.step == .down || record.step == .awaitingFence {
+                    throw PlatformError(.conflict, "the move of \(record.personality)", "\(why); the move stays recorded and resumes under vpctl serve")
+                }
                 if why != lastWait { progress("\(record.personality): \(why)"); lastWait = why }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -101,7 +105,7 @@ public struct Administration: Sendable {
     /// personality is marked failed and its personality is moved by `vpctl serve`.
     public func fence(_ processor: String, confirm: Bool, who: String) async throws -> String {
         let view = try PlatformView(definition: engine.definition, store: store)
-        guard let host = view.hostOf[processor] else { throw FailoverError("processor '\(processor)' is not in the platform definition") }
+        guard let host = view.hostOf[processor] else { throw PlatformError(.notFound, "processor '\(processor)'", "not in the platform definition") }
         if confirm {
             let unblocked = try store.confirmFence(processor: processor, by: who)
             return unblocked.isEmpty ? "recorded: \(who) vouches that \(processor) is off (no move was waiting for it)"
@@ -109,7 +113,8 @@ public struct Administration: Sendable {
         }
         switch await Fencer.fence(processor, on: engine.hosts, host: host, planned: false, processes: engine.processes) {
         case .unconfirmed(let why):
-            throw FailoverError("\(processor) could not be confirmed off: \(why). If you know it is off, run: vpctl fence \(processor) --confirm")
+            throw PlatformError(.unavailable, "processor '\(processor)'",
+                                "could not be confirmed off: \(why). If you know it is off, run: vpctl fence \(processor) --confirm")
         case .off(let how):
             if let personality = view.personality(on: processor) {
                 _ = try store.declare(FailoverRecord(personality: personality, source: processor, sourceHost: host, planned: false,
@@ -129,12 +134,14 @@ public struct Administration: Sendable {
     public func repair(_ processor: String, who: String) async throws -> String {
         try await store.exclusively {
             let view = try PlatformView(definition: engine.definition, store: store)
-            guard let host = view.hostOf[processor] else { throw FailoverError("processor '\(processor)' is not in the platform definition") }
+            guard let host = view.hostOf[processor] else { throw PlatformError(.notFound, "processor '\(processor)'", "not in the platform definition") }
             if let move = try store.unfinishedFailovers().first(where: { $0.source == processor || $0.target == processor }) {
-                throw FailoverError("processor '\(processor)' is part of the unfinished move of \(move.personality) (step \(move.step.rawValue)); nothing was changed")
+                throw PlatformError(.conflict, "processor '\(processor)'",
+                                    "part of the unfinished move of \(move.personality) (step \(move.step.rawValue)); nothing was changed")
             }
             if let personality = view.personality(on: processor) {
-                throw FailoverError("processor '\(processor)' carries personality '\(personality)'; only a spare or failed processor can be repaired")
+                throw PlatformError(.conflict, "processor '\(processor)'",
+                                    "carries personality '\(personality)'; only a spare or failed processor can be repaired")
             }
             let domain = try engine.hosts.connection(host).domain(named: processor)
             // Anything of a personality still in its definition goes: it must come back clean.

@@ -1,6 +1,7 @@
 import Foundation
 import PlatformModel
 import StateStore
+import SystemSupport
 
 extension FailoverService {
     /// Reads and validates the definition file again and, if it is good, puts it in force: the
@@ -27,7 +28,9 @@ extension FailoverService {
     }
 
     private func replaceDefinition() throws -> DefinitionChange {
-        guard let definitionFile else { throw FailoverError("cannot reload: this service was given a definition, not a file") }
+        guard let definitionFile else {
+            throw PlatformError(.conflict, "failover service", "cannot reload: it was given a definition, not a file")
+        }
         let running = engine
         let loaded = try PlatformLoader.load(path: definitionFile)
         let carriers = Set(try store.bindings().values)

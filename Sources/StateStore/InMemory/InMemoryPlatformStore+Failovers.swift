@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 extension InMemoryPlatformStore {
     // MARK: Failovers
@@ -67,7 +68,7 @@ extension InMemoryPlatformStore {
     public func requestAbort(personality: String, by who: String) throws -> FailoverRecord {
         try write { t in
             guard var r = t.unfinished.first(where: { $0.personality == personality }) else {
-                throw StateStoreError("personality '\(personality)' is not being moved: nothing to abort")
+                throw PlatformError(.conflict, "personality '\(personality)'", "not being moved: nothing to abort")
             }
             r.abortRequestedBy = who
             try t.update(r)

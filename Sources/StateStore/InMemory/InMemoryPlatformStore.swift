@@ -1,6 +1,7 @@
 import Foundation
 import PlatformModel
 import Synchronization
+import SystemSupport
 
 /// The platform store in memory, for unit tests of the engine without files: plain tables behind
 /// one mutex. Every operation works on a copy of the tables and keeps it only when it returns, so
@@ -130,7 +131,7 @@ public final class InMemoryPlatformStore: PlatformStore {
             defer { locks.service = true }
             return locks.service
         }
-        guard !taken else { throw StateStoreError("another vpctl serve (pid \(getpid())) already serves this platform (\(name))") }
+        guard !taken else { throw PlatformError(.conflict, "platform \(name)", "another vpctl serve (pid \(getpid())) already serves it") }
         return InMemoryServiceLock { [self] in locks.withLock { $0.service = false } }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PlatformModel
+import SystemSupport
 
 extension InMemoryPlatformStore {
     /// What the store holds: the SQLite store's tables as plain values, with the identifiers they
@@ -46,7 +47,7 @@ extension InMemoryPlatformStore {
         mutating func update(_ record: FailoverRecord) throws {
             guard let i = failovers.firstIndex(where: { $0.id != nil && $0.id == record.id }) else {
                 let id = record.id.map { "failover \($0)" } ?? "a failover without an id"
-                throw StateStoreError("saving the move of \(record.personality): \(id) is not in the store")
+                throw PlatformError(.internal, "the move of \(record.personality)", "cannot save it: \(id) is not in the store")
             }
             failovers[i] = record
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// The steps of moving a personality from one processor to another, in order. Each step names
 /// what has been done; the failover engine performs the next one.
@@ -111,7 +112,10 @@ public struct PlatformEvent: Codable, Sendable, Equatable {
 }
 
 /// A move that would give a processor a personality it cannot take; nothing was changed.
-public struct MoveRefused: Error, CustomStringConvertible, Sendable, Equatable {
+public struct MoveRefused: KindedError, Sendable, Equatable {
+    /// The processor's state forbids the move now.
+    public var kind: ErrorKind { .conflict }
+    public var object: String? { "processor '\(processor)'" }
     public let processor: String
     public let cause: String
     public init(processor: String, cause: String) { self.processor = processor; self.cause = cause }

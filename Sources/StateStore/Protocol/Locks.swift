@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// The defaults of `PlatformStore.exclusively`.
 public enum PlatformLock {
@@ -31,8 +32,10 @@ public struct LockHolder: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The platform lock stayed taken past the deadline.
-public struct LockTimeout: Error, CustomStringConvertible, Sendable {
+/// The platform lock stayed taken past the deadline: unavailable, try again when the holder is done.
+public struct LockTimeout: KindedError, Sendable {
+    public var kind: ErrorKind { .unavailable }
+    public var object: String? { "platform lock \(lock)" }
     /// The lock: a file, or the name of an in-memory store.
     public let lock: String
     public let holder: LockHolder
@@ -41,9 +44,4 @@ public struct LockTimeout: Error, CustomStringConvertible, Sendable {
         "the platform is locked by \(holder) (lock \(lock)); gave up after \(waited.components.seconds) s, nothing was changed. "
             + "The lock is released when that process ends."
     }
-}
-
-public struct StateStoreError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,4 @@
+import SystemSupport
 /// Which bindings and moves the processors allow, checked by every store inside the transaction
 /// that saves them, so that two engines (or a detection and `vpctl failover`) cannot both win.
 enum MoveRules {
@@ -33,7 +34,7 @@ enum MoveRules {
     static func checkOnePersonalityEach(_ bindings: [String: String]) throws {
         let byProcessor = Dictionary(grouping: bindings.keys.sorted(), by: { bindings[$0]! })
         if let (processor, personalities) = byProcessor.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > 1 }) {
-            throw StateStoreError("binding \(personalities.joined(separator: " and ")) to processor \(processor): "
+            throw PlatformError(.conflict, "processor '\(processor)'", "cannot carry both \(personalities.joined(separator: " and ")): "
                 + "a processor carries one personality at most; nothing was changed")
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// An exclusive flock on a file that holds the holder's pid; released when deallocated or
 /// when the process dies.
@@ -6,12 +7,12 @@ final class FileServiceLock: ServiceLock {
     private let fd: Int32
     init(path: String) throws {
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateStoreError("opening the lock file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PlatformError(.unavailable, "lock file \(path)", "cannot open it: \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }?
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             close(fd)
-            throw StateStoreError("another vpctl serve (pid \(holder ?? "?")) already serves this platform (lock \(path))")
+            throw PlatformError(.conflict, "platform (lock \(path))", "another vpctl serve (pid \(holder ?? "?")) already serves it")
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SystemSupport
 
 extension SQLitePlatformStore {
     /// Moves neither done nor aborted.
@@ -109,7 +110,7 @@ extension SQLitePlatformStore {
         try db.write { db in
             guard var r = try FailoverRecord.filter(Self.unfinished)
                 .filter(Column("personality") == personality).fetchOne(db) else {
-                throw StateStoreError("personality '\(personality)' is not being moved: nothing to abort")
+                throw PlatformError(.conflict, "personality '\(personality)'", "not being moved: nothing to abort")
             }
             r.abortRequestedBy = who
             try r.update(db)

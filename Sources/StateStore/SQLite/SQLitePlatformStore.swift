@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PlatformModel
+import SystemSupport
 
 /// The platform store in embedded SQLite (GRDB), the controller's default. Safe for several
 /// `vpctl` processes at once: SQLite serialises writers (WAL, busy timeout), each operation is one
@@ -28,7 +29,7 @@ public final class SQLitePlatformStore: PlatformStore {
             db = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(db)
         } catch {
-            throw StateStoreError("opening the state store \(path): \(error)")
+            throw PlatformError(.unavailable, "state store \(path)", "cannot open it: \(error)")
         }
     }
 
@@ -110,7 +111,7 @@ public final class SQLitePlatformStore: PlatformStore {
             // Only the store's own directory is private: its parents are made as usual.
             try fm.createDirectory(atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
-                throw StateStoreError("creating the state store's directory \(directory): \(String(cString: strerror(errno)))")
+                throw PlatformError(.unavailable, "state store directory \(directory)", "cannot create it: \(String(cString: strerror(errno)))")
             }
         }
         // Created here only when new. An existing database is never opened (and closed) here:
@@ -120,10 +121,10 @@ public final class SQLitePlatformStore: PlatformStore {
         // and delete the WAL under it. Seen: a bench's reads stuck in the past, its writes lost.
         let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) } else if errno != EEXIST {
-            throw StateStoreError("creating the state store \(path): \(String(cString: strerror(errno)))")
+            throw PlatformError(.unavailable, "state store \(path)", "cannot create it: \(String(cString: strerror(errno)))")
         }
         for file in [path, path + "-wal", path + "-shm", path + ".lock", path + ".serve.lock"] where fm.fileExists(atPath: file) {
-            guard chmod(file, 0o600) == 0 else { throw StateStoreError("making \(file) private: \(String(cString: strerror(errno)))") }
+            guard chmod(file, 0o600) == 0 else { throw PlatformError(.unavailable, "state store file \(file)", "cannot make it private: \(String(cString: strerror(errno)))") }
         }
     }
 
@@ -207,13 +208,13 @@ public final class SQLitePlatformStore: PlatformStore {
     public func exclusively<T>(deadline: Duration, waiting: (LockHolder) -> Void, _ body: () async throws -> T) async throws -> T {
         let lockPath = path + ".lock"
         let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateStoreError("opening the lock file \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PlatformError(.unavailable, "lock file \(lockPath)", "cannot open it: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let started = ContinuousClock.now
         var reported = false
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw StateStoreError("locking \(lockPath): \(String(cString: strerror(errno)))")
+                throw PlatformError(.unavailable, "lock file \(lockPath)", "cannot lock it: \(String(cString: strerror(errno)))")
             }
             let holder = LockHolder(file: lockPath)
             guard ContinuousClock.now - started < deadline else { throw LockTimeout(lock: lockPath, holder: holder, waited: deadline) }

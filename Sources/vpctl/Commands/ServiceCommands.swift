@@ -3,6 +3,7 @@ import CommandOutput
 import Foundation
 import PlatformEngine
 import ServiceControl
+import SystemSupport
 
 struct ServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +50,7 @@ struct ServiceShow: AsyncParsableCommand {
     func run() async throws {
         let (services, _) = try platform.engine().serviceStatus()
         guard let s = services.first(where: { $0.name == service }) else {
-            throw ValidationError("no service '\(service)' in the platform (services: \(services.map(\.name).joined(separator: ", ")))")
+            throw PlatformError(.notFound, "service '\(service)'", "not in the platform (services: \(services.map(\.name).joined(separator: ", ")))")
         }
         if output.format == .json { try JSONOutput.print(s); return }
         print("\(s.name): \(s.endpoint), members reached on VLAN \(s.vlan); source \(s.hashSourcePort ? "address and port" : "address") hashed into \(s.tableSize) slots")
@@ -77,10 +78,10 @@ struct ServiceAddresses: AsyncParsableCommand {
     func run() async throws {
         let engine = try platform.engine()
         guard engine.definition.services?.contains(where: { $0.name == service }) == true else {
-            throw ValidationError("no service '\(service)' in the platform")
+            throw PlatformError(.notFound, "service '\(service)'", "not in the platform")
         }
         guard engine.definition.processors.members.contains(where: { $0.name == processor }) else {
-            throw ValidationError("no processor '\(processor)' in the platform")
+            throw PlatformError(.notFound, "processor '\(processor)'", "not in the platform")
         }
         let (_, lists) = try engine.serviceStatus()
         guard let list = lists.first(where: { $0.service == service && $0.client == processor }) else { return }
