@@ -1,3 +1,4 @@
+import AdminProtocol
 import Failover
 import Foundation
 import HostDoctor
@@ -8,24 +9,9 @@ import PlatformModel
 import Reconciler
 import StateStore
 
-/// An error as RFC 9457 problem details (`application/problem+json`), carrying the error's kind.
-public struct ProblemDetails: Codable, Sendable, Equatable {
-    /// invalid-request, invalid-input, unauthorized, not-found, conflict, too-large, unavailable, internal.
-    public var kind: String
-    public var type: String
-    public var title: String
-    public var status: Int
-    public var detail: String
-    /// For an invalid definition: every problem, with file, line and field.
-    public var issues: [ConfigIssue]?
-
+extension ProblemDetails {
     init(_ status: HTTPResponse.Status, kind: String, detail: String, issues: [ConfigIssue]? = nil) {
-        self.kind = kind
-        type = "urn:virtualplatform:problem:\(kind)"
-        title = status.reasonPhrase
-        self.status = status.code
-        self.detail = detail
-        self.issues = issues
+        self.init(status: status.code, title: status.reasonPhrase, kind: kind, detail: detail, issues: issues)
     }
 }
 

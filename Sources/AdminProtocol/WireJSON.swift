@@ -1,0 +1,30 @@
+import Foundation
+
+/// JSON as the admin API sends it: sorted keys, and dates in ISO 8601 with milliseconds, so that
+/// an event's time read through the daemon prints as it does read from the store (`vpctl events`
+/// shows milliseconds). Decoding takes dates with or without the fraction.
+public enum WireJSON {
+    public static func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(withMilliseconds))
+        }
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? withMilliseconds.parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
+        }
+        return decoder
+    }
+
+    static let withMilliseconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
