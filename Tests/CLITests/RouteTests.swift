@@ -23,11 +23,18 @@ import TestSupport
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stdout = readToEnd(out)
+        async let stderr = readToEnd(err)
         let (o, e) = await (stdout, stderr)
         try await waitUntil("vpctl \(arguments.first ?? "") exits", within: .seconds(120)) { !process.isRunning }
         return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// On a thread of its own: a blocking read on the task pool would starve the in-process daemon.
+    static func readToEnd(_ pipe: Pipe) async -> Data {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+        }
     }
 
     /// Binds a Unix socket at `path` and closes it without unlinking: what a killed daemon leaves.

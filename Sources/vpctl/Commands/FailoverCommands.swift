@@ -1,4 +1,5 @@
 import AdminAPI
+import AdminProtocol
 import ArgumentParser
 import CommandOutput
 import Dispatch
@@ -95,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-extension LogFormat: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}
 
 struct FailoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -228,8 +229,9 @@ extension EventsCommand {
     /// One event: a table line, or with `-o json` one compact JSON object.
     static func text(_ e: PlatformEvent, format: OutputFormat) throws -> String {
         if format == .json { return try JSONOutput.line(e) }
-        return line(e.time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
-                    e.kind.rawValue, e.processor ?? "-", e.personality ?? "-",
+        let (whole, milliseconds) = WireJSON.split(e.time)
+        let time = whole.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false)) + String(format: ".%03d", milliseconds)
+        return line(time, e.kind.rawValue, e.processor ?? "-", e.personality ?? "-",
                     e.durationMs.map { String(format: "%.0f ms", $0) } ?? "", e.detail)
     }
 
