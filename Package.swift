@@ -12,7 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),  // LogHandler.log(event:)
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // C API of libvirt (apt: libvirt-dev).
@@ -117,12 +119,25 @@ let package = Package(
             dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor", "SystemSupport"]
         ),
         // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
-        .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                                     .product(name: "Logging", package: "swift-log")]),
+        // What the admin API's server and client share: request and response bodies, problem
+        // details, the JSON encoding, the socket probe.
+        .target(name: "AdminProtocol", dependencies: ["PlatformModel"]),
+        // The client of a running `vpctl serve`'s admin API (AsyncHTTPClient, http+unix or TCP with
+        // the bearer token), and the rule for going through the daemon or working directly.
+        .target(
+            name: "AdminClient",
+            dependencies: ["AdminProtocol", "PlatformEngine", "ServiceControl", "StateStore", "SystemSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         // The HTTP admin API of `vpctl serve` (Hummingbird 2): a Unix socket by default, TCP with a
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
         .target(
             name: "AdminAPI",
-            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt", "SystemSupport",
+            dependencies: ["AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt", "SystemSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
@@ -135,6 +150,7 @@ let package = Package(
                 "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
                 "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI", "SystemSupport",
+                "AdminClient", "AdminProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -177,7 +193,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "SystemSupport", "TestSupport"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
-                                                         "MetricsExport", "Libvirt", "SystemSupport",
+                                                         "MetricsExport", "Libvirt", "SystemSupport", "CommandOutput",
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The test-platform harness on libvirt's test driver.
         .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
@@ -194,6 +210,12 @@ let package = Package(
             dependencies: ["AdminAPI", "PlatformEngine", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        // vpctl's commands through a running daemon and directly: the same output; the rule between them.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["vpctl", "AdminAPI", "AdminClient", "AdminProtocol", "CommandOutput", "PlatformEngine", "Failover",
+                           "StateStore", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IntegrationTests",

@@ -1,3 +1,6 @@
+// The request and response bodies and problem details are shared with the client: users of the
+// server see them too.
+@_exported import AdminProtocol
 import Failover
 import Hummingbird
 import PlatformEngine

@@ -1,3 +1,4 @@
+import AdminProtocol
 import Failover
 import Hummingbird
 import StateStore
@@ -60,20 +61,7 @@ extension AdminAPI {
     }
 }
 
-struct FailoverRequest: Codable, Sendable, KnownFields {
-    static let fields: Set<String> = ["personality", "to"]
-    var personality: String
-    var to: String?
-}
-
-struct FenceRequest: Codable, Sendable, KnownFields {
-    static let fields: Set<String> = ["processor", "confirm"]
-    var processor: String
-    /// Vouch that the processor is off when libvirt cannot confirm it (`vpctl fence --confirm`).
-    var confirm: Bool?
-}
-
-struct RepairRequest: Codable, Sendable, KnownFields {
-    static let fields: Set<String> = ["processor"]
-    var processor: String
-}
+// The bodies are AdminProtocol's (shared with the client); the fields each may have:
+extension FailoverRequest: KnownFields { static let fields: Set<String> = ["personality", "to"] }
+extension FenceRequest: KnownFields { static let fields: Set<String> = ["processor", "confirm"] }
+extension RepairRequest: KnownFields { static let fields: Set<String> = ["processor"] }

@@ -1,7 +1,8 @@
+import AdminProtocol
 import Foundation
 import Hummingbird
 
-/// JSON in and out, encoded as `vpctl -o json` encodes it (ISO 8601 dates, sorted keys).
+/// JSON in and out, encoded as `WireJSON` says (sorted keys, ISO 8601 dates with milliseconds).
 enum JSONBody {
     /// A body larger than a platform definition may be is refused before it is read whole.
     static let maxBytes = 4 << 20
@@ -12,10 +13,7 @@ enum JSONBody {
     }
 
     static func encode(_ value: some Encodable, pretty: Bool) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(value)
+        try WireJSON.encoder(pretty: pretty).encode(value)
     }
 
     /// Decodes a JSON object body into `T`, refusing fields `T` does not have (a misspelt

@@ -8,11 +8,6 @@ struct AppliedPlan: Codable, Sendable {
     var downMoves: [String]
 }
 
-/// What `POST /v1/fence` and `POST /v1/repair` answer: the sentence `vpctl` prints.
-struct Outcome: Codable, Sendable {
-    var message: String
-}
-
 /// One personality as `GET /v1/personalities` shows it: where it is, its NICs and its disks
 /// (the rows of `vpctl status`, grouped by personality).
 struct PersonalityStatus: Codable, Sendable {

@@ -14,19 +14,25 @@ public struct OutputOptions: ParsableArguments, Sendable {
 }
 
 public enum JSONOutput {
-    public static func print<T: Encodable>(_ value: T) throws {
+    public static func print<T: Encodable>(_ value: T) throws { Swift.print(try text(value)) }
+
+    /// One compact JSON object per line (for streams such as `events --follow -o json`).
+    public static func printLine<T: Encodable>(_ value: T) throws { Swift.print(try line(value)) }
+
+    /// What `print` prints.
+    public static func text<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// One compact JSON object per line (for streams such as `events --follow -o json`).
-    public static func printLine<T: Encodable>(_ value: T) throws {
+    /// What `printLine` prints.
+    public static func line<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
 

@@ -151,8 +151,8 @@ public final class FailoverService: Sendable {
     }
 
     /// Logs and records an alert (the store may be what fails: then the log is all there is).
-    private func alert(_ detail: String, times: Int, processor: String? = nil, personality: String? = nil) {
-        logger.error("\(detail)", metadata: ["times": "\(times)"])
+    private func alert(_ detail: String, times: Int, processor: String? = nil, personality: String? = nil, logger: Logger? = nil) {
+        (logger ?? self.logger).error("\(detail)", metadata: ["times": "\(times)"])
         let repeated = times > 1 ? " (failed \(times) times in a row)" : ""
         try? store.record(PlatformEvent(kind: .alert, processor: processor, personality: personality, detail: detail + repeated))
     }
@@ -203,7 +203,8 @@ public final class FailoverService: Sendable {
             engine.metrics.declared(by: d.source)
             // Out of its services before anything else: new flows go to healthy members at once.
             engine.syncServices()
-            logger.warning("processor declared failed", metadata: ["processor": "\(d.subject)", "personality": "\(personality)",
+            logger.warning("processor declared failed", metadata: ["move": "\(declared.id ?? 0)", "processor": "\(d.subject)",
+                                                                   "personality": "\(personality)",
                                                                    "source": "\(d.source.rawValue)", "reason": "\(reason)"])
             onDeclared(declared)
         case .adapterUnreachable(let vlan, let ip):
@@ -218,7 +219,9 @@ public final class FailoverService: Sendable {
     }
 
     private func note(_ kind: PlatformEvent.Kind, _ d: Detection, _ detail: String) throws {
-        logger.notice("\(detail)", metadata: ["event": "\(kind.rawValue)"])
+        // The subject is a processor, or a host for host events.
+        let subject = kind == .hostLost || kind == .hostBack ? "host" : "processor"
+        logger.notice("\(detail)", metadata: ["event": "\(kind.rawValue)", subject: "\(d.subject)"])
         try store.record(PlatformEvent(time: d.at, kind: kind, processor: d.subject, detail: detail))
     }
 
@@ -251,11 +254,21 @@ public final class FailoverService: Sendable {
             for record in moving {
                 guard let id = record.id, retryAt[id].map({ $0 <= ContinuousClock.now }) ?? true else { continue }
                 retryAt[id] = nil
+                // Every line about this move says which move, which processor and which personality.
+                var logger = self.logger
+                logger[metadataKey: "move"] = "\(id)"
+                logger[metadataKey: "processor"] = "\(record.source)"
+                logger[metadataKey: "personality"] = "\(record.personality)"
                 do {
                     let before = record.step
                     let progress = try await engine.run(id)
                     failures.succeeded("move \(id)")
-                    let now = try store.failover(id: id)?.step
+                    let moved = try store.failover(id: id)
+                    let now = moved?.step
+                    if let now, now != before {
+                        logger.info("failover step", metadata: ["step": "\(now.rawValue)", "from": "\(before.rawValue)",
+                                                                "target": "\(moved?.target ?? "-")"])
+                    }
                     if progress == .finished || now != before { targetsChanged = true }
                     if case .waiting(let why) = progress {
                         if now != .announced { retryAt[id] = ContinuousClock.now + .seconds(1) }
@@ -271,7 +284,7 @@ public final class FailoverService: Sendable {
                     let verdict = failures.failed("move \(id)", "\(error)", at: .now)
                     if verdict.alert {
                         alert("step after \(record.step.rawValue) failed: \(error); retrying", times: verdict.times,
-                              processor: record.source, personality: record.personality)
+                              processor: record.source, personality: record.personality, logger: logger)
                     }
                     retryAt[id] = ContinuousClock.now + verdict.retryIn
                 }

@@ -64,7 +64,8 @@ struct ServiceHealthFeed: Sendable {
             for row in state.tracker.changes(seen, saved: state.saved, now: Date()) {
                 let change = row.up ? "reachable" : "unreachable"
                 // Unsaved, it stays a change: the next round tries again.
-                if save(row, detail: "backend \(row.subject) of \(membersAt[row.subject] ?? "?") is \(change): \(row.reason)") {
+                if save(row, detail: "backend \(row.subject) of \(membersAt[row.subject] ?? "?") is \(change): \(row.reason)",
+                        members: membersAt[row.subject] ?? "?") {
                     state.saved[row.subject] = row
                 }
             }
@@ -75,14 +76,17 @@ struct ServiceHealthFeed: Sendable {
 
     /// Saves one change with its event, then brings the service tables up to date (they follow
     /// what is saved). Returns whether it was saved.
-    private func save(_ row: BackendHealthRecord, detail: String) -> Bool {
+    /// `members`: the personalities (and services) reached at the backend, for the log.
+    private func save(_ row: BackendHealthRecord, detail: String, members: String? = nil) -> Bool {
         do {
             try engine.store.saveBackendHealth([row], events: [PlatformEvent(time: row.since, kind: .serviceHealth, detail: detail)])
         } catch {
             logger.error("saving a backend's health failed", metadata: ["backend": "\(row.subject)", "error": "\(error)"])
             return false
         }
-        logger.notice("\(detail)", metadata: ["event": "\(PlatformEvent.Kind.serviceHealth.rawValue)"])
+        var metadata: Logger.Metadata = ["event": "\(PlatformEvent.Kind.serviceHealth.rawValue)", "backend": "\(row.subject)"]
+        if let members { metadata["members"] = "\(members)" }
+        logger.notice("\(detail)", metadata: metadata)
         engine.syncServices()
         return true
     }

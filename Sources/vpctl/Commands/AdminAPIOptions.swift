@@ -1,15 +1,16 @@
 import AdminAPI
+import AdminClient
 import ArgumentParser
 
-/// Where `vpctl serve` offers its admin API.
+/// Where the admin API is: where `vpctl serve` offers it, and where the other commands look for it.
 struct AdminAPIOptions: ParsableArguments {
     @Option(help: "The admin API's Unix socket (default /run/virtualplatform/<platform>.sock, mode 0600).")
     var socket: String?
 
-    @Option(help: ArgumentHelp("Serve the admin API over TCP instead, on ADDR:PORT; needs --token-file.", valueName: "addr:port"))
+    @Option(help: ArgumentHelp("The admin API over TCP instead, on ADDR:PORT; needs --token-file.", valueName: "addr:port"))
     var listen: String?
 
-    @Option(help: "File holding the bearer token every TCP request must carry (mode 0600 or stricter).")
+    @Option(help: "File holding the bearer token of the TCP admin API (mode 0600 or stricter).")
     var tokenFile: String?
 
     func validate() throws {
@@ -21,5 +22,27 @@ struct AdminAPIOptions: ParsableArguments {
     func address(platform: String) throws -> AdminServer.Listen {
         if let listen { return try .tcp(listen) }
         return socket.map { .unixSocket(path: $0) } ?? .defaultSocket(platform: platform)
+    }
+}
+
+/// What the commands that can go through the daemon take: where it is, or `--direct`.
+struct DaemonOptions: ParsableArguments {
+    @OptionGroup var api: AdminAPIOptions
+
+    @Flag(help: "Work directly on the state store and libvirt, even when vpctl serve runs (scripts that must not depend on it).")
+    var direct = false
+
+    func validate() throws {
+        if direct && (api.socket != nil || api.listen != nil) { throw ValidationError("--direct does not use the daemon: leave out --socket and --listen") }
+    }
+
+    /// The one decision, by `DaemonRoute`'s rules.
+    func route(platform: String) throws -> DaemonRoute {
+        switch try api.address(platform: platform) {
+        case .unixSocket(let path): return try DaemonRoute.choose(forceDirect: direct, socket: path, tcp: nil)
+        case .tcp(let host, let port):
+            let token = try DaemonRoute.token(file: api.tokenFile ?? "")
+            return try DaemonRoute.choose(forceDirect: direct, socket: "", tcp: .tcp(host: host, port: port, token: token))
+        }
     }
 }

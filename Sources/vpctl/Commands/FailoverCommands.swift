@@ -1,4 +1,5 @@
 import AdminAPI
+import AdminProtocol
 import ArgumentParser
 import CommandOutput
 import Dispatch
@@ -58,15 +59,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log lines on stderr: text, or json (one object a line: time, level, label, message, metadata).")
+    var logFormat: LogFormat = .text
+
     @Option(help: ArgumentHelp("Pause after each failover step (milliseconds), for demonstrations and tests.", visibility: .hidden))
     var stepDelayMs: Int = 0
 
     func run() async throws {
-        let level = logLevel
+        let level = logLevel, format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "vpctl.serve")
         // What the admin API's /metrics renders.
@@ -85,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension LogFormat: ExpressibleByArgument {}
 
 struct FailoverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -100,9 +112,11 @@ struct FailoverCommand: AsyncParsableCommand {
             personality stays where it was; a processor declared failed that still runs is no longer failed. From the \
             fence on the personality cannot stay there: its target is given up (fenced, cleaned of the personality, \
             marked failed if it was given anything) and the move goes on to another standby, or `down` if none is free.
-            """)
+
+            """ + daemonDiscussion)
 
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var output: OutputOptions
 
     @Argument(help: "The personality to move.")
@@ -119,19 +133,22 @@ struct FailoverCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, engine) = try platform.failover()
+        print(try await Self.text(try platform.access(daemon), personality: personality, to: target, abort: abort, format: output.format))
+    }
+
+    static func text(_ access: any PlatformAccess, personality: String, to target: String?, abort: Bool,
+                     format: OutputFormat) async throws -> String {
         if abort {
-            let record = try await Administration(engine: engine).abort(personality, who: administrator) { Progress.say($0) }
-            if output.format == .json { try JSONOutput.print(record); return }
-            print(record.step == .aborted ? "the move of \(record.personality) is aborted; it stays on \(record.source)"
-                  : "\(record.source) was already fenced: the move of \(record.personality) goes on to another standby (step \(record.step.rawValue); vpctl events)")
-            return
+            let record = try await access.abort(personality)
+            if format == .json { return try JSONOutput.text(record) }
+            return record.step == .aborted ? "the move of \(record.personality) is aborted; it stays on \(record.source)"
+                : "\(record.source) was already fenced: the move of \(record.personality) goes on to another standby (step \(record.step.rawValue); vpctl events)"
         }
         let started = ContinuousClock.now
-        let record = try await Administration(engine: engine).move(personality, to: target) { Progress.say($0) }
+        let record = try await access.move(personality, to: target)
         let elapsed = ContinuousClock.now - started
-        if output.format == .json { try JSONOutput.print(record); return }
-        print("\(record.personality) moved from \(record.source) to \(record.target ?? "?") in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
+        if format == .json { return try JSONOutput.text(record) }
+        return "\(record.personality) moved from \(record.source) to \(record.target ?? "?") in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))"
     }
 }
 
@@ -139,9 +156,10 @@ struct FenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fence",
         abstract: "Stop a processor and confirm it is off, or vouch that it is (--confirm).",
-        discussion: "Without --confirm, the processor is destroyed through libvirt and marked failed; a personality it carried is moved by vpctl serve. With --confirm, nothing is stopped: you state that the processor is off (e.g. its host is powered down), which lets a waiting failover move its volumes and MACs.")
+        discussion: "Without --confirm, the processor is destroyed through libvirt and marked failed; a personality it carried is moved by vpctl serve. With --confirm, nothing is stopped: you state that the processor is off (e.g. its host is powered down), which lets a waiting failover move its volumes and MACs.\n\n" + daemonDiscussion)
 
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Argument(help: "The processor.")
     var processor: String
@@ -150,33 +168,35 @@ struct FenceCommand: AsyncParsableCommand {
     var confirm = false
 
     func run() async throws {
-        let (_, engine) = try platform.failover()
-        print(try await Administration(engine: engine).fence(processor, confirm: confirm, who: administrator))
+        print(try await platform.access(daemon).fence(processor, confirm: confirm))
     }
 }
 
 struct RepairCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repair",
-        abstract: "Return a failed processor to the standby pool, clean of any personality.")
+        abstract: "Return a failed processor to the standby pool, clean of any personality.",
+        discussion: daemonDiscussion)
 
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var daemon: DaemonOptions
 
     @Argument(help: "The processor.")
     var processor: String
 
     func run() async throws {
-        let (_, engine) = try platform.failover()
-        print(try await Administration(engine: engine).repair(processor, who: administrator))
+        print(try await platform.access(daemon).repair(processor))
     }
 }
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Show detections, adapter state changes, failover steps (with durations) and alerts.")
+        abstract: "Show detections, adapter state changes, failover steps (with durations) and alerts.",
+        discussion: daemonDiscussion)
 
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var output: OutputOptions
 
     @Option(help: "How many past events to show.")
@@ -186,30 +206,35 @@ struct EventsCommand: AsyncParsableCommand {
     var follow = false
 
     func run() async throws {
-        let store = try platform.engine().store
-        var events = try store.events(limit: last)
+        let access = try platform.access(daemon)
+        let events = try await access.events(last: last)
         if output.format == .json && !follow { try JSONOutput.print(events); return }
-        if output.format == .table { print(Self.line("TIME", "KIND", "PROCESSOR", "PERSONALITY", "TOOK", "DETAIL")) }
-        while true {
-            for e in events {
-                if output.format == .json { try JSONOutput.printLine(e); continue }
-                print(Self.line(e.time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
-                                e.kind.rawValue, e.processor ?? "-", e.personality ?? "-",
-                                e.durationMs.map { String(format: "%.0f ms", $0) } ?? "", e.detail))
-            }
-            guard follow else { return }
+        if output.format == .table { print(Self.header) }
+        for event in events { print(try Self.text(event, format: output.format)) }
+        guard follow else { return }
+        fflush(nil)
+        // From the last one shown; with none shown, from the newest there is (none: from the start).
+        var after = events.last?.id
+        if after == nil { after = try await access.events(last: 1).last?.id }
+        for try await event in try await access.follow(after: after ?? 0) {
+            print(try Self.text(event, format: output.format))
             fflush(nil)
-            let newest = try store.events(limit: 1).last?.id
-            let after = events.last?.id ?? newest ?? 0
-            repeat {
-                try await Task.sleep(for: .milliseconds(200))
-                events = try store.events(after: after, limit: 1000)
-            } while events.isEmpty
         }
     }
 }
 
 extension EventsCommand {
+    static var header: String { line("TIME", "KIND", "PROCESSOR", "PERSONALITY", "TOOK", "DETAIL") }
+
+    /// One event: a table line, or with `-o json` one compact JSON object.
+    static func text(_ e: PlatformEvent, format: OutputFormat) throws -> String {
+        if format == .json { return try JSONOutput.line(e) }
+        let (whole, milliseconds) = WireJSON.split(e.time)
+        let time = whole.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false)) + String(format: ".%03d", milliseconds)
+        return line(time, e.kind.rawValue, e.processor ?? "-", e.personality ?? "-",
+                    e.durationMs.map { String(format: "%.0f ms", $0) } ?? "", e.detail)
+    }
+
     /// Fixed columns, so lines printed while following line up with the first ones.
     static func line(_ time: String, _ kind: String, _ processor: String, _ personality: String, _ took: String, _ detail: String) -> String {
         func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandOutput
 import Foundation
 import PlatformEngine
+import PlatformModel
 import Reconciler
 import StateStore
 
@@ -14,7 +15,11 @@ struct PlatformOptions: ParsableArguments {
     var state: String?
 
     /// A relative --state is taken from the current directory (the store keeps the path it is given).
-    func engine() throws -> PlatformEngine { try PlatformEngine(file: file, statePath: state.map { URL(fileURLWithPath: $0).path }) }
+    func engine() throws -> PlatformEngine { try engine(loaded: try PlatformLoader.load(path: file)) }
+
+    func engine(loaded: LoadedPlatform) throws -> PlatformEngine {
+        try PlatformEngine(loaded: loaded, statePath: state.map { URL(fileURLWithPath: $0).path })
+    }
 }
 
 func printPlan(_ plan: Plan, format: OutputFormat, emptyMessage: String) throws {
@@ -82,45 +87,59 @@ struct DestroyCommand: AsyncParsableCommand {
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show processors, VLAN membership, storage mappings and service IPs.")
+        abstract: "Show processors, VLAN membership, storage mappings and service IPs.",
+        discussion: daemonDiscussion)
 
     @OptionGroup var platform: PlatformOptions
+    @OptionGroup var daemon: DaemonOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let status = try await platform.engine().status()
-        if output.format == .json { try JSONOutput.print(status); return }
+        print(try Self.text(try await platform.access(daemon).status(), format: output.format))
+    }
 
-        print("PROCESSORS")
+    static func text(_ status: PlatformStatus, format: OutputFormat) throws -> String {
+        if format == .json { return try JSONOutput.text(status) }
+        var out = ["PROCESSORS"]
         var procs = Table("NAME", "HOST", "STATE", "ROLE", "PERSONALITY")
         for p in status.processors { procs.add(p.name, p.host, p.state, p.role, p.personality ?? "-") }
-        print(procs.render())
+        out.append(procs.render())
 
         if !status.moving.isEmpty {
-            print("\nMOVES IN PROGRESS")
+            out.append("\nMOVES IN PROGRESS")
             var moves = Table("PERSONALITY", "FROM", "TO", "STEP", "SINCE", "WHY")
             for m in status.moving {
                 moves.add(m.personality, m.source, m.target ?? "-", m.step.rawValue,
                           m.declaredAt.formatted(.iso8601.time(includingFractionalSeconds: false)), m.reason)
             }
-            print(moves.render())
+            out.append(moves.render())
         }
 
-        print("\nVLAN MEMBERSHIP")
+        out.append("\nVLAN MEMBERSHIP")
         var matrix = Table(header: ["PERSONALITY", "PROCESSOR"] + status.vlans)
         for person in Set(status.memberships.map(\.personality)).sorted() {
             let rows = status.memberships.filter { $0.personality == person }
             let cells = status.vlans.map { vlan in rows.first { $0.vlan == vlan }.map { "\($0.mac) \($0.ip)" } ?? "-" }
             matrix.rows.append([person, rows.first?.processor ?? "-"] + cells)
         }
-        print(matrix.render())
+        out.append(matrix.render())
 
-        print("\nSTORAGE MAPPINGS")
+        out.append("\nSTORAGE MAPPINGS")
         var disks = Table("PERSONALITY", "PROCESSOR", "TARGET", "VOLUME")
         for d in status.storage { disks.add(d.personality, d.processor ?? "-", d.target, d.volume) }
-        print(disks.render())
+        out.append(disks.render())
 
-        print("\nSERVICE IPS")
-        print(serviceTable(status.services).render())
+        out.append("\nSERVICE IPS")
+        out.append(serviceTable(status.services).render())
+        return out.joined(separator: "\n")
     }
 }
+
+/// The help of every command that goes through the daemon when it runs.
+let daemonDiscussion = """
+    Goes through the running vpctl serve (its admin API on /run/virtualplatform/<platform>.sock, or --socket, \
+    or --listen with --token-file) when it answers, and works directly on the state store and libvirt when no \
+    daemon runs; the output is the same. A socket nobody answers on (left by a serve that crashed) is noted on \
+    stderr and the command works directly. An error the daemon answers is the command's error. --direct never \
+    asks the daemon.
+    """
