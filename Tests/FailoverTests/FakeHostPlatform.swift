@@ -9,7 +9,8 @@ import Synchronization
 
 /// A platform on fake hosts (nothing boots, nothing touches libvirt): host `a` runs p1 (web: two
 /// NICs and a disk), p2 (db: one NIC and a disk) and p3 (a hot spare); host `b` has p4, a cold
-/// spare, off. Its state store is in memory; every engine made here shares it and the hosts.
+/// spare, off. Its state store is in memory; every engine made here shares it and the hosts. The
+/// personalities' addresses are on loopback: a heartbeat sent to them stays on this machine.
 struct FakeHostPlatform {
     let definition: PlatformDefinition
     let store: any PlatformStore
@@ -47,9 +48,9 @@ struct FakeHostPlatform {
         definition = try PlatformLoader.load(path: file).definition
         store = InMemoryPlatformStore()
         let allocations = [
-            NICAllocation(key: NICAllocation.key(personality: "web", vlan: "front"), mac: "02:56:50:06:01:10", ip: "10.106.1.10"),
-            NICAllocation(key: NICAllocation.key(personality: "web", vlan: "back"), mac: "02:56:50:06:02:10", ip: "10.106.2.10"),
-            NICAllocation(key: NICAllocation.key(personality: "db", vlan: "back"), mac: "02:56:50:06:02:11", ip: "10.106.2.11"),
+            NICAllocation(key: NICAllocation.key(personality: "web", vlan: "front"), mac: "02:56:50:06:01:10", ip: "127.0.106.10"),
+            NICAllocation(key: NICAllocation.key(personality: "web", vlan: "back"), mac: "02:56:50:06:02:10", ip: "127.0.106.20"),
+            NICAllocation(key: NICAllocation.key(personality: "db", vlan: "back"), mac: "02:56:50:06:02:11", ip: "127.0.106.21"),
         ]
         try store.remember(bindings: ["web": "p1", "db": "p2"], newAllocations: allocations, actor: "test", cause: "test")
         let byKey = Dictionary(allocations.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })

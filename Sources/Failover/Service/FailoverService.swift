@@ -270,7 +270,9 @@ public final class FailoverService: Sendable {
                 } catch {
                     let verdict = failures.failed("move \(id)", "\(error)", at: .now)
                     if verdict.alert {
-                        alert("step after \(record.step.rawValue) failed: \(error); retrying", times: verdict.times,
+                        // `run` may have advanced several steps before one failed: name the step it stopped at.
+                        let at = (try? store.failover(id: id))??.step ?? record.step
+                        alert("step after \(at.rawValue) failed: \(error); retrying", times: verdict.times,
                               processor: record.source, personality: record.personality)
                     }
                     retryAt[id] = ContinuousClock.now + verdict.retryIn
