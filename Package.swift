@@ -80,11 +80,17 @@ let package = Package(
         ),
         // pidfd_open(2) for watching QEMU processes exit.
         .target(name: "CProcessWatch"),
+        // The `Host` seam: what the controller needs of one libvirt host (domains, their devices,
+        // hot-plug, power, the QEMU process watch, fencing); its libvirt implementation.
+        .target(name: "Hosts", dependencies: ["Libvirt", "LibvirtXML", "SystemSupport"]),
+        // FakeHost: simulated domains in memory for unit tests, with a call record, injected
+        // faults and hangs, and the platform's invariants checked at every call.
+        .target(name: "HostsTesting", dependencies: ["Hosts", "Libvirt", "LibvirtXML", "SystemSupport"]),
         // Failure detection (libvirt events, multi-path heartbeats) and the journaled move of a
         // personality to a standby: `vpctl serve`, failover, fence, repair.
         .target(
             name: "Failover",
-            dependencies: ["AgentProtocol", "CProcessWatch", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
+            dependencies: ["AgentProtocol", "CProcessWatch", "Hosts", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
                            "Reconciler", "StateStore", "ServiceControl", "SystemSupport", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,7 +143,7 @@ let package = Package(
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
         .target(
             name: "AdminAPI",
-            dependencies: ["AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt", "SystemSupport",
+            dependencies: ["AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "StateStore", "ServiceControl", "Libvirt", "SystemSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
@@ -161,7 +167,7 @@ let package = Package(
         // a child, teardown that stops the children first.
         .target(
             name: "PlatformHarness",
-            dependencies: ["AgentProtocol", "Failover", "PlatformEngine", "PlatformRender", "StateStore",
+            dependencies: ["AgentProtocol", "Failover", "Hosts", "PlatformEngine", "PlatformRender", "StateStore",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/PlatformHarness"
         ),
@@ -171,7 +177,7 @@ let package = Package(
             name: "VPBench",
             dependencies: [
                 "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                "TrialProcessor", "PlatformModel", "PlatformEngine", "PlatformRender", "Reconciler", "Failover", "StateStore",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "PlatformRender", "Reconciler", "Failover", "Hosts", "StateStore",
                 "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,7 +198,7 @@ let package = Package(
         // The PlatformStore contract, on every implementation; what only the SQLite store promises.
         .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "SystemSupport", "TestSupport"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
-        .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
+        .testTarget(name: "FailoverTests", dependencies: ["Failover", "Hosts", "HostsTesting", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
                                                          "MetricsExport", "Libvirt", "SystemSupport", "CommandOutput",
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The test-platform harness on libvirt's test driver.
@@ -207,7 +213,7 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport",
+            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport", "Hosts",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
@@ -220,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                           "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
+                           "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "Reconciler", "StateStore",
                            "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "PlatformHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),

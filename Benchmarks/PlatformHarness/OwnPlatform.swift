@@ -1,5 +1,6 @@
 import Failover
 import Foundation
+import Hosts
 import Logging
 import PlatformEngine
 import StateStore
@@ -38,7 +39,7 @@ public final class OwnPlatform: @unchecked Sendable {
         let platform = try PlatformEngine(file: file, statePath: statePath)
         let uris = Dictionary(platform.definition.hosts.map { ($0.name, $0.uri) }, uniquingKeysWith: { a, _ in a })
         return (platform, try FailoverEngine(definition: platform.definition, store: platform.store,
-                                             hosts: Hosts(uris: uris, connections: platform.connections)))
+                                             hosts: PlatformHosts(uris: uris, connections: platform.connections)))
     }
 
     /// New engines and libvirt connections (after a libvirtd restart the old ones are closed).

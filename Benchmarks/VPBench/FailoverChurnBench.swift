@@ -3,6 +3,7 @@ import ArgumentParser
 import CommandOutput
 import Failover
 import Foundation
+import Hosts
 import Libvirt
 import LibvirtXML
 import ProcessorImage

@@ -2,6 +2,7 @@ import AgentProtocol
 import FaultCheck
 import Failover
 import Foundation
+import Hosts
 import LibvirtXML
 import Reconciler
 import StateStore

@@ -4,6 +4,7 @@ import AgentProtocol
 import FaultCheck
 import Failover
 import Foundation
+import Hosts
 import Libvirt
 import LibvirtXML
 import PlatformEngine

@@ -26,6 +26,9 @@ public struct DomainStatus: Sendable, Equatable, CustomStringConvertible {
 
     public var isActive: Bool { state != .shutoff && state != .crashed && state != .noState }
 
+    /// A state as a fake host reports it.
+    public init(_ state: State, reasonCode: Int32 = 0) { self.state = state; self.reasonCode = reasonCode }
+
     init(state raw: Int32, reason: Int32) {
         let map: [UInt32: State] = [
             VIR_DOMAIN_RUNNING.rawValue: .running, VIR_DOMAIN_BLOCKED.rawValue: .blocked,

@@ -1,5 +1,6 @@
 @testable import Failover
 import Foundation
+import Hosts
 import PlatformModel
 import StateStore
 import Synchronization
@@ -63,7 +64,7 @@ enum EngineStore: CaseIterable, Sendable { case inMemory, sqlite }
 struct EnginePlatform {
     let definition: PlatformDefinition
     let store: any PlatformStore
-    let hosts: Hosts
+    let hosts: PlatformHosts
     let processes = FakeProcesses()
     let prefix: String
     /// The definition's file (a reload reads it again).
@@ -100,14 +101,13 @@ struct EnginePlatform {
             NICAllocation(key: NICAllocation.key(personality: "web", vlan: "v"), mac: "02:56:50:05:00:01", ip: "\(subnet).10"),
             NICAllocation(key: NICAllocation.key(personality: "db", vlan: "v"), mac: "02:56:50:05:00:02", ip: "\(subnet).11"),
         ], actor: "test", cause: "test")
-        hosts = Hosts(uris: ["a": "test:///default"])
+        hosts = PlatformHosts([LibvirtHost(name: "a", uri: "test:///default", processes: QEMUProcess(processes))])
     }
 
     func p(_ n: Int) -> String { definition.processors.members[n - 1].name }
 
     func engine(_ readiness: [String: StandbyChooser.Readiness]) throws -> FailoverEngine {
-        try FailoverEngine(definition: definition, store: store, hosts: hosts, processes: QEMUProcess(processes),
-                           standbys: FakeStandbys(readiness: readiness))
+        try FailoverEngine(definition: definition, store: store, hosts: hosts, standbys: FakeStandbys(readiness: readiness))
     }
 
     /// Declares a move of `person` off `source` (a failure unless `planned`).

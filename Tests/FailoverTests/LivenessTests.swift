@@ -1,8 +1,9 @@
 @testable import Failover
 import Foundation
+@testable import Hosts
 import LibvirtXML
-import SystemSupport
 import Testing
+import SystemSupport
 
 /// Unknown means unsafe: a /proc entry or a libvirt status file that cannot be read never counts
 /// as "exited", so the fence does not report a processor off and the device guard does not drop
@@ -48,8 +49,7 @@ struct LivenessTests {
         let fake = FakeProcesses()
         fake.runQEMU("fe-unreadable", pid: 4242)
         fake.set("/proc/4242/stat", .unreadable("EACCES"))
-        let outcome = await Fencer.fence("fe-unreadable", on: Hosts(uris: ["a": "test:///default"]), host: "a", planned: false,
-                                         processes: QEMUProcess(fake))
+        let outcome = await Fencer.fence("fe-unreadable", on: local(fake), planned: false)
         guard case .unconfirmed(let why) = outcome else { Issue.record("fence says \(outcome)"); return }
         #expect(why.contains("EACCES"))
         #expect(fake.signals.withLock { $0.isEmpty }, "a pid that cannot be checked is not signalled")
@@ -59,8 +59,7 @@ struct LivenessTests {
         let fake = FakeProcesses()
         fake.runQEMU("fe-kill", pid: 4242)
         fake.onSignal = { fake, pid, _ in fake.reap(pid) }
-        let outcome = await Fencer.fence("fe-kill", on: Hosts(uris: ["a": "test:///default"]), host: "a", planned: false,
-                                         processes: QEMUProcess(fake))
+        let outcome = await Fencer.fence("fe-kill", on: local(fake), planned: false)
         #expect(outcome == .off("QEMU process 4242 killed (SIGKILL) and gone"))
         #expect(fake.signals.withLock { $0.map(\.1) } == [SIGKILL])
 
@@ -68,40 +67,45 @@ struct LivenessTests {
         let blind = FakeProcesses()
         blind.runQEMU("fe-blind", pid: 4343)
         blind.onSignal = { fake, pid, _ in fake.set("/proc/\(pid)/stat", .unreadable("EIO")) }
-        let after = await Fencer.fence("fe-blind", on: Hosts(uris: ["a": "test:///default"]), host: "a", planned: false,
-                                       processes: QEMUProcess(blind), killWait: .milliseconds(200))
+        let after = await Fencer.fence("fe-blind", on: local(blind), planned: false, killWait: .milliseconds(200))
         guard case .unconfirmed = after else { Issue.record("fence says \(after)"); return }
     }
 
-    func guardCheck(_ fake: FakeProcesses) throws {
-        try DeviceGuard.check(nics: [InterfaceSpec(network: "n", mac: "02:56:50:05:00:01")], disks: [], receiver: "fe-receiver",
-                              receiverHost: "local", hosts: Hosts(uris: ["local": "qemu:///system"]), processes: QEMUProcess(fake))
+    /// A host whose QEMU processes are `fake`'s (its libvirt is the test driver).
+    func local(_ fake: FakeProcesses) -> LibvirtHost {
+        LibvirtHost(name: "a", uri: "test:///default", processes: QEMUProcess(fake), local: true)
     }
 
-    @Test func theDeviceGuardRefusesTheAttachWhenAHolderCannotBeToldOff() throws {
+    func guardCheck(_ fake: FakeProcesses) async throws {
+        try await DeviceGuard.check(nics: [InterfaceSpec(network: "n", mac: "02:56:50:05:00:01")], disks: [], receiver: "fe-receiver",
+                                    receiverHost: "local",
+                                    hosts: PlatformHosts([LibvirtHost(name: "local", uri: "qemu:///system", processes: QEMUProcess(fake))]))
+    }
+
+    @Test func theDeviceGuardRefusesTheAttachWhenAHolderCannotBeToldOff() async throws {
         let fake = FakeProcesses()
         fake.runQEMU("fe-holder", pid: 5000, macs: ["02:56:50:05:00:01"])
-        #expect(throws: PlatformError.self, "a running holder of the MAC") { try guardCheck(fake) }
+        await #expect(throws: PlatformError.self, "a running holder of the MAC") { try await guardCheck(fake) }
 
         fake.set("/proc/5000/stat", .missing)
-        try guardCheck(fake) // its QEMU is gone: not a holder
+        try await guardCheck(fake) // its QEMU is gone: not a holder
 
         fake.set("/proc/5000/stat", .unreadable("EACCES"))
-        #expect(throws: PlatformError.self, "its /proc entry cannot be read") { try guardCheck(fake) }
+        await #expect(throws: PlatformError.self, "its /proc entry cannot be read") { try await guardCheck(fake) }
 
         fake.runQEMU("fe-holder", pid: 5000)
         fake.set("\(dir)/fe-holder.xml", .unreadable("EACCES"))
-        #expect(throws: PlatformError.self, "its status file cannot be read") { try guardCheck(fake) }
+        await #expect(throws: PlatformError.self, "its status file cannot be read") { try await guardCheck(fake) }
 
         fake.set("\(dir)/fe-holder.xml", .missing)
-        #expect(throws: PlatformError.self, "it runs and its status file is missing") { try guardCheck(fake) }
+        await #expect(throws: PlatformError.self, "it runs and its status file is missing") { try await guardCheck(fake) }
 
         fake.set("\(dir)/fe-holder.pid", .unreadable("EIO"))
-        #expect(throws: PlatformError.self, "its pid file cannot be read") { try guardCheck(fake) }
+        await #expect(throws: PlatformError.self, "its pid file cannot be read") { try await guardCheck(fake) }
 
         let empty = FakeProcesses()
-        try guardCheck(empty)
+        try await guardCheck(empty)
         empty.directoryError.withLock { $0 = "cannot list \(dir): EACCES" }
-        #expect(throws: PlatformError.self, "libvirt's run directory cannot be listed") { try guardCheck(empty) }
+        await #expect(throws: PlatformError.self, "libvirt's run directory cannot be listed") { try await guardCheck(empty) }
     }
 }

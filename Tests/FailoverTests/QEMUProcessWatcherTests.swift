@@ -1,5 +1,6 @@
 @testable import Failover
 import Foundation
+import Hosts
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 @testable import Failover
 import Foundation
+import Hosts
 import Libvirt
 import LibvirtXML
 import Logging
@@ -25,7 +26,7 @@ struct ServeLifecycleTests {
     func service(_ t: EnginePlatform, registry: MetricsRegistry, port: UInt16 = 1,
                  standbys: [String: StandbyChooser.Readiness] = [:]) throws -> FailoverService {
         let engine = try FailoverEngine(definition: t.definition, store: t.store, hosts: t.hosts, heartbeatPort: port,
-                                        processes: QEMUProcess(t.processes), standbys: FakeStandbys(readiness: standbys),
+                                        standbys: FakeStandbys(readiness: standbys),
                                         metrics: FailoverMetrics(factory: registry.factory))
         return FailoverService(engine: engine, logger: Self.quiet, definitionFile: t.file)
     }

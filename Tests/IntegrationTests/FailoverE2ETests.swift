@@ -2,6 +2,7 @@ import AgentClient
 import AgentProtocol
 import Failover
 import Foundation
+import Hosts
 import Libvirt
 import LibvirtXML
 import Logging

@@ -1,6 +1,7 @@
 import AgentProtocol
 import Failover
 import Foundation
+import Hosts
 import LibvirtXML
 import Logging
 import NFTables
@@ -95,7 +96,7 @@ final class ServicePlatform: @unchecked Sendable {
         }
         for processor in engine.definition.processors.members.map(\.name) { try await waitUntilBooted(processor) }
         failover = try FailoverEngine(definition: engine.definition, store: store,
-                                      hosts: Hosts(uris: ["local": "qemu:///system"], connections: engine.connections))
+                                      hosts: PlatformHosts(uris: ["local": "qemu:///system"], connections: engine.connections))
     }
 
     /// `vpctl serve` for this platform, as a process of its own (as an administrator runs it): its

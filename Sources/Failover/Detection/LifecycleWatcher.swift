@@ -5,9 +5,9 @@ import Libvirt
 /// paused on an I/O error is reported at once; a closed host connection makes its processors
 /// suspect (the heartbeats then decide).
 public enum LifecycleWatcher {
-    /// Reads `connection`'s events until the task is cancelled or the connection closes.
-    public static func watch(host: String, connection: Connection, sink: @Sendable (Detection) -> Void) async throws {
-        for await event in try connection.events() {
+    /// Reads a host's events until the task is cancelled or the connection closes.
+    public static func watch(host: String, events: AsyncStream<ConnectionEvent>, sink: @Sendable (Detection) -> Void) async {
+        for await event in events {
             switch event {
             case .domain(let e):
                 if let kind = detection(e) { sink(Detection(subject: e.domainName, kind: kind, source: .libvirt, at: e.receivedAt)) }

@@ -1,4 +1,5 @@
 import Foundation
+import Hosts
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -5,6 +5,6 @@ extension FailoverEngine {
     /// same platform: what a reload puts in place.
     func with(definition: PlatformDefinition) throws -> FailoverEngine {
         try FailoverEngine(definition: definition, store: store, hosts: hosts, heartbeatPort: heartbeatPort, stepDelay: stepDelay,
-                           processes: processes, standbys: standbys, metrics: metrics)
+                           standbys: standbys, answers: answers, metrics: metrics)
     }
 }

@@ -1,8 +1,6 @@
-import AgentProtocol
 import Foundation
-import Libvirt
+import Hosts
 import PlatformRender
-import Reconciler
 import StateStore
 import SystemSupport
 
@@ -15,7 +13,7 @@ extension FailoverEngine {
     func confirm(_ record: FailoverRecord, devices: Renderer.PersonalityDevices, view: PlatformView,
                  done: (FailoverStep, String, Bool, FailoverRecord) throws -> Progress) async throws -> Progress {
         let addresses = view.addresses(of: record.personality)
-        let silent = addresses.filter { (try? HeartbeatProbe.ping($0.ip, port: heartbeatPort, timeout: .milliseconds(50))) ?? nil == nil }
+        let silent = await answers.silent(addresses, port: heartbeatPort)
         let target = record.target ?? "?"
         if silent.isEmpty {
             let total = Date().timeIntervalSince(record.declaredAt)
@@ -32,7 +30,7 @@ extension FailoverEngine {
                                             + "its NICs re-plugged halfway")
             }
         } else if Date().timeIntervalSince(record.updatedAt) > half, let host = record.targetHost {
-            let how = await replug(devices, on: target, host: host)
+            let how = await executor.replug(devices, on: target, host: try hosts.host(host))
             let detail = "\(target) does not answer on \(list) after \(String(format: "%g", half)) s: \(how)"
             try store.noteReplug(record, event: PlatformEvent(kind: .alert, processor: target, personality: record.personality,
                                                               detail: detail))
@@ -40,46 +38,20 @@ extension FailoverEngine {
         return .waiting("waiting for \(record.personality) to answer on \(list)")
     }
 
-    /// Unplugs the personality's NICs from the running target and plugs them again. Returns what happened.
-    private func replug(_ devices: Renderer.PersonalityDevices, on name: String, host: String) async -> String {
-        do {
-            let domain = try hosts.connection(host).domain(named: name)
-            let macs = Set(devices.interfaces.map { $0.mac.lowercased() })
-            for nic in devices.interfaces { try domain.detachDevice(xml: nic.render(), .live) }
-            // The guest must release them (ACPI): give it a bound, then plug back what left.
-            let deadline = ContinuousClock.now + .seconds(5)
-            var live = try DomainFacts(xml: try domain.xml()).nics.filter { macs.contains($0.mac) }
-            while !live.isEmpty, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-                live = try DomainFacts(xml: try domain.xml()).nics.filter { macs.contains($0.mac) }
-            }
-            for nic in devices.interfaces where !live.contains(where: { $0.mac == nic.mac.lowercased() }) {
-                try domain.attachDevice(xml: nic.render(), .live)
-            }
-            let kept = live.map(\.mac).sorted().joined(separator: ", ")
-            return live.isEmpty ? "its NICs were re-plugged" : "it did not release \(kept) for a re-plug"
-        } catch {
-            return "re-plugging its NICs failed: \(error)"
-        }
-    }
-
     /// Why the target of an attached move no longer runs, or nil (running, or cannot tell: the
     /// silence bound decides then).
-    func targetDied(_ record: FailoverRecord) -> String? {
-        guard record.step == .attached || record.step == .announced, let target = record.target, let host = record.targetHost,
-              let uri = hosts.uri(of: host) else { return nil }
-        if !Hosts.isRemote(uri), uri.hasPrefix("qemu:") {
-            switch processes.state(of: target) {
+    func targetDied(_ record: FailoverRecord) async -> String? {
+        guard record.step == .attached || record.step == .announced, let target = record.target, let name = record.targetHost,
+              let host = try? hosts.host(name) else { return nil }
+        if host.isLocal {
+            switch host.process(of: target) {
             case .exited(let pid): return "QEMU process \(pid) exited"
             case .running, .unknown: return nil
             case .notRunning: break
             }
         }
         do {
-            guard let domain = try hosts.connection(host).domainIfPresent(named: target) else {
-                return "it is no longer defined on \(host)"
-            }
-            let status = try domain.status()
+            guard let status = try await host.state(of: target) else { return "it is no longer defined on \(name)" }
             return status.isActive ? nil : "libvirt: \(status)"
         } catch {
             return nil
@@ -97,11 +69,12 @@ extension FailoverEngine {
         }
         var detail = "\(reason); \(target) is released and another standby is chosen"
         if markFailed {
-            switch await Fencer.fence(target, on: hosts, host: host, planned: false, processes: processes) {
+            let targetHost = try hosts.host(host)
+            switch await targetHost.fence(target, planned: false) {
             case .unconfirmed(let why):
                 throw PlatformError(.unavailable, "processor '\(target)'", "\(reason), but it cannot be confirmed off to take \(record.personality) back: \(why)")
             case .off(let how):
-                try await detach(devices, from: target, host: host)
+                try await executor.detach(devices, from: target, on: targetHost)
                 detail = "\(reason); \(target) is off (\(how)), cleaned of \(record.personality) and failed "
                     + "(vpctl repair \(target)); another standby is chosen"
             }
@@ -118,7 +91,7 @@ extension FailoverEngine {
     func abort(_ record: FailoverRecord, by who: String, devices: Renderer.PersonalityDevices) async throws -> Progress {
         let person = record.personality
         guard record.fencedAt != nil || record.step >= .fenced else {
-            let runs = runs(record.source, host: record.sourceHost)
+            let runs = await runs(record.source, host: record.sourceHost)
             let state = runs ? "it runs and carries \(person)" + (record.planned ? "" : "; it is no longer failed")
                 : "it does not run: \(person) is not served until it is moved (vpctl failover \(person))"
             try store.finishAborted(record, sourceRuns: runs && !record.planned, event: PlatformEvent(
@@ -140,12 +113,12 @@ extension FailoverEngine {
     }
 
     /// The processor's QEMU is confirmed running (on a remote host: libvirt says running).
-    private func runs(_ name: String, host: String) -> Bool {
-        guard let uri = hosts.uri(of: host) else { return false }
-        if !Hosts.isRemote(uri), uri.hasPrefix("qemu:") {
-            if case .running = processes.state(of: name) { return true }
+    private func runs(_ name: String, host: String) async -> Bool {
+        guard let host = try? hosts.host(host) else { return false }
+        if host.isLocal {
+            if case .running = host.process(of: name) { return true }
             return false
         }
-        return (try? hosts.connection(host).domainIfPresent(named: name)?.status().state) == .running
+        return (try? await host.state(of: name))??.state == .running
     }
 }

@@ -1,7 +1,6 @@
 import AgentProtocol
 import Foundation
-import Libvirt
-import LibvirtXML
+import Hosts
 import PlatformModel
 import PlatformRender
 import Reconciler
@@ -24,7 +23,7 @@ public final class FailoverEngine: Sendable {
 
     public let definition: PlatformDefinition
     public let store: any PlatformStore
-    public let hosts: Hosts
+    public let hosts: PlatformHosts
     /// How long the target may take to answer on every address: halfway its NICs are re-plugged
     /// once, at the end it is given up for another standby (`failover.confirmTimeoutSeconds`).
     public let confirmTimeout: Duration
@@ -36,21 +35,24 @@ public final class FailoverEngine: Sendable {
     public let services: ServiceController?
     /// How long a planned move waits for established service connections to finish.
     public let drainTimeout: Duration
-    /// This host's QEMU processes (fencing, the device guard, a target's death).
-    public let processes: QEMUProcess
     /// Which spares can take a personality now.
     public let standbys: any StandbyProbe
+    /// Whether a moved personality answers on its addresses.
+    public let answers: any AnswerProbe
+    /// The one writer of the personality's devices: the engine decides, the executor applies.
+    public let executor: DeviceExecutor
     /// Each step's duration (`vp_move_step_seconds`), and what the service counts.
     public let metrics: FailoverMetrics
 
     /// Fails when the platform has service IPs and this host has no nftables.
-    public init(definition: PlatformDefinition, store: any PlatformStore, hosts: Hosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
-                stepDelay: Duration = .zero, processes: QEMUProcess = .system, standbys: (any StandbyProbe)? = nil,
+    public init(definition: PlatformDefinition, store: any PlatformStore, hosts: PlatformHosts, heartbeatPort: UInt16 = AgentPorts.heartbeat,
+                stepDelay: Duration = .zero, standbys: (any StandbyProbe)? = nil, answers: any AnswerProbe = HeartbeatAnswerProbe(),
                 metrics: FailoverMetrics = .none) throws {
         self.definition = definition; self.store = store; self.hosts = hosts; self.heartbeatPort = heartbeatPort
         self.stepDelay = stepDelay
         self.metrics = metrics
-        self.processes = processes
+        self.answers = answers
+        executor = DeviceExecutor(platform: definition.platform)
         self.standbys = standbys ?? LibvirtStandbyProbe(hosts: hosts, platform: definition.platform)
         confirmTimeout = .seconds(definition.failover?.confirmTimeoutSeconds ?? 60)
         drainTimeout = .seconds(definition.failover?.drainTimeoutSeconds ?? 10)
@@ -89,7 +91,7 @@ public final class FailoverEngine: Sendable {
     /// Performs one step of move `id`.
     public func advance(_ id: Int64) async throws -> Progress {
         try await store.exclusively {
-            guard let record = try store.failover(id: id) else { throw PlatformError(.notFound, "move #\(id)", "not in the store") }
+            guard let record = try store.failover(id: id) else { throw PlatformError(.notFound, "move #\(id)", "no such move") }
             let started = ContinuousClock.now
             func done(_ step: FailoverStep, _ detail: String, rebind: Bool = false, _ r: FailoverRecord = record) throws -> Progress {
                 let ms = (ContinuousClock.now - started).milliseconds
@@ -109,18 +111,20 @@ public final class FailoverEngine: Sendable {
             if let who = record.abortRequestedBy, record.step < .answered {
                 return try await abort(record, by: who, devices: devices)
             }
-            if let why = targetDied(record), let target = record.target {
+            if let why = await targetDied(record), let target = record.target {
                 // A new detection: the move goes back to choosing, with this target failed.
                 return try await giveUp(record, devices: devices, markFailed: true, kind: .detection,
                                         because: "\(target), taking \(record.personality), died: \(why)")
             }
             switch record.step {
             case .declared, .down:
-                return try chooseTarget(record, view: view, done: done)
+                return try await chooseTarget(record, view: view, done: done)
             case .standbyChosen, .awaitingFence:
                 if record.planned, record.step == .standbyChosen, let waiting = try drain(record) { return waiting }
-                let fence = await Fencer.fence(record.source, on: hosts, host: record.sourceHost, planned: record.planned,
-                                               processes: processes)
+                let fence = await (try? hosts.host(record.sourceHost))?.fence(record.source, planned: record.planned)
+                    ?? .unconfirmed("host \(record.sourceHost) is unknown")
+                // A fence cut short by a shutdown proves nothing and is not recorded: the next engine fences again.
+                try Task.checkCancellation()
                 switch fence {
                 case .off(let how):
                     return try done(.fenced, "\(record.source) is off (\(how))")
@@ -135,18 +139,20 @@ public final class FailoverEngine: Sendable {
                 }
             case .fenced:
                 guard let target = record.target, let targetHost = record.targetHost else { throw PlatformError(.internal, "move #\(id)", "it has no target") }
-                let how = try attach(devices, personality: record.personality, to: target, host: targetHost, fenced: record.source,
-                                     fencedHost: record.sourceHost)
-                return try done(.attached, "\(devices.nics.count) NICs and \(devices.disks.count) disks on \(target) (\(how))", rebind: true)
+                // Nobody else may hold what the target is given, on any host (the fenced source aside).
+                try await DeviceGuard.check(nics: devices.interfaces, disks: devices.disks, receiver: target, receiverHost: targetHost,
+                                            fenced: (record.source, record.sourceHost), hosts: hosts)
+                let how = try await executor.attach(devices, personality: record.personality, to: target, on: try hosts.host(targetHost))
+                return try done(.attached, "\(devices.nics.count) NICs and \(devices.disks.count) disks on \(target) (\(how.description))",
+                                rebind: true)
             case .attached:
                 guard let target = record.target, let targetHost = record.targetHost else { throw PlatformError(.internal, "move #\(id)", "it has no target") }
-                let domain = try hosts.connection(targetHost).domain(named: target)
-                _ = try domain.qemuMonitorCommand(#"{"execute":"announce-self","arguments":{"initial":50,"max":550,"rounds":3,"step":100}}"#)
+                try await hosts.host(targetHost).announce(target)
                 return try done(.announced, "\(target) announced \(devices.nics.map(\.spec.mac).joined(separator: ", "))")
             case .announced:
                 return try await confirm(record, devices: devices, view: view, done: done)
             case .answered:
-                try await detach(devices, from: record.source, host: record.sourceHost)
+                try await executor.detach(devices, from: record.source, on: try hosts.host(record.sourceHost))
                 let result = try done(.done, "\(devices.nics.count) NICs and \(devices.disks.count) disks removed from \(record.source)'s definition")
                 if record.planned { try await returnToPool(record.source, host: record.sourceHost, view: view) }
                 return result
@@ -168,14 +174,14 @@ public final class FailoverEngine: Sendable {
     }
 
     private func chooseTarget(_ record: FailoverRecord, view: PlatformView,
-                              done: (FailoverStep, String, Bool, FailoverRecord) throws -> Progress) throws -> Progress {
+                              done: (FailoverStep, String, Bool, FailoverRecord) throws -> Progress) async throws -> Progress {
         var r = record
         let person = record.personality
         if let wanted = record.target {
             // `vpctl failover --to`: the administrator's choice, checked like any standby (its
             // reservation was checked with the declaration and is checked again when saved).
             guard let host = view.hostOf[wanted] else { throw PlatformError(.notFound, "processor '\(wanted)'", "not in the platform definition") }
-            switch standbys.readiness(of: wanted, host: host) {
+            switch await standbys.readiness(of: wanted, host: host) {
             case .running, .off: break
             case .booting: return .waiting("\(wanted) is still booting; \(person) moves there once its agent is ready")
             case .unusable: throw PlatformError(.conflict, "processor '\(wanted)'", "neither running nor shut off; it cannot take \(person)")
@@ -190,7 +196,7 @@ public final class FailoverEngine: Sendable {
         var readiness: [String: StandbyChooser.Readiness] = [:]
         // Only spares are asked: a query about the dying source would wait for libvirt's clean-up.
         for (_, name) in StandbyChooser.spares(in: view, from: record.source, reserved: reserved) {
-            readiness[name] = view.hostOf[name].map { standbys.readiness(of: name, host: $0) } ?? .unusable
+            if let host = view.hostOf[name] { readiness[name] = await standbys.readiness(of: name, host: host) }
         }
         guard let choice = StandbyChooser.choose(in: view, from: record.source, readiness: readiness, reserved: reserved) else {
             let booting = readiness.filter { $0.value == .booting }.keys.sorted()
@@ -210,68 +216,11 @@ public final class FailoverEngine: Sendable {
         return try done(.standbyChosen, "\(choice.processor) on \(choice.host) (\(choice.hot ? "hot" : "cold") standby)", false, r)
     }
 
-    /// Removes the personality's NICs and disks from the (fenced, failed) source's definition, so it
-    /// can never start with them.
-    func detach(_ devices: Renderer.PersonalityDevices, from name: String, host: String) async throws {
-        guard let domain = try hosts.connection(host).domainIfPresent(named: name) else { return }
-        // libvirt may still be cleaning up the killed QEMU: wait for it to say so itself.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try domain.isActive() {
-            guard ContinuousClock.now < deadline else { throw PlatformError(.unavailable, "processor '\(name)'", "still runs according to libvirt; it is not fenced") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let facts = try DomainFacts(xml: try domain.xml(inactive: true))
-        for nic in devices.interfaces where facts.nics.contains(where: { $0.mac == nic.mac.lowercased() }) {
-            try domain.detachDevice(xml: nic.render(), .config)
-        }
-        for disk in devices.disks where facts.disks.contains(where: { $0.target == disk.target }) {
-            try domain.detachDevice(xml: disk.render(), .config)
-        }
-        try setOwner(domain, personality: nil, live: false)
-    }
-
-    /// Puts the personality's NICs and disks on the target (hot-plugged when it runs, then
-    /// started when it does not), after checking nobody else holds them. Returns how.
-    private func attach(_ devices: Renderer.PersonalityDevices, personality: String, to name: String, host: String,
-                        fenced: String, fencedHost: String) throws -> String {
-        let domain = try hosts.connection(host).domain(named: name)
-        let running = try domain.isActive()
-        let live = running ? try DomainFacts(xml: try domain.xml()) : nil
-        let config = try DomainFacts(xml: try domain.xml(inactive: true))
-        try DeviceGuard.check(nics: devices.interfaces, disks: devices.disks, receiver: name, receiverHost: host,
-                              fenced: (fenced, fencedHost), hosts: hosts, processes: processes)
-        for nic in devices.interfaces {
-            let mac = nic.mac.lowercased()
-            let inLive = live?.nics.contains { $0.mac == mac } ?? false
-            let inConfig = config.nics.contains { $0.mac == mac }
-            if running && !inLive { try domain.attachDevice(xml: nic.render(), inConfig ? .live : [.live, .config]) }
-            else if !inConfig { try domain.attachDevice(xml: nic.render(), .config) }
-        }
-        for disk in devices.disks {
-            let inLive = live?.disks.contains { $0.target == disk.target } ?? false
-            let inConfig = config.disks.contains { $0.target == disk.target }
-            if running && !inLive { try domain.attachDevice(xml: disk.render(), inConfig ? .live : [.live, .config]) }
-            else if !inConfig { try domain.attachDevice(xml: disk.render(), .config) }
-        }
-        try setOwner(domain, personality: personality, live: running)
-        if !running {
-            try domain.start()
-            return "cold standby started"
-        }
-        return "hot-plugged"
-    }
-
-    func setOwner(_ domain: Domain, personality: String?, live: Bool) throws {
-        let element = XMLTree("processor", ["platform": definition.platform]).attribute("personality", personality)
-        try domain.setMetadata(xml: element.render(), key: Renderer.metadataPrefix, uri: Renderer.namespace,
-                               live ? [.live, .config] : .config)
-    }
-
     /// After a planned move the healthy source is a spare again: started clean if standbys are hot.
     private func returnToPool(_ name: String, host: String, view: PlatformView) async throws {
-        guard view.hotStandbys, let domain = try hosts.connection(host).domainIfPresent(named: name),
-              try !domain.isActive() else { return }
-        try domain.start()
+        let host = try hosts.host(host)
+        guard view.hotStandbys, let state = try await host.state(of: name), !state.isActive else { return }
+        try await host.start(name)
         try store.record(PlatformEvent(kind: .repair, processor: name, detail: "\(name) is a hot standby again (started with no personality)"))
     }
 }

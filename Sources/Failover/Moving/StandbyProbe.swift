@@ -1,9 +1,10 @@
 import Foundation
+import Hosts
 import PlatformRender
 
 /// Whether a spare can take a personality now: what the standby chooser is told about each one.
 public protocol StandbyProbe: Sendable {
-    func readiness(of processor: String, host: String) -> StandbyChooser.Readiness
+    func readiness(of processor: String, host: String) async -> StandbyChooser.Readiness
 }
 
 /// A spare has no address yet (no personality, no NIC), so no heartbeat can reach it. Its agent
@@ -13,21 +14,21 @@ public protocol StandbyProbe: Sendable {
 /// never come. On a remote host the console cannot be read from here: a running spare counts as
 /// ready, and the engine's silence bound (re-plug, then another standby) covers one that was not.
 public struct LibvirtStandbyProbe: StandbyProbe {
-    public let hosts: Hosts
+    public let hosts: PlatformHosts
     public let platform: String
     public static let readyLine = "vp-agent: ready"
     /// The guest's init prints this first at each boot (see GuestScripts): whatever precedes its
     /// last occurrence is an earlier boot's, should libvirt append to the log rather than start afresh.
     public static let bootLine = "init: loading "
 
-    public init(hosts: Hosts, platform: String) { self.hosts = hosts; self.platform = platform }
+    public init(hosts: PlatformHosts, platform: String) { self.hosts = hosts; self.platform = platform }
 
-    public func readiness(of processor: String, host: String) -> StandbyChooser.Readiness {
-        guard let status = try? hosts.connection(host).domainIfPresent(named: processor)?.status() else { return .unusable }
+    public func readiness(of processor: String, host name: String) async -> StandbyChooser.Readiness {
+        guard let host = try? hosts.host(name), let status = try? await host.state(of: processor) else { return .unusable }
         switch status.state {
         case .shutoff: return .off
         case .running:
-            guard let uri = hosts.uri(of: host), !Hosts.isRemote(uri) else { return .running }
+            guard host.isLocal else { return .running }
             let console = Renderer.consoleLog(platform: platform, processor: processor)
             let said = FileManager.default.contents(atPath: console).map { String(decoding: $0, as: UTF8.self) } ?? ""
             return Self.saysReady(said) ? .running : .booting

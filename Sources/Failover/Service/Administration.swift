@@ -1,7 +1,5 @@
 import Foundation
-import Libvirt
-import LibvirtXML
-import Reconciler
+import Hosts
 import StateStore
 import SystemSupport
 
@@ -111,7 +109,7 @@ public struct Administration: Sendable {
             return unblocked.isEmpty ? "recorded: \(who) vouches that \(processor) is off (no move was waiting for it)"
                 : "recorded: \(who) vouches that \(processor) is off; the move of \(unblocked.map(\.personality).joined(separator: ", ")) continues"
         }
-        switch await Fencer.fence(processor, on: engine.hosts, host: host, planned: false, processes: engine.processes) {
+        switch try await engine.hosts.host(host).fence(processor, planned: false) {
         case .unconfirmed(let why):
             throw PlatformError(.unavailable, "processor '\(processor)'",
                                 "could not be confirmed off: \(why). If you know it is off, run: vpctl fence \(processor) --confirm")
@@ -143,25 +141,24 @@ public struct Administration: Sendable {
                 throw PlatformError(.conflict, "processor '\(processor)'",
                                     "carries personality '\(personality)'; only a spare or failed processor can be repaired")
             }
-            let domain = try engine.hosts.connection(host).domain(named: processor)
+            let libvirt = try engine.hosts.host(host)
+            guard let state = try await libvirt.state(of: processor) else {
+                throw PlatformError(.notFound, "processor '\(processor)'", "not defined on host \(host); run vpctl apply first")
+            }
             // Anything of a personality still in its definition goes: it must come back clean.
-            let facts = try DomainFacts(xml: try domain.xml(inactive: true))
-            let running = try domain.isActive()
-            if (!facts.nics.isEmpty || !facts.disks.isEmpty) && running { try domain.destroy() }
-            for nic in facts.nics { try domain.detachDevice(xml: InterfaceSpec(network: nic.network, mac: nic.mac).render(), .config) }
-            for disk in facts.disks {
-                let parts = disk.source.split(separator: "/", maxSplits: 1).map(String.init)
-                let source: DiskSpec.Source = parts.count == 2 && !disk.source.hasPrefix("/") ? .volume(pool: parts[0], volume: parts[1]) : .file(path: disk.source)
-                try domain.detachDevice(xml: DiskSpec(source: source, target: disk.target).render(), .config)
+            let config = try await libvirt.devices(of: processor, .config)
+            var running = state.isActive
+            if (!config.nics.isEmpty || !config.disks.isEmpty) && running { try await libvirt.destroy(processor); running = false }
+            try await engine.executor.clean(processor, on: libvirt)
+            var runningSpares = 0
+            for name in view.processors where name != processor && view.personality(on: name) == nil && !view.failed.contains(name) {
+                if let spareHost = view.hostOf[name], (try? await engine.hosts.host(spareHost).state(of: name))??.isActive == true {
+                    runningSpares += 1
+                }
             }
-            try engine.setOwner(domain, personality: nil, live: false)
-            let spares = view.processors.filter { $0 != processor && view.personality(on: $0) == nil && !view.failed.contains($0) }
-            let runningSpares = spares.filter { name in
-                (try? view.hostOf[name].map { try engine.hosts.connection($0).domain(named: name).isActive() } ?? false) ?? false
-            }
-            let hot = view.hotStandbys && runningSpares.count < (view.hotStandbyCount ?? Int.max)
-            if hot, !(try domain.isActive()) { try domain.start() }
-            if !hot, try domain.isActive() { try domain.destroy() }
+            let hot = view.hotStandbys && runningSpares < (view.hotStandbyCount ?? Int.max)
+            if hot, !running { try await libvirt.start(processor) }
+            if !hot, running { try await libvirt.destroy(processor) }
             let role = hot ? "hot standby" : "cold standby"
             try store.clearFailed(processor, event: PlatformEvent(kind: .repair, processor: processor,
                                                                   detail: "\(processor) repaired by \(who): \(role), no personality"))

@@ -1,6 +1,6 @@
 import AgentProtocol
 import Foundation
-import Libvirt
+import Hosts
 import Logging
 import PlatformModel
 import ServiceLifecycle
@@ -89,7 +89,7 @@ public final class FailoverService: Sendable {
         let view = try PlatformView(definition: engine.definition, store: store)
         for (_, processor) in view.bindings where !view.failed.contains(processor) {
             guard let host = view.hostOf[processor],
-                  let status = try? engine.hosts.connection(host).domainIfPresent(named: processor)?.status() else { continue }
+                  let status = (try? await engine.hosts.host(host).state(of: processor)) ?? nil else { continue }
             if status.state != .running {
                 detected.yield(Detection(subject: processor, kind: .processorFailed(reason: "libvirt: \(status) at service start"),
                                          source: .libvirt))
@@ -101,9 +101,9 @@ public final class FailoverService: Sendable {
         var lost = false
         while !Task.isCancelled {
             do {
-                let connection = try engine.hosts.connection(host)
+                let events = try await engine.hosts.host(host).events()
                 if lost { sink(Detection(subject: host, kind: .hostBack, source: .libvirt)); lost = false }
-                try await LifecycleWatcher.watch(host: host, connection: connection, sink: sink)
+                await LifecycleWatcher.watch(host: host, events: events, sink: sink)
                 if Task.isCancelled { return }
                 lost = true
             } catch {
@@ -122,7 +122,7 @@ public final class FailoverService: Sendable {
             try Task.checkCancellation()
             let key = "\(d.subject) \(d.kind)"
             do {
-                try handle(d, monitor: monitor)
+                try await handle(d, monitor: monitor)
                 failures.succeeded(key)
             } catch {
                 let verdict = failures.failed(key, "\(error)", at: .now)
@@ -157,7 +157,7 @@ public final class FailoverService: Sendable {
         try? store.record(PlatformEvent(kind: .alert, processor: processor, personality: personality, detail: detail + repeated))
     }
 
-    private func handle(_ d: Detection, monitor: HeartbeatMonitor) throws {
+    private func handle(_ d: Detection, monitor: HeartbeatMonitor) async throws {
         logger.debug("detection", metadata: ["subject": "\(d.subject)", "kind": "\(d.kind)", "source": "\(d.source.rawValue)",
                                              "ageMs": "\(Int(Date().timeIntervalSince(d.at) * 1000))"])
         switch d.kind {
@@ -172,7 +172,7 @@ public final class FailoverService: Sendable {
                 return
             }
             if d.source == .libvirt,
-               let status = try? engine.hosts.connection(host).domainIfPresent(named: d.subject)?.status(), status.state == .running {
+               let status = (try? await engine.hosts.host(host).state(of: d.subject)) ?? nil, status.state == .running {
                 // Stopped and already started again: not a failure.
                 monitor.reset(d.subject)
                 return
@@ -283,7 +283,9 @@ public final class FailoverService: Sendable {
                 } catch {
                     let verdict = failures.failed("move \(id)", "\(error)", at: .now)
                     if verdict.alert {
-                        alert("step after \(record.step.rawValue) failed: \(error); retrying", times: verdict.times,
+                        // `run` may have advanced several steps before one failed: name the step it stopped at.
+                        let at = (try? store.failover(id: id))??.step ?? record.step
+                        alert("step after \(at.rawValue) failed: \(error); retrying", times: verdict.times,
                               processor: record.source, personality: record.personality, logger: logger)
                     }
                     retryAt[id] = ContinuousClock.now + verdict.retryIn
@@ -319,9 +321,7 @@ public final class FailoverService: Sendable {
             logger.warning("heartbeats run at normal priority: under CPU saturation a hung processor is declared later",
                            metadata: ["cause": "\(why)"])
         }
-        let local = targets.map(\.processor).filter { name in
-            view.hostOf[name].flatMap(engine.hosts.uri(of:)).map { !Hosts.isRemote($0) } ?? false
-        }
+        let local = targets.map(\.processor).filter { name in view.hostOf[name].map(engine.hosts.isLocal) ?? false }
         processes.update(local)
         engine.syncServices()
         logger.debug("watching", metadata: ["heartbeat": "\(targets.map(\.processor))", "qemu": "\(processes.watching)"])
