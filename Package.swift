@@ -62,7 +62,7 @@ let package = Package(
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
         // Plans and applies the difference between the desired state and libvirt.
-        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformRender", "SystemSupport"]),
+        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender", "SystemSupport"]),
         // The controller's memory behind the PlatformStore protocol (Protocol/): bindings, allocations,
         // journal, moves, locks; in embedded SQLite via GRDB (SQLite/) or in memory for unit tests (InMemory/).
         .target(
@@ -83,14 +83,14 @@ let package = Package(
             name: "Failover",
             dependencies: ["AgentProtocol", "CProcessWatch", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
                            "Reconciler", "StateStore", "ServiceControl", "SystemSupport", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
         // The controller's metrics in Prometheus' text format (what an HTTP `/metrics` route serves).
         .target(
             name: "MetricsExport",
-            dependencies: [.product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: [.product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // Service IPs, pure: Maglev lookup tables and per-client ordered address lists (reference 003).
         .target(name: "ServiceBalancing", dependencies: ["PlatformModel"]),
@@ -102,7 +102,7 @@ let package = Package(
         // keeping the data plane in step with them.
         .target(
             name: "ServiceControl",
-            dependencies: ["PlatformModel", "PlatformRender", "StateStore", "ServiceBalancing", "ServiceDataPlane", "SystemSupport"]
+            dependencies: ["PlatformModel", "StateStore", "ServiceBalancing", "ServiceDataPlane", "SystemSupport"]
         ),
         // Test networks: client namespaces routed through the host, and a load client that sends
         // requests from many source addresses (end-to-end tests and benchmarks).
@@ -113,7 +113,7 @@ let package = Package(
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",
-            dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor"]
+            dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "AgentProtocol", "ProcessorImage", "HostDoctor"]
         ),
         // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
         .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -121,7 +121,7 @@ let package = Package(
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
         .target(
             name: "AdminAPI",
-            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt",
+            dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "Reconciler", "HostDoctor", "Libvirt",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
@@ -131,9 +131,8 @@ let package = Package(
         .executableTarget(
             name: "vpctl",
             dependencies: [
-                "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
-                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI",
+                "Libvirt", "AgentProtocol", "ProcessorImage", "HostDoctor", "TrialProcessor", "PlatformEngine",
+                "Reconciler", "Failover", "StateStore", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,7 +143,7 @@ let package = Package(
         // a child, teardown that stops the children first.
         .target(
             name: "PlatformHarness",
-            dependencies: ["AgentProtocol", "Failover", "PlatformEngine", "PlatformRender", "StateStore",
+            dependencies: ["Failover", "PlatformEngine", "PlatformRender", "StateStore",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/PlatformHarness"
         ),
@@ -154,7 +153,7 @@ let package = Package(
             name: "VPBench",
             dependencies: [
                 "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                "TrialProcessor", "PlatformModel", "PlatformEngine", "PlatformRender", "Reconciler", "Failover", "StateStore",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
                 "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,8 +174,10 @@ let package = Package(
         // The PlatformStore contract, on every implementation; what only the SQLite store promises.
         .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "TestSupport"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
-        .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
-                                                         "MetricsExport", "Libvirt",
+        .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "AgentProtocol", "LibvirtXML",
+                                                         "TestSupport", "MetricsExport", "Libvirt",
+                                                         .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "Logging", package: "swift-log"),
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The test-platform harness on libvirt's test driver.
         .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
@@ -190,15 +191,15 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "StateStore", "TestSupport",
+            dependencies: ["AdminAPI", "PlatformEngine", "Reconciler", "StateStore", "TestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                           "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Reconciler", "StateStore",
-                           "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "PlatformHarness", "TestSupport",
+                           "TrialProcessor", "PlatformEngine", "PlatformModel", "PlatformRender", "Failover", "Reconciler", "StateStore",
+                           "HostDoctor", "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "PlatformHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
     ]
