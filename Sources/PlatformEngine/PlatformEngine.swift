@@ -78,7 +78,7 @@ public final class PlatformEngine: @unchecked Sendable {
         }
         for host in p.hosts {
             if host.uri.hasPrefix("test:") { types[host.name] = "test"; continue }
-            if let type = host.domainTypeChoice, type != .auto { types[host.name] = type.rawValue; continue }
+            if let type = host.domainType, type != .auto { types[host.name] = type.rawValue; continue }
             types[host.name] = try await DomainTypeProbe.resolve(connections[host.name]!, kernel: image.kernelPath)
         }
         let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot, failed: failed)
@@ -111,7 +111,7 @@ public final class PlatformEngine: @unchecked Sendable {
             if let services {
                 try services.programAll()
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "program",
-                                              detail: (definition.services ?? []).map { "\($0.name) \($0.address):\($0.port)/\($0.protocolName)" }.joined(separator: ", ")))
+                                              detail: (definition.services ?? []).map { "\($0.name) \($0.address):\($0.port)/\($0.transport)" }.joined(separator: ", ")))
             } else {
                 try removeServiceTable(cause: cause)
             }
