@@ -119,6 +119,9 @@ public final class PlatformEngine: @unchecked Sendable {
             try store.clearMaintenance()
             try store.setMaintenance(plan.stoppedProcessors, reason: cause)
             defer { try? store.clearMaintenance() }
+            let console = ConsoleDirectory(platform: definition.platform)
+            let before = console.before()
+            defer { try? console.noteMade(since: before) }
             try applyJournaled(plan, cause: cause, progress: progress)
             return plan
         }
@@ -170,6 +173,7 @@ public final class PlatformEngine: @unchecked Sendable {
             try applyJournaled(plan, cause: cause, progress: progress)
             // After the NICs are gone: never a moment with a NIC and no rules.
             try removePortSecurity(cause: cause)
+            try removeConsoleDirectory(cause: cause)
             try store.forgetPlatform(actor: actor, cause: cause)
             return plan
         }
