@@ -83,7 +83,7 @@ extension PlatformEngine {
         }
         guard removed.contains(console.path) else { return }
         let logs = removed.filter { $0.hasSuffix(".log") }.count
-        try store.append(JournalEntry(actor: actor, cause: cause, object: "console directory \(console.path)", action: "delete",
+        try store.append(JournalEntry(actor: actor, cause: cause, object: "console directory \(console.path)", action: .delete,
                                       detail: "with its \(logs) console logs"
                                           + (removed.contains(console.parent) ? " and the platform's directory \(console.parent)" : "")))
     }

@@ -110,7 +110,7 @@ public final class PlatformEngine: @unchecked Sendable {
             // the host routes for services, before those networks come up.
             if let services {
                 try services.programAll()
-                try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "program",
+                try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: .program,
                                               detail: (definition.services ?? []).map { "\($0.name) \($0.address):\($0.port)/\($0.transport)" }.joined(separator: ", ")))
             } else {
                 try removeServiceTable(cause: cause)
@@ -132,10 +132,10 @@ public final class PlatformEngine: @unchecked Sendable {
         do {
             try reconciler.apply(plan, ledger: volumeLedger, progress: progress) { change in
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
-                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
+                                              action: JournalEntry.Action(change.verb), detail: change.reasons.joined(separator: "; ")))
             }
         } catch let failed as ApplyFailed {
-            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: "rollback", detail: failed.description))
+            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: .rollback, detail: failed.description))
             throw failed
         }
     }
@@ -187,7 +187,7 @@ extension PlatformEngine {
         do { services = try ServiceController(definition: definition, store: store) } catch { return }
         guard try services.isInstalled() else { return }
         try services.remove()
-        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "delete",
+        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: .delete,
                                       detail: "service IPs removed"))
     }
 }

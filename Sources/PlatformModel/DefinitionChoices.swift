@@ -1,18 +1,15 @@
-/// A field of the definition that takes one of a few words. It is decoded strictly: a word that is
-/// not one of the enum's is a problem naming the field and the words it accepts, reported by the
-/// loader with file:line beside unknown keys (see `StrictDecoder`). In code it is the enum, never
-/// the word; interpolated, it reads as the word.
-public protocol DefinitionChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable, Hashable,
-                                  CustomStringConvertible {}
+/// A value that is one of a few words, decoded strictly: a word that is not one of the enum's is a
+/// problem naming the field, the word and the words it accepts. From a definition the loader
+/// reports it with file:line beside unknown keys (see `StrictDecoder`); from any other decoder (a
+/// store's rows, JSON) it is a `DecodingError` carrying the field's path and that message.
+public protocol StrictWords: RawRepresentable<String>, CaseIterable, Codable {}
 
-extension DefinitionChoice {
+extension StrictWords {
     /// The words the field accepts, for messages: "hot, cold".
     public static var words: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
     /// Why `word` is not accepted.
     static func problem(with word: String) -> String { "'\(word)' is not one of \(words)" }
-
-    public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws {
         if let strict = decoder as? StrictDecoder {
@@ -25,6 +22,14 @@ extension DefinitionChoice {
         }
         self = choice
     }
+}
+
+/// A field of the definition that takes one of a few words. In code it is the enum, never the
+/// word; interpolated, it reads as the word of the file.
+public protocol DefinitionChoice: StrictWords, Sendable, Hashable, CustomStringConvertible {}
+
+extension DefinitionChoice {
+    public var description: String { rawValue }
 }
 
 /// How a host's processors run: "auto" probes for the first type that really boots.

@@ -101,7 +101,7 @@ struct StrictDecoder: Decoder {
 extension StrictDecoder {
     /// One of the choice's words; any other is recorded (naming the words it accepts) and a
     /// placeholder returned, as for every other problem.
-    func decodeChoice<Choice: DefinitionChoice>(_ type: Choice.Type) -> Choice {
+    func decodeChoice<Choice: StrictWords>(_ type: Choice.Type) -> Choice {
         let placeholder = Choice.allCases.first!
         let before = recorder.problems.count
         let word = SingleValueContainer(decoder: self).decode(String.self)
