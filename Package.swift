@@ -143,7 +143,7 @@ let package = Package(
         // a child, teardown that stops the children first.
         .target(
             name: "PlatformHarness",
-            dependencies: ["Failover", "PlatformEngine", "PlatformRender", "StateStore",
+            dependencies: ["Failover", "PlatformEngine", "PlatformModel", "PlatformRender", "StateStore",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/PlatformHarness"
         ),
@@ -154,7 +154,7 @@ let package = Package(
             dependencies: [
                 "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -172,7 +172,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         // The PlatformStore contract, on every implementation; what only the SQLite store promises.
-        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
         .testTarget(name: "FailoverTests", dependencies: ["Failover", "StateStore", "PlatformModel", "AgentProtocol", "LibvirtXML",
                                                          "TestSupport", "MetricsExport", "Libvirt",
@@ -180,9 +180,9 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log"),
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The test-platform harness on libvirt's test driver.
-        .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
+        .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "PlatformModel", "Libvirt"]),
         // vp-bench's own logic: the throughput bench's service through the controller's rules.
-        .testTarget(name: "BenchTests", dependencies: ["VPBench", "ServiceDataPlane"]),
+        .testTarget(name: "BenchTests", dependencies: ["VPBench", "PlatformModel", "ServiceDataPlane"]),
         // The fault matrix's checker, with scripted samples.
         .testTarget(name: "FaultCheckTests", dependencies: ["FaultCheck"]),
         // Pure service-IP logic: Maglev tables, address ordering.
