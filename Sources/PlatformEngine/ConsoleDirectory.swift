@@ -79,7 +79,7 @@ extension PlatformEngine {
         let console = ConsoleDirectory(platform: definition.platform)
         let removed: [String]
         do { removed = try console.remove() } catch {
-            throw EngineError("removing the console directory \(console.path): \(error.localizedDescription)")
+            throw ConsoleDirectoryError(description: "removing the console directory \(console.path): \(error.localizedDescription)")
         }
         guard removed.contains(console.path) else { return }
         let logs = removed.filter { $0.hasSuffix(".log") }.count
@@ -87,4 +87,9 @@ extension PlatformEngine {
                                       detail: "with its \(logs) console logs"
                                           + (removed.contains(console.parent) ? " and the platform's directory \(console.parent)" : "")))
     }
+}
+
+/// Destroy could not remove the console directory it made (the libvirt objects are gone already).
+struct ConsoleDirectoryError: Error, CustomStringConvertible, Sendable {
+    let description: String
 }
