@@ -65,7 +65,7 @@ let package = Package(
         // Definition + memory → the libvirt objects the platform wants (pure, golden-tested).
         .target(name: "PlatformRender", dependencies: ["PlatformModel", "LibvirtXML"]),
         // Plans and applies the difference between the desired state and libvirt.
-        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformRender", "SystemSupport"]),
+        .target(name: "Reconciler", dependencies: ["Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender", "SystemSupport"]),
         // The controller's memory behind the PlatformStore protocol (Protocol/): bindings, allocations,
         // journal, moves, locks; in embedded SQLite via GRDB (SQLite/) or in memory for unit tests (InMemory/).
         .target(
@@ -92,14 +92,14 @@ let package = Package(
             name: "Failover",
             dependencies: ["AgentProtocol", "CProcessWatch", "Hosts", "Libvirt", "LibvirtXML", "PlatformModel", "PlatformRender",
                            "Reconciler", "StateStore", "ServiceControl", "SystemSupport", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
         // The controller's metrics in Prometheus' text format (what an HTTP `/metrics` route serves).
         .target(
             name: "MetricsExport",
-            dependencies: [.product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: [.product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         // Service IPs, pure: Maglev lookup tables and per-client ordered address lists (reference 003).
         .target(name: "ServiceBalancing", dependencies: ["PlatformModel", "SystemSupport"]),
@@ -111,7 +111,7 @@ let package = Package(
         // keeping the data plane in step with them.
         .target(
             name: "ServiceControl",
-            dependencies: ["PlatformModel", "PlatformRender", "StateStore", "ServiceBalancing", "ServiceDataPlane", "SystemSupport"]
+            dependencies: ["PlatformModel", "StateStore", "ServiceBalancing", "ServiceDataPlane", "SystemSupport"]
         ),
         // Test networks: client namespaces routed through the host, and a load client that sends
         // requests from many source addresses (end-to-end tests and benchmarks).
@@ -122,7 +122,7 @@ let package = Package(
         // One processor on its own network, for trying the image and for real-guest tests.
         .target(
             name: "TrialProcessor",
-            dependencies: ["Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor", "SystemSupport"]
+            dependencies: ["AgentProtocol", "Libvirt", "LibvirtXML", "AgentClient", "ProcessorImage", "HostDoctor", "SystemSupport"]
         ),
         // Tables, JSON and progress lines, and the SIGINT/SIGTERM hand-over, for vpctl and vp-bench alike.
         .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -143,7 +143,7 @@ let package = Package(
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
         .target(
             name: "AdminAPI",
-            dependencies: ["AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "StateStore", "ServiceControl", "Libvirt", "SystemSupport",
+            dependencies: ["Reconciler", "AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "StateStore", "SystemSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
@@ -153,9 +153,9 @@ let package = Package(
         .executableTarget(
             name: "vpctl",
             dependencies: [
-                "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage", "HostDoctor",
+                "Libvirt", "AgentProtocol", "ProcessorImage", "HostDoctor",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI", "SystemSupport",
+                "ServiceControl", "CommandOutput", "MetricsExport", "AdminAPI", "SystemSupport",
                 "AdminClient", "AdminProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -167,7 +167,7 @@ let package = Package(
         // a child, teardown that stops the children first.
         .target(
             name: "PlatformHarness",
-            dependencies: ["AgentProtocol", "Failover", "Hosts", "PlatformEngine", "PlatformRender", "StateStore",
+            dependencies: ["PlatformModel", "Failover", "Hosts", "PlatformEngine", "PlatformRender", "StateStore",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/PlatformHarness"
         ),
@@ -176,8 +176,8 @@ let package = Package(
         .executableTarget(
             name: "VPBench",
             dependencies: [
-                "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                "TrialProcessor", "PlatformModel", "PlatformEngine", "PlatformRender", "Reconciler", "Failover", "Hosts", "StateStore",
+                "SystemSupport", "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
+                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "Hosts", "StateStore",
                 "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,15 +196,15 @@ let package = Package(
             exclude: ["Golden"]
         ),
         // The PlatformStore contract, on every implementation; what only the SQLite store promises.
-        .testTarget(name: "StoreTests", dependencies: ["StateStore", "PlatformModel", "SystemSupport", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "StateStore", "PlatformModel", "SystemSupport", "TestSupport"]),
         // Pure failover logic: the destination address table, standby choice, the move journal.
-        .testTarget(name: "FailoverTests", dependencies: ["Failover", "Hosts", "HostsTesting", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
+        .testTarget(name: "FailoverTests", dependencies: [.product(name: "Logging", package: "swift-log"), "LibvirtXML", .product(name: "GRDB", package: "GRDB.swift"), "AgentProtocol", "Failover", "Hosts", "HostsTesting", "StateStore", "PlatformModel", "PlatformRender", "TestSupport",
                                                          "MetricsExport", "Libvirt", "SystemSupport", "CommandOutput",
                                                          .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The test-platform harness on libvirt's test driver.
-        .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "Libvirt"]),
+        .testTarget(name: "PlatformHarnessTests", dependencies: ["PlatformHarness", "PlatformModel", "Libvirt"]),
         // vp-bench's own logic: the throughput bench's service through the controller's rules.
-        .testTarget(name: "BenchTests", dependencies: ["VPBench", "ServiceDataPlane"]),
+        .testTarget(name: "BenchTests", dependencies: ["VPBench", "PlatformModel", "ServiceDataPlane"]),
         // The fault matrix's checker, with scripted samples.
         .testTarget(name: "FaultCheckTests", dependencies: ["FaultCheck"]),
         // Pure service-IP logic: Maglev tables, address ordering.
@@ -213,19 +213,17 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport", "Hosts",
-                           .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["Reconciler", "AdminAPI", "PlatformEngine", "Libvirt", "StateStore", "SystemSupport", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         // vpctl's commands through a running daemon and directly: the same output; the rule between them.
         .testTarget(
             name: "CLITests",
-            dependencies: ["vpctl", "AdminAPI", "AdminClient", "AdminProtocol", "CommandOutput", "PlatformEngine", "Failover",
-                           "StateStore", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["vpctl", "AdminAPI", "AdminClient", "CommandOutput", "PlatformEngine", "StateStore", "TestSupport"]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
+            dependencies: ["PlatformRender", "HostDoctor", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "Reconciler", "StateStore",
                            "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "PlatformHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]

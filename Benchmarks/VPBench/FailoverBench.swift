@@ -125,27 +125,24 @@ final class BenchPlatform: @unchecked Sendable {
     var name: String { platform.name }
 
     convenience init(mode: String, image: String?) throws {
+        let (name, definition) = Self.definition(mode: mode, image: image)
+        try self.init(name: name, definition: definition)
+    }
+
+    /// The platform of the standby mode's trials: its name and its definition.
+    static func definition(mode: String, image: String?) -> (name: String, yaml: String) {
         let name = "vpbench\(mode.prefix(1))"
         let subnet = mode == "hot" ? 217 : 218
-        try self.init(name: name, definition: """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
-        processors:
-          vcpus: 1
-          memoryMiB: 160
-        \(image.map { "  image: \($0)" } ?? "")
-          members: [{ name: \(name)-1, host: local }, { name: \(name)-2, host: local }, { name: \(name)-3, host: local }]
-        vlans:
-          - { name: front, id: 100, subnet: 10.\(subnet).1.0/24 }
-          - { name: back, id: 200, subnet: 10.\(subnet).2.0/24 }
-        storage:
-          pools: [{ name: \(name)-data, host: local, path: /var/lib/virtualplatform/\(name)/pool, volumes: [{ name: svc, capacity: 16MiB }] }]
+        let definition = DefinitionYAML(platform: name, processors: (1...3).map { "\(name)-\($0)" }, image: image)
+        return (name, definition.yaml("""
+        \(DefinitionYAML.frontAndBack(net: subnet))
+        \(definition.storage(volumes: "[{ name: svc, capacity: 16MiB }]"))
         personalities:
           - name: svc
             nics: [{ vlan: front }, { vlan: back }]
-            disks: [{ target: vdb, volume: \(name)-data/svc }]
+            disks: [{ target: vdb, volume: \(definition.poolName)/svc }]
         standby: { mode: \(mode), preferSameHost: true }
-        """)
+        """))
     }
 
     /// A platform of the given definition (YAML) whose name is `name`, with a state store of its own.

@@ -6,6 +6,7 @@ import Foundation
 import Hosts
 import Libvirt
 import LibvirtXML
+import PlatformHarness
 import ProcessorImage
 import StateStore
 import TrialProcessor
@@ -37,22 +38,12 @@ struct ChurnBench {
     }
 
     static func definition(image: String?) -> String {
-        """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
-        processors:
-          vcpus: 1
-          memoryMiB: 160
-        \(image.map { "  image: \($0)" } ?? "")
-          members:
-        \((1...5).map { "    - { name: \(name)-\($0), host: local }" }.joined(separator: "\n"))
-        vlans:
-          - { name: front, id: 100, subnet: 10.111.1.0/24 }
-          - { name: back, id: 200, subnet: 10.111.2.0/24 }
+        DefinitionYAML(platform: name, processors: (1...5).map { "\(name)-\($0)" }, image: image).yaml("""
+        \(DefinitionYAML.frontAndBack(net: 111))
         personalities:
         \(personalities.map { "  - { name: \($0), nics: [{ vlan: front }, { vlan: back }] }" }.joined(separator: "\n"))
         standby: { mode: hot, preferSameHost: true }
-        """
+        """)
     }
 
     func run() async throws {

@@ -37,33 +37,24 @@ final class FaultLab: @unchecked Sendable {
     init(image: String?) throws {
         let name = "fmx"
         processors = (1...4).map { "\(name)-\($0)" }
-        platform = try OwnPlatform(name: name, definition: """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
-        processors:
-          vcpus: 1
-          memoryMiB: 160
-        \(image.map { "  image: \($0)" } ?? "")
-          members: [\(processors.map { "{ name: \($0), host: local }" }.joined(separator: ", "))]
-        vlans:
-          - { name: front, id: 100, subnet: 10.123.1.0/24 }
-          - { name: back, id: 200, subnet: 10.123.2.0/24 }
-        storage:
-          pools:
-            - name: \(name)-data
-              host: local
-              path: /var/lib/virtualplatform/\(name)/pool
-              volumes: [{ name: web-data, capacity: 16MiB }, { name: db-data, capacity: 16MiB }]
+        platform = try OwnPlatform(name: name, definition: Self.definition(name: name, processors: processors, image: image))
+        sampler = CarrierSampler(domains: processors)
+    }
+
+    static func definition(name: String, processors: [String], image: String?) -> String {
+        let definition = DefinitionYAML(platform: name, processors: processors, image: image)
+        return definition.yaml("""
+        \(DefinitionYAML.frontAndBack(net: 123))
+        \(definition.storage(volumes: "[{ name: web-data, capacity: 16MiB }, { name: db-data, capacity: 16MiB }]"))
         personalities:
           - name: web
             nics: [{ vlan: front }, { vlan: back }]
-            disks: [{ target: vdb, volume: \(name)-data/web-data }]
+            disks: [{ target: vdb, volume: \(definition.poolName)/web-data }]
           - name: db
             nics: [{ vlan: back }]
-            disks: [{ target: vdb, volume: \(name)-data/db-data }]
+            disks: [{ target: vdb, volume: \(definition.poolName)/db-data }]
         standby: { mode: hot, count: 1 }
         """)
-        sampler = CarrierSampler(domains: processors)
     }
 
     /// New engines (and libvirt connections): after libvirtd restarted, the old ones are closed.

@@ -1,3 +1,4 @@
+import PlatformHarness
 import PlatformModel
 import ServiceControl
 import ServiceDataPlane
@@ -13,18 +14,14 @@ struct ServiceBenchService {
 
     /// - Parameter backends: personality name → its address in its namespace.
     init(bridge: String, address: String, backends: [(name: String, address: String)]) throws {
-        let yaml = """
-        platform: \(Self.platform)
-        hosts: [{ name: local, uri: "test:///default" }]
-        processors:
-          vcpus: 1
-          memoryMiB: 128
-          members: [\(backends.map { "{ name: \($0.name), host: local }" }.joined(separator: ", "))]
+        let header = DefinitionYAML(platform: Self.platform, processors: backends.map(\.name), uri: "test:///default",
+                                    domainType: nil, memoryMiB: 128)
+        let yaml = header.yaml("""
         vlans: [{ name: \(Self.vlan), id: 100, subnet: 10.219.0.0/24, bridge: \(bridge) }]
         personalities:
         \(backends.map { "  - { name: \($0.name), nics: [{ vlan: \(Self.vlan) }] }" }.joined(separator: "\n"))
         services: [{ name: web, address: \(address), port: 80, protocol: tcp, members: [\(backends.map(\.name).joined(separator: ", "))] }]
-        """
+        """)
         let loaded = try PlatformLoader.parse(yaml, file: "service-throughput bench")
         let issues = Validator.validate(loaded)
         guard issues.isEmpty else { throw ConfigErrors(issues: issues) }

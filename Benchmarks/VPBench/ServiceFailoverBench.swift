@@ -58,17 +58,8 @@ struct ServiceFailoverBench: AsyncParsableCommand {
 
     static let vip = "10.216.9.1"
 
-    func run() async throws {
-        BenchLogging.bootstrap()
-        guard ClientNetwork.hostForwards() else { throw ValidationError("IPv4 forwarding is off: sysctl -w net.ipv4.ip_forward=1") }
-        let name = "vpbenchs"
-        let platform = try OwnPlatform(name: name, definition: """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
-        processors:
-          vcpus: 1
-          memoryMiB: 160
-          members: [{ name: \(name)-1, host: local }, { name: \(name)-2, host: local }, { name: \(name)-3, host: local }, { name: \(name)-4, host: local }]
+    static let name = "vpbenchs"
+    static let definition = DefinitionYAML(platform: name, processors: (1...4).map { "\(name)-\($0)" }).yaml("""
         vlans: [{ name: front, id: 100, subnet: 10.216.1.0/24 }]
         personalities:
           - { name: w1, nics: [{ vlan: front }] }
@@ -77,6 +68,12 @@ struct ServiceFailoverBench: AsyncParsableCommand {
         standby: { mode: hot, count: 1 }
         services: [{ name: web, address: \(Self.vip), port: 80, protocol: tcp, members: [w1, w2, w3] }]
         """)
+
+    func run() async throws {
+        BenchLogging.bootstrap()
+        guard ClientNetwork.hostForwards() else { throw ValidationError("IPv4 forwarding is off: sysctl -w net.ipv4.ip_forward=1") }
+        let name = Self.name
+        let platform = try OwnPlatform(name: name, definition: Self.definition)
         let engine = platform.engine
         let net = try ClientNetwork.create(name: "vpbsf", subnet: "10.216.50", clients: clients)
         defer { net.remove() }

@@ -81,7 +81,7 @@ public final class PlatformEngine: @unchecked Sendable {
         }
         for host in p.hosts {
             if host.uri.hasPrefix("test:") { types[host.name] = "test"; continue }
-            if let type = host.domainTypeChoice, type != .auto { types[host.name] = type.rawValue; continue }
+            if let type = host.domainType, type != .auto { types[host.name] = type.rawValue; continue }
             types[host.name] = try await DomainTypeProbe.resolve(connections[host.name]!, kernel: image.kernelPath)
         }
         let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot, failed: failed)
@@ -113,8 +113,8 @@ public final class PlatformEngine: @unchecked Sendable {
             // the host routes for services, before those networks come up.
             if let services {
                 try services.programAll()
-                try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "program",
-                                              detail: (definition.services ?? []).map { "\($0.name) \($0.address):\($0.port)/\($0.protocolName)" }.joined(separator: ", ")))
+                try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: .program,
+                                              detail: (definition.services ?? []).map { "\($0.name) \($0.address):\($0.port)/\($0.transport)" }.joined(separator: ", ")))
             } else {
                 try removeServiceTable(cause: cause)
             }
@@ -122,6 +122,9 @@ public final class PlatformEngine: @unchecked Sendable {
             try store.clearMaintenance()
             try store.setMaintenance(plan.stoppedProcessors, reason: cause)
             defer { try? store.clearMaintenance() }
+            let console = ConsoleDirectory(platform: definition.platform)
+            let before = console.before()
+            defer { try? console.noteMade(since: before) }
             try applyJournaled(plan, cause: cause, progress: progress)
             return plan
         }
@@ -132,10 +135,10 @@ public final class PlatformEngine: @unchecked Sendable {
         do {
             try reconciler.apply(plan, ledger: volumeLedger, progress: progress) { change in
                 try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
-                                              action: change.verb.rawValue, detail: change.reasons.joined(separator: "; ")))
+                                              action: JournalEntry.Action(change.verb), detail: change.reasons.joined(separator: "; ")))
             }
         } catch let failed as ApplyFailed {
-            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: "rollback", detail: failed.description))
+            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: .rollback, detail: failed.description))
             throw failed
         }
     }
@@ -177,6 +180,7 @@ public final class PlatformEngine: @unchecked Sendable {
             try applyJournaled(plan, cause: cause, progress: progress)
             // After the NICs are gone: never a moment with a NIC and no rules.
             try removePortSecurity(cause: cause)
+            try removeConsoleDirectory(cause: cause)
             try store.forgetPlatform(actor: actor, cause: cause)
             return plan
         }
@@ -190,7 +194,7 @@ extension PlatformEngine {
         do { services = try ServiceController(definition: definition, store: store) } catch { return }
         guard try services.isInstalled() else { return }
         try services.remove()
-        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: "delete",
+        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table \(services.table)", action: .delete,
                                       detail: "service IPs removed"))
     }
 }

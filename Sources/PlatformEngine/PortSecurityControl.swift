@@ -23,7 +23,7 @@ extension PlatformEngine {
             throw PortSecurity.Unavailable(host: definition.hosts[0].name,
                                            cause: "programming nftables table bridge \(ruleset.table): \(error)")
         }
-        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table bridge \(ruleset.table)", action: "program",
+        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table bridge \(ruleset.table)", action: .program,
                                       detail: "port security on \(ruleset.ports.count) personality NICs"))
     }
 
@@ -33,7 +33,7 @@ extension PlatformEngine {
         let table = ServiceRuleset.tableName(platform: definition.platform)
         guard try plane.hasPortSecurity(table: table) else { return }
         try plane.removePortSecurity(table: table)
-        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table bridge \(table)", action: "delete",
+        try store.append(JournalEntry(actor: actor, cause: cause, object: "nftables table bridge \(table)", action: .delete,
                                       detail: "port security removed"))
     }
 }

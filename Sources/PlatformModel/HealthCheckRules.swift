@@ -8,10 +8,8 @@ enum HealthCheckRules {
                 issues.append((field, "\(value) is outside \(range.lowerBound)–\(range.upperBound)\(note)"))
             }
         }
-        let type = HealthCheckType(rawValue: check.type)   // nil: a wrong word, reported here
-        let http = type == .http
-        if let problem = HealthCheckType.problem(with: check.type) { issues.append(("type", problem)) }
-        if type == .tcp {
+        let http = check.type == .http
+        if check.type == .tcp {
             if check.path != nil { issues.append(("path", "only an http check has a path")) }
             if check.expectStatus != nil { issues.append(("expectStatus", "only an http check has an expected status")) }
         }
@@ -24,7 +22,7 @@ enum HealthCheckRules {
             issues.append(("expectStatus", "\(status) is not an HTTP status (100–599)"))
         }
         within("port", check.port, 1...65535)
-        if check.port == nil, ServiceProtocol(rawValue: service.protocolName) == .udp {
+        if check.port == nil, service.transport == .udp {
             issues.append(("port", "the service is UDP; a tcp or http check needs the TCP port to connect to"))
         }
         within("intervalMs", check.intervalMs, 100...3_600_000)

@@ -1,29 +1,18 @@
-// The validated definition's choices as enums. A missing word is the documented default; a wrong
-// one cannot reach these accessors, since `Validator` rejects it (the fallback only keeps them total).
+// The documented default of each choice the definition may leave out.
 
 extension HostDef {
-    /// nil when not given (then: probe, as `auto`).
-    public var domainTypeChoice: DomainTypeChoice? { domainType.flatMap(DomainTypeChoice.init(rawValue:)) }
-    public var switchKind: SwitchType { switchType.flatMap(SwitchType.init(rawValue:)) ?? .linuxBridge }
+    public var switchKind: SwitchType { switchType ?? .linuxBridge }
 }
 
 extension VLANDef {
-    public var vlanMode: VLANMode { mode.flatMap(VLANMode.init(rawValue:)) ?? .isolated }
+    public var vlanMode: VLANMode { mode ?? .isolated }
 }
 
 extension StandbyPolicyDef {
-    public var standbyMode: StandbyMode { mode.flatMap(StandbyMode.init(rawValue:)) ?? .hot }
+    public var standbyMode: StandbyMode { mode ?? .hot }
 }
 
 extension PlatformDefinition {
     /// The standby policy's mode; hot without a policy.
     public var standbyMode: StandbyMode { standby?.standbyMode ?? .hot }
-}
-
-extension ServiceIPDef {
-    public var transport: ServiceProtocol { ServiceProtocol(rawValue: protocolName) ?? .tcp }
-}
-
-extension ServiceHealthCheckDef {
-    public var kind: HealthCheckType { HealthCheckType(rawValue: type) ?? .tcp }
 }

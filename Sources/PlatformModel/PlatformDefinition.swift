@@ -22,10 +22,10 @@ public struct HostDef: Codable, Sendable, Equatable {
     public var name: String
     /// libvirt URI, e.g. qemu:///system or qemu+ssh://root@host2/system.
     public var uri: String
-    /// "auto" (probe: the first type that really boots), "qemu" (TCG) or "kvm".
-    public var domainType: String?
-    /// "linux-bridge" (default) or "openvswitch" (802.1Q tags rendered).
-    public var switchType: String?
+    /// auto (probe: the first type that really boots), qemu (TCG) or kvm; absent: probe, as auto.
+    public var domainType: DomainTypeChoice?
+    /// linux-bridge (default) or openvswitch (802.1Q tags rendered).
+    public var switchType: SwitchType?
 
     enum CodingKeys: String, CodingKey { case name, uri, domainType, switchType = "switch" }
 
@@ -53,8 +53,8 @@ public struct VLANDef: Codable, Sendable, Equatable {
     public var subnet: String
     /// The host's address on the VLAN; default: the subnet's first address.
     public var gateway: String?
-    /// "isolated" (default: members reach only each other) or "routed".
-    public var mode: String?
+    /// isolated (default: members reach only each other) or routed.
+    public var mode: VLANMode?
     /// Linux bridge name (≤ 15 characters); default derived from the platform and the id.
     public var bridge: String?
 }
@@ -66,8 +66,8 @@ public struct StorageDef: Codable, Sendable, Equatable {
 public struct StoragePoolDef: Codable, Sendable, Equatable {
     public var name: String
     public var host: String
-    /// "dir" (a directory on the host).
-    public var type: String?
+    /// dir (a directory on the host), the default.
+    public var type: StoragePoolType?
     public var path: String
     public var volumes: [VolumeDef]
 }
@@ -76,8 +76,8 @@ public struct VolumeDef: Codable, Sendable, Equatable {
     public var name: String
     /// Size with a unit: 64MiB, 2GiB, 1000000B.
     public var capacity: String
-    /// "raw" (default) or "qcow2".
-    public var format: String?
+    /// raw (default) or qcow2.
+    public var format: VolumeFormat?
 }
 
 public struct PersonalityDef: Codable, Sendable, Equatable {
@@ -108,8 +108,8 @@ public struct DiskDef: Codable, Sendable, Equatable {
 }
 
 public struct StandbyPolicyDef: Codable, Sendable, Equatable {
-    /// "hot" (booted, no personality) or "cold" (defined, off).
-    public var mode: String?
+    /// hot (booted, no personality; the default) or cold (defined, off).
+    public var mode: StandbyMode?
     /// How many processors to keep as standbys; default: all processors without a personality.
     public var count: Int?
     /// Prefer a standby on the failed processor's host (default true).
@@ -142,8 +142,8 @@ public struct ServiceIPDef: Codable, Sendable, Equatable {
     public var name: String
     public var address: String
     public var port: Int
-    /// "tcp" or "udp".
-    public var protocolName: String
+    /// tcp or udp (the key `protocol`).
+    public var transport: ServiceProtocol
     /// Personalities that serve it.
     public var members: [String]
     /// The VLAN on which the host reaches the members (their address there is the backend);
@@ -166,7 +166,7 @@ public struct ServiceIPDef: Codable, Sendable, Equatable {
     public static let defaultTableSize = 65537
 
     enum CodingKeys: String, CodingKey {
-        case name, address, port, protocolName = "protocol", members, vlan, hashSourcePort, tableSize, weights, networkPriority,
+        case name, address, port, transport = "protocol", members, vlan, hashSourcePort, tableSize, weights, networkPriority,
              healthCheck
     }
 }
@@ -176,8 +176,8 @@ public struct ServiceIPDef: Codable, Sendable, Equatable {
 /// `GET path` and reads the status line); `fall` failures in a row take the member out of the
 /// service's table, `rise` successes in a row bring it back.
 public struct ServiceHealthCheckDef: Codable, Sendable, Equatable {
-    /// "tcp" (the connection is accepted) or "http" (and the answer has the expected status).
-    public var type: String
+    /// tcp (the connection is accepted) or http (and the answer has the expected status).
+    public var type: HealthCheckType
     /// Default: the service's port.
     public var port: Int?
     /// http only; default "/".
@@ -198,7 +198,7 @@ public struct ServiceHealthCheckDef: Codable, Sendable, Equatable {
     public static let defaultPath = "/"
     public static let defaultExpectStatus = 200
 
-    public init(type: String, port: Int? = nil, path: String? = nil, expectStatus: Int? = nil, intervalMs: Int? = nil,
+    public init(type: HealthCheckType, port: Int? = nil, path: String? = nil, expectStatus: Int? = nil, intervalMs: Int? = nil,
                 timeoutMs: Int? = nil, rise: Int? = nil, fall: Int? = nil) {
         self.type = type; self.port = port; self.path = path; self.expectStatus = expectStatus
         self.intervalMs = intervalMs; self.timeoutMs = timeoutMs; self.rise = rise; self.fall = fall

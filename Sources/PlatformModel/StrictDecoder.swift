@@ -98,6 +98,22 @@ struct StrictDecoder: Decoder {
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
 }
 
+extension StrictDecoder {
+    /// One of the choice's words; any other is recorded (naming the words it accepts) and a
+    /// placeholder returned, as for every other problem.
+    func decodeChoice<Choice: StrictWords>(_ type: Choice.Type) -> Choice {
+        let placeholder = Choice.allCases.first!
+        let before = recorder.problems.count
+        let word = SingleValueContainer(decoder: self).decode(String.self)
+        guard node != nil, recorder.problems.count == before else { return placeholder }   // missing or not a string: reported
+        guard let choice = Choice(rawValue: word) else {
+            recorder.problem(codingPath, Choice.problem(with: word))
+            return placeholder
+        }
+        return choice
+    }
+}
+
 private struct IndexKey: CodingKey {
     var intValue: Int?
     var stringValue: String { "\(intValue ?? 0)" }

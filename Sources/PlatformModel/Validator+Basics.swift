@@ -25,8 +25,6 @@ extension Validator {
         for (i, host) in c.p.hosts.enumerated() {
             c.checkName("hosts[\(i)].name", host.name, "host")
             if !host.uri.contains(":") { c.issue("hosts[\(i)].uri", "'\(host.uri)' is not a libvirt URI (e.g. qemu:///system)") }
-            if let problem = host.domainType.flatMap(DomainTypeChoice.problem(with:)) { c.issue("hosts[\(i)].domainType", problem) }
-            if let problem = host.switchType.flatMap(SwitchType.problem(with:)) { c.issue("hosts[\(i)].switch", problem) }
         }
     }
 

@@ -23,7 +23,6 @@ extension Validator {
     /// A known mode, and no more standbys than processors without a personality.
     static func checkStandby(_ c: ValidationContext) {
         guard let standby = c.p.standby else { return }
-        if let problem = standby.mode.flatMap(StandbyMode.problem(with:)) { c.issue("standby.mode", problem) }
         if let count = standby.count {
             let spare = c.p.processors.members.count - c.p.personalities.count
             if count < 0 { c.issue("standby.count", "must not be negative") }

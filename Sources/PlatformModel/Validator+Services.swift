@@ -35,9 +35,8 @@ extension Validator {
         c.checkName("\(base).name", service.name, "service")
         if IPv4Address(service.address) == nil { c.issue("\(base).address", "'\(service.address)' is not an IPv4 address") }
         if !(1...65535).contains(service.port) { c.issue("\(base).port", "\(service.port) is outside 1–65535") }
-        if let problem = ServiceProtocol.problem(with: service.protocolName) { c.issue("\(base).protocol", problem) }
-        if !endpoints.insert("\(service.address):\(service.port)/\(service.protocolName)").inserted {
-            c.issue("\(base).address", "\(service.address):\(service.port)/\(service.protocolName) is already a service")
+        if !endpoints.insert("\(service.address):\(service.port)/\(service.transport)").inserted {
+            c.issue("\(base).address", "\(service.address):\(service.port)/\(service.transport) is already a service")
         }
         if let address = IPv4Address(service.address), let vlan = subnetOwners.owner(of: address) {
             c.issue("\(base).address", "\(service.address) lies in the subnet of VLAN '\(vlan)'; a service IP must be an address of its own")

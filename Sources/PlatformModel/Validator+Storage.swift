@@ -17,7 +17,6 @@ extension Validator {
             let base = "storage.pools[\(i)]"
             checkName("\(base).name", sp.name, "storage pool")
             if !hostNames.contains(sp.host) { issue("\(base).host", "unknown host '\(sp.host)'") }
-            if let type = sp.type, type != "dir" { issue("\(base).type", "'\(type)' is not supported (supported: dir)") }
             if let problem = PoolPathRules.notationProblem(sp.path) {
                 issue("\(base).path", problem)
             } else if let problem = PoolPathRules.ownerProblem(sp.path, platform: p.platform, imageDirectory: imageDirectory) {
@@ -34,9 +33,6 @@ extension Validator {
                 let field = "\(base).volumes[\(j)]"
                 checkName("\(field).name", vol.name, "volume")
                 if let problem = capacityProblem(vol.capacity, poolTotal: &total) { issue("\(field).capacity", problem) }
-                if let format = vol.format, !["raw", "qcow2"].contains(format) {
-                    issue("\(field).format", "'\(format)' is not one of raw, qcow2")
-                }
                 volumes.insert("\(sp.name)/\(vol.name)")
             }
         }

@@ -16,7 +16,6 @@ extension Validator {
             if !(1...4094).contains(vlan.id) { c.issue("vlans[\(i)].id", "802.1Q id \(vlan.id) is outside 1–4094") }
             else if let first = vlanIDs[vlan.id] { c.issue("vlans[\(i)].id", "802.1Q id \(vlan.id) is already used by vlans[\(first)] ('\(p.vlans[first].name)')") }
             else { vlanIDs[vlan.id] = i; idIsFine = true }
-            if let problem = vlan.mode.flatMap(VLANMode.problem(with:)) { c.issue("vlans[\(i)].mode", problem) }
             let bridge = Naming.bridge(platform: p.platform, vlan: vlan)
             if bridge.count > maxBridgeName || bridge.isEmpty || bridge.contains(where: { $0 == "/" || $0 == " " || $0 == ":" }) {
                 c.issue("vlans[\(i)].bridge", "bridge name '\(bridge)' is not a valid Linux interface name (at most \(maxBridgeName) characters, no '/', ':' or spaces)")

@@ -108,7 +108,7 @@ public enum Renderer {
                 .attribute("personality", person?.name)
             let host = hostsByName[proc.host]
             let spec = DomainSpec(name: proc.name, uuid: StableUUID.make("domain", p.platform, proc.host, proc.name),
-                                  type: domainTypes[proc.host] ?? host?.domainType ?? "qemu",
+                                  type: domainTypes[proc.host] ?? host?.domainType?.rawValue ?? "qemu",
                                   vcpus: p.processors.vcpus, memoryMiB: p.processors.memoryMiB,
                                   kernel: image.kernel, initrd: image.initrd,
                                   cmdline: "\(image.cmdline) vp.name=\(proc.name)",
@@ -164,7 +164,7 @@ extension Renderer {
     /// The format a volume is created with: what the disk's `<driver type>` must say.
     static func volumeFormat(pool: String, volume: String, in p: PlatformDefinition) -> String {
         let def = p.storage?.pools.first { $0.name == pool }?.volumes.first { $0.name == volume }
-        return def?.format ?? "raw"
+        return (def?.format ?? .raw).rawValue
     }
 }
 

@@ -18,7 +18,7 @@ public struct HealthCheckSpec: Sendable, Equatable {
 
     /// `check` must have passed the validator.
     public init(_ check: ServiceHealthCheckDef, servicePort: Int) {
-        kind = check.kind == .http
+        kind = check.type == .http
             ? .http(path: check.path ?? ServiceHealthCheckDef.defaultPath,
                     expectStatus: check.expectStatus ?? ServiceHealthCheckDef.defaultExpectStatus)
             : .tcp

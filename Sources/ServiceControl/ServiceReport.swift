@@ -56,7 +56,7 @@ public struct ServiceReport: Sendable, Codable, Equatable {
             else if let current = installed ?? nil, current != desired.filter({ $0.value > 0 }) {
                 note = "the kernel's table differs from the current health; vpctl serve (or vpctl apply) brings it up to date"
             }
-            return ServiceReport(name: e.name, address: e.definition.address, port: e.definition.port, proto: e.definition.protocolName,
+            return ServiceReport(name: e.name, address: e.definition.address, port: e.definition.port, proto: e.definition.transport.rawValue,
                                  vlan: e.vlan, hashSourcePort: e.definition.hashSourcePort ?? false, tableSize: e.tableSize,
                                  installed: isInstalled,
                                  healthCheck: e.definition.healthCheck.map { HealthCheckSpec($0, servicePort: e.definition.port).summary },

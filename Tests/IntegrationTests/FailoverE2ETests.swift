@@ -28,37 +28,22 @@ final class FailoverPlatform: @unchecked Sendable {
 
     /// `volumeFormat`: the format of both personalities' volumes (raw or qcow2).
     init(name: String, subnet: Int, volumeFormat: String = "raw") throws {
-        platform = try OwnPlatform(name: name, definition: """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
-        processors:
-          vcpus: 1
-          memoryMiB: 160
-          members:
-            - { name: \(name)-p1, host: local }
-            - { name: \(name)-p2, host: local }
-            - { name: \(name)-p3, host: local }
-            - { name: \(name)-p4, host: local }
-        vlans:
-          - { name: front, id: 100, subnet: 10.\(subnet).1.0/24 }
-          - { name: back, id: 200, subnet: 10.\(subnet).2.0/24 }
-        storage:
-          pools:
-            - name: \(name)-data
-              host: local
-              path: /var/lib/virtualplatform/\(name)/pool
-              volumes: [{ name: web-data, capacity: 16MiB, format: \(volumeFormat) }, { name: db-data, capacity: 16MiB, format: \(volumeFormat) }]
+        let definition = DefinitionYAML(platform: name, processors: (1...4).map { "\(name)-p\($0)" })
+        platform = try OwnPlatform(name: name, definition: definition.yaml("""
+        \(DefinitionYAML.frontAndBack(net: subnet))
+        \(definition.storage(volumes: "[{ name: web-data, capacity: 16MiB, format: \(volumeFormat) }, "
+                                   + "{ name: db-data, capacity: 16MiB, format: \(volumeFormat) }]"))
         personalities:
           - name: web
             nics: [{ vlan: front }, { vlan: back }]
-            disks: [{ target: vdb, volume: \(name)-data/web-data }]
+            disks: [{ target: vdb, volume: \(definition.poolName)/web-data }]
           - name: db
             nics: [{ vlan: back }]
-            disks: [{ target: vdb, volume: \(name)-data/db-data }]
+            disks: [{ target: vdb, volume: \(definition.poolName)/db-data }]
         standby: { mode: hot, count: 1, preferSameHost: true }
         failover:
           classOfService: [back, front]
-        """)
+        """))
         conn = try #require(platform.engine.connections["local"])
     }
 

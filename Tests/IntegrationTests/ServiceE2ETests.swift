@@ -39,18 +39,8 @@ final class ServicePlatform: @unchecked Sendable {
     }
 
     static func definition(_ name: String, net: Int, _ shape: Shape) -> String {
-        let processors = (1...(3 + shape.standbys)).map { "    - { name: \(name)-p\($0), host: local }" }.joined(separator: "\n")
-        return """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: auto }]
-        processors:
-          vcpus: 1
-          memoryMiB: 160
-          members:
-        \(processors)
-        vlans:
-          - { name: front, id: 100, subnet: 10.\(net).1.0/24 }
-          - { name: back, id: 200, subnet: 10.\(net).2.0/24 }
+        DefinitionYAML(platform: name, processors: (1...(3 + shape.standbys)).map { "\(name)-p\($0)" }).yaml("""
+        \(DefinitionYAML.frontAndBack(net: net))
         personalities:
           - { name: w1, nics: [{ vlan: front }, { vlan: back }] }
           - { name: w2, nics: [{ vlan: front }, { vlan: back }] }
@@ -61,7 +51,7 @@ final class ServicePlatform: @unchecked Sendable {
         services:
           - { name: web, address: 10.\(net).9.1, port: 80, protocol: tcp, members: [w1, w2, w3]\(shape.webHealthCheck.map { ", healthCheck: \($0)" } ?? "") }
           - { name: whoami, address: 10.\(net).9.1, port: 80, protocol: udp, members: [w1, w2, w3], networkPriority: { back: 2, front: 1 } }
-        """
+        """)
     }
 
     /// - Parameter namespace: the client namespace's name (at most 11 characters).

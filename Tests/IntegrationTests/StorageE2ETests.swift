@@ -2,6 +2,7 @@ import Failover
 import Foundation
 import Libvirt
 import PlatformEngine
+import PlatformHarness
 import Reconciler
 import Testing
 
@@ -13,13 +14,7 @@ extension RealDaemon { @Suite struct StorageE2ETests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("\(name).yaml").path
-        try """
-        platform: \(name)
-        hosts: [{ name: local, uri: "qemu:///system", domainType: qemu }]
-        processors:
-          vcpus: 1
-          memoryMiB: 128
-          members: [{ name: \(name)-p1, host: local }]
+        try DefinitionYAML(platform: name, processors: ["\(name)-p1"], domainType: .qemu, memoryMiB: 128).yaml("""
         vlans:
           - { name: front, id: 100, subnet: 10.\(subnet).1.0/24\(vlanExtra) }
         storage:
@@ -30,7 +25,7 @@ extension RealDaemon { @Suite struct StorageE2ETests {
               volumes: [{ name: web-data, capacity: 4MiB }, { name: log, capacity: 4MiB, format: qcow2 }]
         personalities: []
         standby: { mode: cold }
-        """.write(toFile: file, atomically: true, encoding: .utf8)
+        """).write(toFile: file, atomically: true, encoding: .utf8)
         return try PlatformEngine(file: file, statePath: dir.appendingPathComponent("state.sqlite").path)
     }
 
@@ -111,6 +106,25 @@ extension RealDaemon { @Suite struct StorageE2ETests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["notes.txt"])
         #expect(try String(contentsOfFile: "\(dir)/notes.txt", encoding: .utf8) == "theirs")
         #expect(try ownedNames(conn, "rcd").isEmpty)
+    }
+
+    /// The console directory apply made for the processor's log goes with destroy, and so does
+    /// the platform's directory, which apply made too and which is then empty.
+    @Test func destroyRemovesTheConsoleDirectoryAndThePlatformsDirectoryItMade() async throws {
+        let platformDirectory = "/var/lib/virtualplatform/rcc"
+        try #require(!FileManager.default.fileExists(atPath: platformDirectory), "left by an earlier run: \(platformDirectory)")
+        let engine = try platform("rcc", subnet: 104, pool: "\(platformDirectory)/pool")
+        do {
+            try await engine.apply(cause: "e2e")
+            #expect(FileManager.default.fileExists(atPath: "\(platformDirectory)/console"), "defining rcc-p1 made its console directory")
+            try await engine.destroy(cause: "e2e")
+        } catch {
+            _ = try? await engine.destroy(cause: "e2e cleanup")
+            throw error
+        }
+        let left = (try? FileManager.default.subpathsOfDirectory(atPath: platformDirectory)) ?? []
+        #expect(!FileManager.default.fileExists(atPath: platformDirectory), "destroy left \(platformDirectory): \(left)")
+        #expect(try engine.store.journal().contains { $0.object == "console directory \(platformDirectory)/console" && $0.action == .delete })
     }
 
     /// A qcow2 volume is attached as qcow2: the agent writes its marker through it, and the

@@ -7,16 +7,11 @@ import Testing
 /// starts over on `freshState`; `vpctl` is found where `swift build` puts it.
 @Suite(.serialized) struct OwnPlatformTests {
     static func definition(_ name: String) -> String {
-        """
-        platform: \(name)
-        hosts: [{ name: local, uri: "test:///default" }]
-        processors:
-          vcpus: 1
-          memoryMiB: 128
-          members: [{ name: \(name)-p1, host: local }, { name: \(name)-p2, host: local }]
+        DefinitionYAML(platform: name, processors: ["\(name)-p1", "\(name)-p2"], uri: "test:///default", domainType: nil,
+                       memoryMiB: 128).yaml("""
         vlans: [{ name: front, id: 100, subnet: 10.231.1.0/24 }]
         personalities: [{ name: web, nics: [{ vlan: front }] }]
-        """
+        """)
     }
 
     @Test func tearDownRemovesWhatApplyMade() async throws {

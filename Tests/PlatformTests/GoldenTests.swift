@@ -90,7 +90,7 @@ import Testing
         // The 802.1Q tag is rendered only for Open vSwitch hosts.
         #expect(!state.networks[0].spec.render().contains("<tag"))
         var p = try PlatformLoader.parse(validYAML, file: "t.yaml").definition
-        p.hosts[0].switchType = "openvswitch"
+        p.hosts[0].switchType = .openvswitch
         let ovs = Renderer.render(p, allocations: [:], bindings: [:], domainTypes: [:],
                                   image: BootImage(kernel: "k", initrd: "i", cmdline: ""))
         #expect(ovs.networks[0].spec.render().contains("<tag id=\"100\">"))

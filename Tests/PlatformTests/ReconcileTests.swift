@@ -54,7 +54,7 @@ import Testing
         #expect(try await engine.plan().isEmpty)
         #expect(try await engine.apply(cause: "test").isEmpty)
         // Journal has every change, with its cause.
-        #expect(try engine.store.journal().contains { $0.action == "create" && $0.object == "processor \(u)-p1 on local" && $0.cause == "test" })
+        #expect(try engine.store.journal().contains { $0.action == .create && $0.object == "processor \(u)-p1 on local" && $0.cause == "test" })
         try await engine.destroy(cause: "test")
     }
 

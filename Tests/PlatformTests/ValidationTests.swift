@@ -33,7 +33,6 @@ import Testing
         ("target: vdb, volume: t-data/v1", "target: hda, volume: t-data/v1", "personalities[0].disks[0].target", "not a disk target"),
         ("count: 1", "count: 2", "standby.count", "only 1 processors carry no personality"),
         ("port: 80", "port: 70000", "services[0].port", "outside 1–65535"),
-        ("protocol: tcp", "protocol: sctp", "services[0].protocol", "not one of tcp, udp"),
         ("address: 10.40.9.1", "address: 10.40.1.77", "services[0].address", "lies in the subnet of VLAN 'front'"),
         ("members: [web] }", "members: [web], vlan: middle }", "services[0].vlan", "VLAN 'middle' is not defined"),
         ("members: [web] }", "members: [web, db], vlan: front }", "services[0].vlan", "member 'db' has no NIC on VLAN 'front'"),

@@ -24,11 +24,11 @@ struct HealthCheckRunnerTests {
         }
     }
 
-    let spec = HealthCheckSpec(ServiceHealthCheckDef(type: "http", path: "/healthz", intervalMs: 100, timeoutMs: 50, rise: 2, fall: 2),
+    let spec = HealthCheckSpec(ServiceHealthCheckDef(type: .http, path: "/healthz", intervalMs: 100, timeoutMs: 50, rise: 2, fall: 2),
                                servicePort: 80)
 
     @Test func theSpecTakesTheDefinitionsDefaults() {
-        let tcp = HealthCheckSpec(ServiceHealthCheckDef(type: "tcp"), servicePort: 8080)
+        let tcp = HealthCheckSpec(ServiceHealthCheckDef(type: .tcp), servicePort: 8080)
         #expect(tcp.kind == .tcp && tcp.port == 8080 && tcp.interval == .milliseconds(1000) && tcp.timeout == .milliseconds(500))
         #expect(tcp.rise == 2 && tcp.fall == 3)
         #expect(spec.kind == .http(path: "/healthz", expectStatus: 200))

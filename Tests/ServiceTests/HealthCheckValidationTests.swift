@@ -22,8 +22,12 @@ struct HealthCheckValidationTests {
     }
 
     func issues(_ check: String, protocolName: String = "tcp") throws -> [String] {
-        let loaded = try PlatformLoader.parse(Self.yaml(check, protocolName: protocolName), file: "hc.yaml")
-        return Validator.validate(loaded).map { "\($0.field): \($0.message)" }
+        do {
+            let loaded = try PlatformLoader.parse(Self.yaml(check, protocolName: protocolName), file: "hc.yaml")
+            return Validator.validate(loaded).map { "\($0.field): \($0.message)" }
+        } catch let errors as ConfigErrors {   // a wrong word of a choice: refused by the loader
+            return errors.issues.map { "\($0.field): \($0.message)" }
+        }
     }
 
     @Test func aWellFormedCheckIsAccepted() throws {
@@ -37,7 +41,7 @@ struct HealthCheckValidationTests {
         let loaded = try PlatformLoader.parse(Self.yaml("{ type: http, path: /x, expectStatus: 204, intervalMs: 700, rise: 3 }"),
                                               file: "hc.yaml")
         let check = try #require(loaded.definition.services?.first?.healthCheck)
-        #expect(check == ServiceHealthCheckDef(type: "http", path: "/x", expectStatus: 204, intervalMs: 700, rise: 3))
+        #expect(check == ServiceHealthCheckDef(type: .http, path: "/x", expectStatus: 204, intervalMs: 700, rise: 3))
     }
 
     @Test(arguments: [

@@ -49,7 +49,7 @@ struct SocketHealthProbeTests {
         deinit { shutdown(fd, Int32(SHUT_RDWR)); held.fds.forEach { close($0) } }
     }
 
-    func spec(_ type: String, port: UInt16, path: String? = nil, timeoutMs: Int = 300) -> HealthCheckSpec {
+    func spec(_ type: HealthCheckType, port: UInt16, path: String? = nil, timeoutMs: Int = 300) -> HealthCheckSpec {
         HealthCheckSpec(ServiceHealthCheckDef(type: type, port: Int(port), path: path, timeoutMs: timeoutMs), servicePort: 1)
     }
 
@@ -59,19 +59,19 @@ struct SocketHealthProbeTests {
             let listener = try Listener(answer: "")
             port = listener.port
             withExtendedLifetime(listener) {
-                #expect(SocketHealthProbe().probe(spec("tcp", port: port), address: "127.0.0.1") == .passed)
+                #expect(SocketHealthProbe().probe(spec(.tcp, port: port), address: "127.0.0.1") == .passed)
             }
         }
         // The listener is gone: nothing listens on its port any more.
-        #expect(SocketHealthProbe().probe(spec("tcp", port: port), address: "127.0.0.1") == .failed("Connection refused"))
+        #expect(SocketHealthProbe().probe(spec(.tcp, port: port), address: "127.0.0.1") == .failed("Connection refused"))
     }
 
     @Test func httpComparesTheStatus() throws {
         let ok = try Listener(answer: "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
         let unavailable = try Listener(answer: "HTTP/1.1 503 Service Unavailable\r\n\r\n")
         withExtendedLifetime((ok, unavailable)) {
-            #expect(SocketHealthProbe().probe(spec("http", port: ok.port, path: "/healthz"), address: "127.0.0.1") == .passed)
-            #expect(SocketHealthProbe().probe(spec("http", port: unavailable.port), address: "127.0.0.1")
+            #expect(SocketHealthProbe().probe(spec(.http, port: ok.port, path: "/healthz"), address: "127.0.0.1") == .passed)
+            #expect(SocketHealthProbe().probe(spec(.http, port: unavailable.port), address: "127.0.0.1")
                 == .failed("HTTP 503, expected 200"))
         }
     }
@@ -81,10 +81,10 @@ struct SocketHealthProbeTests {
         let closing = try Listener(answer: "")
         withExtendedLifetime((silent, closing)) {
             let started = ContinuousClock.now
-            #expect(SocketHealthProbe().probe(spec("http", port: silent.port, timeoutMs: 200), address: "127.0.0.1")
+            #expect(SocketHealthProbe().probe(spec(.http, port: silent.port, timeoutMs: 200), address: "127.0.0.1")
                 == .failed("no HTTP status line within 0.2 seconds"))
             #expect(ContinuousClock.now - started < .milliseconds(600), "bounded by the timeout")
-            #expect(SocketHealthProbe().probe(spec("http", port: closing.port), address: "127.0.0.1")
+            #expect(SocketHealthProbe().probe(spec(.http, port: closing.port), address: "127.0.0.1")
                 == .failed("the connection was closed without an answer"))
         }
     }

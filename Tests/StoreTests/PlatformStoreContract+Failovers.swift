@@ -62,7 +62,7 @@ extension PlatformStoreContract {
         try s.advance(try #require(try s.failover(id: r.id!)), to: .attached, event: nil, rebind: true)
         #expect(try s.bindings() == ["web": "p3", "db": "p2"])
         let bind = try #require(try s.journal().last)
-        #expect(bind.action == "bind" && bind.object == "personality web", "the rebinding is journalled with the step")
+        #expect(bind.action == .bind && bind.object == "personality web", "the rebinding is journalled with the step")
         // A fresh reader (a restarted serve) sees exactly where the move stands.
         let again = try kind.reopen(s)
         let resumed = try #require(try again.unfinishedFailovers().first)

@@ -18,7 +18,7 @@ import Testing
                            actor: "t", cause: "c")
         #expect(try store.bindings() == ["web": "p1"])
         #expect(try store.allocations()["web/front"] == NICAllocation(key: "web/front", mac: Self.mac1, ip: "10.0.0.10"))
-        #expect(try store.journal().map(\.action) == ["bind", "allocate"])
+        #expect(try store.journal().map(\.action) == [.bind, .allocate])
         try store.remember(bindings: ["web": "p1"], newAllocations: [], actor: "t", cause: "again")
         try store.remember(bindings: ["web": "p1", "db": "p2"], newAllocations: [], actor: "t", cause: "db")
         #expect(try store.journal().map(\.object) == ["personality web", "nic web/front", "personality db"], "only db's binding changed")
@@ -56,7 +56,7 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for (store, name) in [(a, "a"), (b, "b")] {
                 group.addTask {
-                    for i in 0..<100 { try? store.append(JournalEntry(actor: name, cause: "test", object: "o\(i)", action: "x")) }
+                    for i in 0..<100 { try? store.append(JournalEntry(actor: name, cause: "test", object: "o\(i)", action: .create)) }
                 }
             }
         }
@@ -80,7 +80,7 @@ import Testing
         #expect(try store.failovers().isEmpty)
         #expect(try store.processorStates().isEmpty)
         #expect(try store.backendHealth().isEmpty)
-        #expect(try store.journal().last?.action == "forget")
+        #expect(try store.journal().last?.action == .forget)
         #expect(try store.events().map(\.kind) == [.detection])
         #expect(try store.createdVolumes().map(\.name) == ["v1"])
     }

@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import PlatformModel
 import StateStore
 import Testing
 
@@ -52,5 +54,20 @@ struct SQLitePlatformStoreTests {
         #expect(try locksHeld(on: path).count >= held.count, "the first store's locks are still held")
         try second.record(PlatformEvent(kind: .service, detail: "second"))
         #expect(try first.events(limit: 2).map(\.detail) == ["first", "second"])
+    }
+}
+
+/// A row whose word the store does not know (written by another version, or by hand) is refused
+/// when read, naming the field, the word and the words it knows; never taken for another.
+struct SQLiteStrictWordTests {
+    @Test func aJournalActionItDoesNotKnowIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vp-words-\(UUID().uuidString)/state.sqlite").path
+        let store = try SQLitePlatformStore(path: path)
+        try store.append(JournalEntry(actor: "test", cause: "test", object: "o", action: .create))
+        try DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE journal SET action = 'start'") }
+        #expect { try store.journal() } throws: { error in
+            let text = "\(error)"
+            return text.contains("action") && text.contains("'start' is not one of \(JournalEntry.Action.words)")
+        }
     }
 }

@@ -39,7 +39,7 @@ extension InMemoryPlatformStore {
             if rebind, let target = r.target {
                 try MoveRules.checkRebind(r, to: target, carrying: t.carrier(of: target, except: r.personality))
                 try t.bind(r.personality, to: target)
-                t.append(JournalEntry(actor: "failover", cause: r.reason, object: "personality \(r.personality)", action: "bind",
+                t.append(JournalEntry(actor: "failover", cause: r.reason, object: "personality \(r.personality)", action: .bind,
                                       detail: "processor \(target) (from \(r.source))"))
             }
             if let event { t.record(event) }
@@ -52,7 +52,7 @@ extension InMemoryPlatformStore {
                 if markFailed { t.processorStates[target] = ProcessorState(processor: target, state: .failed, reason: reason) }
                 if t.bindings[record.personality] == target {
                     try t.bind(record.personality, to: record.source)
-                    t.append(JournalEntry(actor: "failover", cause: reason, object: "personality \(record.personality)", action: "bind",
+                    t.append(JournalEntry(actor: "failover", cause: reason, object: "personality \(record.personality)", action: .bind,
                                           detail: "processor \(record.source) (back from \(target), given up)"))
                 }
             }

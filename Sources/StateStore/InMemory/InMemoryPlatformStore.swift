@@ -46,14 +46,14 @@ public final class InMemoryPlatformStore: PlatformStore {
             try MoveRules.checkOnePersonalityEach(bindings)
             t.bindings = bindings
             for (personality, processor) in bindings.sorted(by: { $0.key < $1.key }) where old[personality] != processor {
-                t.append(JournalEntry(actor: actor, cause: cause, object: "personality \(personality)", action: "bind",
+                t.append(JournalEntry(actor: actor, cause: cause, object: "personality \(personality)", action: .bind,
                                       detail: "processor \(processor)"))
             }
             for a in newAllocations {
                 // A MAC freed by a removed NIC may be handed to another: drop the stale holder.
                 t.allocations = t.allocations.filter { $0.value.mac != a.mac || $0.key == a.key }
                 t.allocations[a.key] = a
-                t.append(JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: "allocate",
+                t.append(JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: .allocate,
                                       detail: "mac \(a.mac) ip \(a.ip)"))
             }
         }
@@ -62,7 +62,7 @@ public final class InMemoryPlatformStore: PlatformStore {
     public func forgetPlatform(actor: String, cause: String) throws {
         try write { t in
             t.bindings = [:]; t.allocations = [:]; t.failovers = []; t.processorStates = [:]; t.backendHealth = [:]
-            t.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: "forget",
+            t.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: .forget,
                                   detail: "bindings, allocations, failovers and processor states cleared"))
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PlatformModel
 
 /// What `vpctl serve` last found about a service member's backend, per probe: the heartbeat
 /// reachability of the backend address (one row per address, shared by the services it backs)
@@ -6,7 +7,7 @@ import Foundation
 /// in `serve`'s memory, so that `vpctl service show` and `vpctl apply` see it, and a restarted
 /// `serve` starts from what was known. `serve` is its only writer.
 public struct BackendHealthRecord: Codable, Sendable, Equatable {
-    public enum Probe: String, Codable, Sendable { case heartbeat, check }
+    public enum Probe: String, StrictWords, Sendable { case heartbeat, check }
     public var probe: Probe
     /// heartbeat: the backend address; check: `BackendHealthRecord.checkSubject(service:member:)`.
     public var subject: String

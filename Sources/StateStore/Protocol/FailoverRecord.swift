@@ -1,9 +1,10 @@
 import Foundation
+import PlatformModel
 import SystemSupport
 
 /// The steps of moving a personality from one processor to another, in order. Each step names
 /// what has been done; the failover engine performs the next one.
-public enum FailoverStep: String, Codable, Sendable, CaseIterable, Comparable {
+public enum FailoverStep: String, StrictWords, Sendable, Comparable {
     /// The source is declared failed (or a planned move was asked for).
     case declared
     /// No standby was free: nothing is touched; retried when one appears.
@@ -74,7 +75,7 @@ public struct FailoverRecord: Codable, Sendable, Equatable {
 /// What the platform knows about a processor beyond libvirt: `failed` until repaired;
 /// `maintenance` while an apply stops or restarts it (so `vpctl serve` does not take that for a failure).
 public struct ProcessorState: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable { case failed, maintenance }
+    public enum State: String, StrictWords, Sendable { case failed, maintenance }
     public var processor: String
     public var state: State
     public var reason: String
@@ -87,7 +88,7 @@ public struct ProcessorState: Codable, Sendable, Equatable {
 /// Something `vpctl events` shows: a detection, an adapter's change of state, a failover step
 /// (with how long it took), an alert.
 public struct PlatformEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
+    public enum Kind: String, StrictWords, Sendable {
         case detection, adapterUnreachable = "adapter-unreachable", adapterReachable = "adapter-reachable"
         case hostLost = "host-lost", hostBack = "host-back", step, alert, repair, service
         /// A service IP's lookup table changed in the kernel.

@@ -69,7 +69,7 @@ extension SQLitePlatformStore {
                 try MoveRules.checkRebind(r, to: target, carrying: carrying)
                 try db.execute(sql: "DELETE FROM binding WHERE personality = ?", arguments: [r.personality])
                 try db.execute(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)", arguments: [r.personality, target])
-                var entry = JournalEntry(actor: "failover", cause: r.reason, object: "personality \(r.personality)", action: "bind",
+                var entry = JournalEntry(actor: "failover", cause: r.reason, object: "personality \(r.personality)", action: .bind,
                                          detail: "processor \(target) (from \(r.source))")
                 try entry.insert(db)
             }
@@ -89,7 +89,7 @@ extension SQLitePlatformStore {
                 let bound = try String.fetchOne(db, sql: "SELECT processor FROM binding WHERE personality = ?", arguments: [person])
                 if bound == target {
                     try db.execute(sql: "UPDATE binding SET processor = ? WHERE personality = ?", arguments: [record.source, person])
-                    var entry = JournalEntry(actor: "failover", cause: reason, object: "personality \(record.personality)", action: "bind",
+                    var entry = JournalEntry(actor: "failover", cause: reason, object: "personality \(record.personality)", action: .bind,
                                              detail: "processor \(record.source) (back from \(target), given up)")
                     try entry.insert(db)
                 }

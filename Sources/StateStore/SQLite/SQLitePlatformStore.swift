@@ -157,7 +157,7 @@ public final class SQLitePlatformStore: PlatformStore {
             for (personality, processor) in bindings.sorted(by: { $0.key < $1.key }) {
                 try db.execute(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)", arguments: [personality, processor])
                 if old[personality] != processor {
-                    var entry = JournalEntry(actor: actor, cause: cause, object: "personality \(personality)", action: "bind",
+                    var entry = JournalEntry(actor: actor, cause: cause, object: "personality \(personality)", action: .bind,
                                              detail: "processor \(processor)")
                     try entry.insert(db)
                 }
@@ -166,7 +166,7 @@ public final class SQLitePlatformStore: PlatformStore {
                 // A MAC freed by a removed NIC may be handed to another: drop the stale holder.
                 try db.execute(sql: "DELETE FROM allocation WHERE mac = ? AND key <> ?", arguments: [a.mac, a.key])
                 try db.execute(sql: "INSERT OR REPLACE INTO allocation (key, mac, ip) VALUES (?, ?, ?)", arguments: [a.key, a.mac, a.ip])
-                var entry = JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: "allocate", detail: "mac \(a.mac) ip \(a.ip)")
+                var entry = JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: .allocate, detail: "mac \(a.mac) ip \(a.ip)")
                 try entry.insert(db)
             }
         }
@@ -180,7 +180,7 @@ public final class SQLitePlatformStore: PlatformStore {
             try db.execute(sql: "DELETE FROM failover")
             try db.execute(sql: "DELETE FROM processorState")
             try db.execute(sql: "DELETE FROM backendHealth")
-            var entry = JournalEntry(actor: actor, cause: cause, object: "platform", action: "forget",
+            var entry = JournalEntry(actor: actor, cause: cause, object: "platform", action: .forget,
                                      detail: "bindings, allocations, failovers and processor states cleared")
             try entry.insert(db)
         }
