@@ -41,9 +41,10 @@ public enum Allocator {
                 if let ip = nic.ip.flatMap(IPv4Address.init) { usedIPs.insert(ip) }
             }
         }
+        let vlanNamed = Dictionary(p.vlans.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for person in p.personalities {
             for nic in person.nics {
-                guard let vlan = p.vlans.first(where: { $0.name == nic.vlan }) else { continue }
+                guard let vlan = vlanNamed[nic.vlan] else { continue }
                 let key = NICAllocation.key(personality: person.name, vlan: nic.vlan)
                 pending.append((key, vlan, nic))
             }

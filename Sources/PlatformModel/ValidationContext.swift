@@ -17,7 +17,8 @@ final class ValidationContext {
 
     init(_ loaded: LoadedPlatform) { self.loaded = loaded }
 
-    var vlanNames: Set<String> { Set(p.vlans.map(\.name)) }
+    /// Read for every NIC: made once.
+    private(set) lazy var vlanNames: Set<String> = Set(p.vlans.map(\.name))
 
     func issue(_ field: String, _ message: String) { issues.append(loaded.issue(field, message)) }
 

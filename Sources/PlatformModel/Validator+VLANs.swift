@@ -4,10 +4,9 @@ extension Validator {
     static func checkVLANs(_ c: ValidationContext) {
         let p = c.p
         c.checkUnique(p.vlans.map(\.name), { "vlans[\($0)].name" }, "VLAN")
-        // 802.1Q has 4094 ids, and ids are unique: more VLANs cannot be valid (and would make the
-        // pairwise overlap check below quadratic in the file's size).
-        let comparesSubnets = p.vlans.count <= 4094
-        if !comparesSubnets { c.issue("vlans", "\(p.vlans.count) VLANs, but 802.1Q has only 4094 ids") }
+        // 802.1Q has 4094 ids, and ids are unique: more VLANs cannot be valid.
+        if p.vlans.count > 4094 { c.issue("vlans", "\(p.vlans.count) VLANs, but 802.1Q has only 4094 ids") }
+        var earlierSubnets = SubnetOverlaps()
         var vlanIDs: [Int: Int] = [:]
         var bridges: [String: Int] = [:]
         for (i, vlan) in p.vlans.enumerated() {
@@ -27,9 +26,10 @@ extension Validator {
                 c.issue("vlans[\(i)].subnet", "'\(vlan.subnet)' is not an IPv4 subnet like 10.30.1.0/24 (prefix 8–30, host bits zero)")
                 continue
             }
-            if comparesSubnets, let other = c.subnetsInOrder.first(where: { overlaps(subnet, $0.subnet) }) {
-                c.issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(other.vlan)'")
+            if let other = earlierSubnets.firstOverlapping(subnet) {
+                c.issue("vlans[\(i)].subnet", "\(subnet) overlaps the subnet of VLAN '\(c.subnetsInOrder[other].vlan)'")
             }
+            earlierSubnets.add(subnet, at: c.subnetsInOrder.count)
             c.subnets[vlan.name] = subnet
             c.subnetsInOrder.append((vlan.name, subnet))
             checkGateway(c, of: vlan, at: i, in: subnet)

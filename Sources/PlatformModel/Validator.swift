@@ -31,11 +31,33 @@ public enum Validator {
         guard target.count >= 3, target.hasPrefix("vd") || target.hasPrefix("sd") else { return false }
         return target.dropFirst(2).allSatisfy { ("a"..."z").contains($0) }
     }
+}
 
-    static func overlaps(_ a: IPv4Subnet, _ b: IPv4Subnet) -> Bool {
-        let prefix = min(a.prefix, b.prefix)
-        let mask = IPv4Subnet.mask(prefix)
-        return a.network.value & mask == b.network.value & mask
+/// Which earlier subnet overlaps a new one, without comparing every pair (2,000 VLANs would be
+/// two million comparisons). Two subnets overlap only when one contains the other: an earlier one
+/// containing it has its network under one of the shorter prefixes, an earlier one inside it has
+/// its network cut to this prefix equal to this network.
+struct SubnetOverlaps {
+    /// prefix → network → position of the first subnet added with exactly that prefix.
+    private var byPrefix: [Int: [UInt32: Int]] = [:]
+    /// prefix → network of a subnet of that prefix or longer, cut to the prefix → first position.
+    private var cutTo: [Int: [UInt32: Int]] = [:]
+
+    /// The position (in the order added) of the first subnet that overlaps `subnet`.
+    func firstOverlapping(_ subnet: IPv4Subnet) -> Int? {
+        let containing = byPrefix.compactMap { prefix, networks in
+            prefix <= subnet.prefix ? networks[subnet.network.value & IPv4Subnet.mask(prefix)] : nil
+        }
+        let inside = cutTo[subnet.prefix]?[subnet.network.value]
+        return (containing + [inside].compactMap { $0 }).min()
+    }
+
+    mutating func add(_ subnet: IPv4Subnet, at position: Int) {
+        if byPrefix[subnet.prefix]?[subnet.network.value] == nil { byPrefix[subnet.prefix, default: [:]][subnet.network.value] = position }
+        for prefix in 0...subnet.prefix {
+            let network = subnet.network.value & IPv4Subnet.mask(prefix)
+            if cutTo[prefix]?[network] == nil { cutTo[prefix, default: [:]][network] = position }
+        }
     }
 }
 

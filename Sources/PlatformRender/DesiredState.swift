@@ -61,17 +61,13 @@ public enum Renderer {
         // Every host gets every VLAN: a personality may move to a standby on any host.
         var networks: [DesiredState.Network] = []
         let serviceRouted = p.serviceRoutedVLANs
+        let dhcpHosts = dhcpHostsByVLAN(p, allocations: allocations)
         for host in p.hosts {
             for vlan in p.vlans {
                 guard let subnet = IPv4Subnet(vlan.subnet) else { continue }
                 let gateway = vlan.gateway ?? subnet.firstHost.description
                 let name = Naming.network(platform: p.platform, vlan: vlan.name)
-                let hosts = p.personalities.flatMap { person in
-                    person.nics.filter { $0.vlan == vlan.name }.compactMap { nic -> DHCPHost? in
-                        guard let a = allocations[NICAllocation.key(personality: person.name, vlan: vlan.name)] else { return nil }
-                        return DHCPHost(mac: a.mac, ip: a.ip, name: person.name)
-                    }
-                }
+                let hosts = dhcpHosts[vlan.name] ?? []
                 let spec = NetworkSpec(name: name, uuid: StableUUID.make("network", p.platform, host.name, name),
                                        bridge: Naming.bridge(platform: p.platform, vlan: vlan),
                                        mode: vlan.vlanMode == .routed ? .routed : serviceRouted.contains(vlan.name) ? .open : .isolated,
@@ -86,24 +82,25 @@ public enum Renderer {
                               spec: StoragePoolSpec(name: pool.name, uuid: StableUUID.make("pool", p.platform, pool.host, pool.name),
                                                     path: pool.path),
                               volumes: pool.volumes.map {
-                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0,
-                                             format: volumeFormat(pool: pool.name, volume: $0.name, in: p))
+                                  VolumeSpec(name: $0.name, capacityBytes: ByteSize.parse($0.capacity) ?? 0, format: ($0.format ?? .raw).rawValue)
                               })
         }
 
         let personalityOf = Dictionary(bindings.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
+        let personalityNamed = Dictionary(p.personalities.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let formats = VolumeFormats(p)
         var hotLeft = p.standbyMode == .hot ? (p.standby?.count ?? Int.max) : 0
         var processors: [DesiredState.Processor] = []
         for proc in p.processors.members {
             let isFailed = failed.contains(proc.name)
-            let person = isFailed ? nil : personalityOf[proc.name].flatMap { name in p.personalities.first { $0.name == name } }
+            let person = isFailed ? nil : personalityOf[proc.name].flatMap { personalityNamed[$0] }
             let role: DesiredState.Processor.Role
             if isFailed { role = .failed }
             else if person != nil { role = .active }
             else if hotLeft > 0 { role = .hotStandby; hotLeft -= 1 }
             else { role = .coldStandby }
 
-            let devices = person.map { devicesOf($0, in: p, allocations: allocations) }
+            let devices = person.map { devicesOf($0, in: p, allocations: allocations, format: formats.format) }
             let owner = XMLTree("processor", ["platform": p.platform])
                 .attribute("personality", person?.name)
             let host = hostsByName[proc.host]
@@ -142,6 +139,11 @@ extension Renderer {
 
     public static func devicesOf(_ person: PersonalityDef, in p: PlatformDefinition,
                                  allocations: [String: NICAllocation]) -> PersonalityDevices {
+        devicesOf(person, in: p, allocations: allocations) { volumeFormat(pool: $0, volume: $1, in: p) }
+    }
+
+    static func devicesOf(_ person: PersonalityDef, in p: PlatformDefinition, allocations: [String: NICAllocation],
+                          format: (_ pool: String, _ volume: String) -> String) -> PersonalityDevices {
         let nics = person.nics.compactMap { nic -> PersonalityDevices.NIC? in
             guard let a = allocations[NICAllocation.key(personality: person.name, vlan: nic.vlan)] else { return nil }
             // A fixed tap name: the host's port-security rules keep this port to its MAC and address.
@@ -156,15 +158,43 @@ extension Renderer {
             // raw shows the guest the qcow2 header (and lets it write one with a backing file).
             return DiskSpec(source: .volume(pool: pool, volume: volume),
                             target: disk.target, bus: disk.target.hasPrefix("sd") ? .scsi : .virtio,
-                            format: volumeFormat(pool: pool, volume: volume, in: p))
+                            format: format(pool, volume))
         }
         return PersonalityDevices(nics: nics, disks: disks)
+    }
+
+    /// Each VLAN's DHCP reservations, in personality order: one pass over the NICs, not one per VLAN.
+    static func dhcpHostsByVLAN(_ p: PlatformDefinition, allocations: [String: NICAllocation]) -> [String: [DHCPHost]] {
+        var hosts: [String: [DHCPHost]] = [:]
+        for person in p.personalities {
+            for nic in person.nics {
+                guard let a = allocations[NICAllocation.key(personality: person.name, vlan: nic.vlan)] else { continue }
+                hosts[nic.vlan, default: []].append(DHCPHost(mac: a.mac, ip: a.ip, name: person.name))
+            }
+        }
+        return hosts
     }
 
     /// The format a volume is created with: what the disk's `<driver type>` must say.
     static func volumeFormat(pool: String, volume: String, in p: PlatformDefinition) -> String {
         let def = p.storage?.pools.first { $0.name == pool }?.volumes.first { $0.name == volume }
         return (def?.format ?? .raw).rawValue
+    }
+
+    /// The same for every volume, by "pool/volume": rendering looks one up per disk of every
+    /// processor, so a map rather than a search of the pools each time.
+    struct VolumeFormats {
+        private var formats: [String: String] = [:]
+
+        init(_ p: PlatformDefinition) {
+            for pool in p.storage?.pools ?? [] {
+                for volume in pool.volumes where formats["\(pool.name)/\(volume.name)"] == nil {
+                    formats["\(pool.name)/\(volume.name)"] = (volume.format ?? .raw).rawValue
+                }
+            }
+        }
+
+        func format(pool: String, volume: String) -> String { formats["\(pool)/\(volume)"] ?? "raw" }
     }
 }
 

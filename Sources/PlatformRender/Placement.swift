@@ -7,10 +7,11 @@ public enum Placement {
     /// Failed processors get no new personality (a remembered one stays until failover moves it).
     public static func bind(_ p: PlatformDefinition, remembered: [String: String], failed: Set<String> = []) -> [String: String] {
         let processors = p.processors.members.map(\.name)
+        let defined = Set(processors)
         var bindings: [String: String] = [:]
         var taken = Set<String>()
         for person in p.personalities {
-            if let proc = remembered[person.name], processors.contains(proc), taken.insert(proc).inserted {
+            if let proc = remembered[person.name], defined.contains(proc), taken.insert(proc).inserted {
                 bindings[person.name] = proc
             }
         }

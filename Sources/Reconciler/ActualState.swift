@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Libvirt
 import LibvirtXML
 import PlatformModel
@@ -55,17 +52,17 @@ struct ActualState {
         var state = ActualState()
         for net in try connection.networks() {
             guard let xml = try vanishing({ try persistentXML(net) }) else { continue }
-            let doc = try XMLDocument(xmlString: xml)
-            let hosts = try doc.nodes(forXPath: "/network/ip/dhcp/host").compactMap { node -> DHCPHostKey? in
-                guard let e = node as? XMLElement, let mac = e.attribute(forName: "mac")?.stringValue,
-                      let ip = e.attribute(forName: "ip")?.stringValue else { return nil }
+            let root = try XMLTree.parse(xml)
+            let hosts = root.children("ip").flatMap { $0.at("dhcp")?.children("host") ?? [] }.compactMap { host -> DHCPHostKey? in
+                guard let mac = host[attribute: "mac"], let ip = host[attribute: "ip"] else { return nil }
                 return DHCPHostKey(mac: mac.lowercased(), ip: ip)
             }
+            let ip = root.child("ip")
             state.networks[net.name] = Network(
                 name: net.name, uuid: try net.uuid(), active: try net.isActive(),
-                bridge: doc.value("/network/bridge/@name") ?? "",
-                address: doc.value("/network/ip/@address"), prefix: prefix(doc),
-                forwardMode: doc.value("/network/forward/@mode"), hosts: Set(hosts))
+                bridge: root.child("bridge")?[attribute: "name"] ?? "",
+                address: ip?[attribute: "address"], prefix: ip.flatMap(prefix),
+                forwardMode: root.child("forward")?[attribute: "mode"], hosts: Set(hosts))
         }
         for pool in try connection.storagePools() {
             guard let active = try vanishing({ try pool.isActive() }) else { continue }
@@ -79,7 +76,7 @@ struct ActualState {
             }
             let available = active ? try vanishing({ try pool.info() })?.availableBytes : nil
             state.pools[pool.name] = Pool(name: pool.name, uuid: try pool.uuid(), active: active,
-                                          path: try XMLDocument(xmlString: xml).value("/pool/target/path") ?? "",
+                                          path: try targetPath(ofPool: xml),
                                           volumes: volumes, volumePaths: paths, availableBytes: available)
         }
         for dom in try connection.domains() {
@@ -104,11 +101,16 @@ struct ActualState {
         }
     }
 
-    /// A network's prefix length, given as `prefix` or (by other tools) as `netmask`.
-    private static func prefix(_ doc: XMLDocument) -> Int? {
-        if let prefix = doc.value("/network/ip/@prefix") { return Int(prefix) }
-        guard let mask = doc.value("/network/ip/@netmask").flatMap(IPv4Address.init) else { return nil }
+    /// The prefix length of a network's `<ip>`, given as `prefix` or (by other tools) as `netmask`.
+    private static func prefix(_ ip: XMLTree) -> Int? {
+        if let prefix = ip[attribute: "prefix"] { return Int(prefix) }
+        guard let mask = ip[attribute: "netmask"].flatMap(IPv4Address.init) else { return nil }
         return mask.value.nonzeroBitCount
+    }
+
+    /// A pool's directory (`<target><path>`), "" when it has none.
+    static func targetPath(ofPool xml: String) throws -> String {
+        try XMLTree.parse(xml).at("target", "path")?.text ?? ""
     }
 
     /// The value, or nil when the object was deleted (by someone else) while being read.
@@ -170,44 +172,35 @@ public struct DomainFacts: Equatable, Sendable {
     }
 
     public init(xml: String) throws {
-        // Walks the tree rather than evaluating XPath: a no-op apply reads every domain.
         // libvirt's status files (/run/libvirt/qemu/<name>.xml) wrap the live domain in <domstatus>.
-        let top = try XMLDocument(xmlString: xml).rootElement()
-        let root = top?.name == "domstatus" ? top?.elements(forName: "domain").first : top
-        func child(_ e: XMLElement?, _ name: String) -> XMLElement? { e?.elements(forName: name).first }
-        func attr(_ e: XMLElement?, _ name: String) -> String? { e?.attribute(forName: name)?.stringValue }
-        type = attr(root, "type") ?? ""
-        let memoryElement = child(root, "memory")
-        let unit = attr(memoryElement, "unit") ?? "KiB"
-        let memory = UInt64(memoryElement?.stringValue ?? "0") ?? 0
+        let top = try XMLTree.parse(xml)
+        let root = top.name == "domstatus" ? top.child("domain") : top
+        // An element that is there reads as its text, "" when empty.
+        func text(_ e: XMLTree?) -> String? { e.map { $0.text ?? "" } }
+        type = root?[attribute: "type"] ?? ""
+        let memoryElement = root?.child("memory")
+        let unit = memoryElement?[attribute: "unit"] ?? "KiB"
+        let memory = UInt64(text(memoryElement) ?? "0") ?? 0
         memoryKiB = unit == "MiB" ? memory * 1024 : unit == "GiB" ? memory << 20 : memory
-        vcpus = Int(child(root, "vcpu")?.stringValue ?? "1") ?? 1
-        let os = child(root, "os")
-        kernel = child(os, "kernel")?.stringValue
-        initrd = child(os, "initrd")?.stringValue
-        cmdline = child(os, "cmdline")?.stringValue
-        let owner = child(root, "metadata")?.children?.compactMap { $0 as? XMLElement }
-            .first { $0.localName == "processor" || $0.name?.hasSuffix(":processor") == true }
-        personality = attr(owner, "personality")
-        platform = attr(owner, "platform")
-        let devices = child(root, "devices")
-        nics = Set((devices?.elements(forName: "interface") ?? []).map { e in
-            NIC(mac: (attr(child(e, "mac"), "address") ?? "").lowercased(), network: attr(child(e, "source"), "network") ?? "")
+        vcpus = Int(text(root?.child("vcpu")) ?? "1") ?? 1
+        let os = root?.child("os")
+        kernel = text(os?.child("kernel"))
+        initrd = text(os?.child("initrd"))
+        cmdline = text(os?.child("cmdline"))
+        let owner = root?.child("metadata")?.children.first { $0.name == "processor" || $0.name.hasSuffix(":processor") }
+        personality = owner?[attribute: "personality"]
+        platform = owner?[attribute: "platform"]
+        let devices = root?.child("devices")
+        nics = Set((devices?.children("interface") ?? []).map { e in
+            NIC(mac: (e.child("mac")?[attribute: "address"] ?? "").lowercased(), network: e.child("source")?[attribute: "network"] ?? "")
         })
-        disks = Set((devices?.elements(forName: "disk") ?? []).compactMap { e -> Disk? in
-            guard let target = attr(child(e, "target"), "dev"), let source = child(e, "source") else { return nil }
-            let format = attr(child(e, "driver"), "type") ?? "raw"
-            if let pool = attr(source, "pool"), let vol = attr(source, "volume") {
+        disks = Set((devices?.children("disk") ?? []).compactMap { e -> Disk? in
+            guard let target = e.child("target")?[attribute: "dev"], let source = e.child("source") else { return nil }
+            let format = e.child("driver")?[attribute: "type"] ?? "raw"
+            if let pool = source[attribute: "pool"], let vol = source[attribute: "volume"] {
                 return Disk(target: target, source: "\(pool)/\(vol)", format: format)
             }
-            return Disk(target: target, source: attr(source, "file") ?? "", format: format)
+            return Disk(target: target, source: source[attribute: "file"] ?? "", format: format)
         })
-    }
-}
-
-extension XMLDocument {
-    /// The string value of the first node an XPath selects.
-    func value(_ xpath: String) -> String? {
-        (try? nodes(forXPath: xpath))?.first?.stringValue
     }
 }

@@ -1,8 +1,6 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
+import LibvirtXML
 import SystemSupport
-#endif
 
 /// A device unplugged from a running guest is gone only once the guest has let it go (ACPI
 /// unplug): until then it must not be given to another processor. libvirt's detach returns
@@ -27,10 +25,8 @@ enum DeviceRelease {
 
     /// The device an `<interface>` or `<disk>` element names (by MAC, by target).
     static func device(in xml: String) -> Device? {
-        guard let root = try? XMLDocument(xmlString: xml).rootElement() else { return nil }
-        func attribute(_ child: String, _ name: String) -> String? {
-            root.elements(forName: child).first?.attribute(forName: name)?.stringValue
-        }
+        guard let root = try? XMLTree.parse(xml) else { return nil }
+        func attribute(_ child: String, _ name: String) -> String? { root.child(child)?[attribute: name] }
         switch root.name {
         case "interface": return attribute("mac", "address").map { .nic(mac: $0.lowercased()) }
         case "disk": return attribute("target", "dev").map { .disk(target: $0) }

@@ -36,6 +36,9 @@ enum HolderGuard {
                 }
             }
         }
+        // Looked up for every processor the plan starts: a map, not a search of the processors.
+        let wanted = Dictionary(desired.processors.map { (Receiver(host: $0.host, name: $0.spec.name), $0.spec) },
+                                uniquingKeysWith: { first, _ in first })
         var problems: [String] = []
         for change in changes {
             for action in change.actions {
@@ -44,8 +47,7 @@ enum HolderGuard {
                 case .startDomain(let name), .attachDevice(let name, _, true): receiver = name
                 default: continue
                 }
-                guard let spec = desired.processors.first(where: { $0.host == change.host && $0.spec.name == receiver })?.spec
-                else { continue }
+                guard let spec = wanted[Receiver(host: change.host, name: receiver)] else { continue }
                 let me = "\(receiver) on \(change.host)"
                 for mac in spec.interfaces.map({ $0.mac.lowercased() }) {
                     if let holder = macHolders[mac], holder != me {
@@ -64,6 +66,8 @@ enum HolderGuard {
         }
         return Array(Set(problems)).sorted()
     }
+
+    private struct Receiver: Hashable { var host: String, name: String }
 
     /// Whether the plan starts a processor or hot-plugs into one (only then are holders read).
     static func givesDevices(_ changes: [Change]) -> Bool {

@@ -18,8 +18,12 @@ enum HostChecks {
         // The platform's own networks (being replaced or not) hold their bridges and addresses.
         let ownNetworks = Set(desired.networks.filter { $0.host == host }.map(\.spec.name))
         let ownBridges = Set(actual.networks.values.filter { ownNetworks.contains($0.name) }.map(\.bridge))
+        // Every created network is checked against the host's: maps and the short list of others,
+        // not a search of all networks per network.
+        let byBridge = Dictionary(grouping: actual.networks.values, by: \.bridge)
+        let others = actual.networks.values.filter { !ownNetworks.contains($0.name) }
         for spec in creates {
-            if let other = actual.networks.values.first(where: { $0.bridge == spec.bridge && $0.name != spec.name }) {
+            if let other = byBridge[spec.bridge]?.first(where: { $0.name != spec.name }) {
                 problems.append("network \(spec.name) on \(host): bridge \(spec.bridge) is the bridge of libvirt network '\(other.name)'")
             } else if let interfaces = facts.interfaces {
                 if interfaces.contains(spec.bridge) && !ownBridges.contains(spec.bridge) {
@@ -30,7 +34,7 @@ enum HostChecks {
                     + "(\(facts.unreadable.joined(separator: "; "))), so bridge \(spec.bridge) cannot be checked")
             }
             guard let address = IPv4Address(spec.address) else { continue }
-            for other in actual.networks.values where other.name != spec.name && !ownNetworks.contains(other.name) {
+            for other in others where other.name != spec.name {
                 guard let a = other.address.flatMap(IPv4Address.init), let prefix = other.prefix,
                       HostFacts.Address(address: a, prefix: prefix, interface: "").overlaps(address, prefix: spec.prefix) else { continue }
                 problems.append("network \(spec.name) on \(host): subnet \(spec.address)/\(spec.prefix) "

@@ -1,8 +1,6 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Libvirt
+import LibvirtXML
 import PlatformModel
 
 /// What a host offers, as far as libvirt (and, for this machine's daemon, the kernel) tells:
@@ -52,12 +50,11 @@ struct HostFacts {
     }
 
     private static func addresses(in interface: HostInterface) -> [Address] {
-        guard let doc = try? XMLDocument(xmlString: interface.xml),
-              let nodes = try? doc.nodes(forXPath: "//protocol[@family='ipv4']/ip") else { return [] }
-        return nodes.compactMap { node in
-            guard let e = node as? XMLElement, let text = e.attribute(forName: "address")?.stringValue,
-                  let address = IPv4Address(text) else { return nil }
-            let prefix = e.attribute(forName: "prefix")?.stringValue.flatMap { Int($0) } ?? 32
+        guard let root = try? XMLTree.parse(interface.xml) else { return [] }
+        let ips = root.all("protocol").filter { $0[attribute: "family"] == "ipv4" }.flatMap { $0.children("ip") }
+        return ips.compactMap { e in
+            guard let text = e[attribute: "address"], let address = IPv4Address(text) else { return nil }
+            let prefix = e[attribute: "prefix"].flatMap { Int($0) } ?? 32
             return Address(address: address, prefix: prefix, interface: interface.name)
         }
     }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Libvirt
 import LibvirtXML
 import SystemSupport
@@ -166,7 +163,7 @@ private struct StorageActions {
         let files = try pool.volumes().map(\.name).filter { !adopting.contains($0) }.sorted()
         let marker = PoolOwnership.marker(platform: platform)
         guard !files.contains(marker) else { return .nothing }
-        let path = (try? XMLDocument(xmlString: try pool.xml()))?.value("/pool/target/path") ?? "?"
+        let path = (try? ActualState.targetPath(ofPool: try pool.xml())) ?? "?"
         if let refusal = PoolOwnership.refusal(pool: name, path: path, files: files, platform: platform) {
             throw PlatformError(.conflict, "host '\(host)'", refusal)
         }

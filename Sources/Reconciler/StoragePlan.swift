@@ -57,17 +57,20 @@ extension Planner {
             // A pool whose libvirt object this platform made (its UUID), holding no marker yet, was
             // made by a version that did not record volumes: the volumes the definition names are
             // the ones it created, and are adopted; any other file is still someone else's.
-            let adopting = actual.pools[spec.name] != nil && files?.contains(marker) == false
-                ? pool.volumes.map(\.name).filter { name in files?.contains(name) == true && !owned.contains("\(spec.name)/\(name)") }
+            // Sets: a pool's volumes are each looked up among its files.
+            let present = files.map(Set.init)
+            let adopting = actual.pools[spec.name] != nil && present?.contains(marker) == false
+                ? pool.volumes.map(\.name).filter { name in present?.contains(name) == true && !owned.contains("\(spec.name)/\(name)") }
                 : []
+            let adopted = Set(adopting)
             if let files, let refusal = PoolOwnership.refusal(pool: spec.name, path: spec.path,
-                                                               files: files.filter { !adopting.contains($0) }, platform: platform) {
+                                                               files: files.filter { !adopted.contains($0) }, platform: platform) {
                 problems.append("\(refusal) (host \(host))")
                 continue
             }
             if !adopting.isEmpty { reasons.append("volumes \(adopting.joined(separator: ", ")) of an earlier version are recorded as the platform's") }
-            if files?.contains(marker) != true { actions.append(.claimPool(spec.name, adopting: adopting)) }
-            let missing = pool.volumes.filter { files?.contains($0.name) != true }
+            if present?.contains(marker) != true { actions.append(.claimPool(spec.name, adopting: adopting)) }
+            let missing = pool.volumes.filter { present?.contains($0.name) != true }
             for vol in missing {
                 if files != nil, actual.pools[spec.name] != nil { reasons.append("volume \(vol.name) is missing") }
                 actions.append(.createVolume(pool: spec.name, vol))
@@ -103,7 +106,8 @@ extension Planner {
         actions.append(.removePool(pool.name))
         var reasons = ["no longer defined; its \(ours.count) volumes are deleted" + (ours.isEmpty ? "" : " (\(PoolOwnership.list(ours)))")]
         if pool.active {
-            let foreign = pool.volumes.keys.filter { !ours.contains($0) && $0 != marker }.sorted()
+            let oursSet = Set(ours)
+            let foreign = pool.volumes.keys.filter { !oursSet.contains($0) && $0 != marker }.sorted()
             if !foreign.isEmpty {
                 reasons.append("directory \(pool.path) and its \(foreign.count) files the platform did not create are left "
                     + "(\(PoolOwnership.list(foreign)))")

@@ -154,8 +154,12 @@ public final class SQLitePlatformStore: PlatformStore {
             guard old != bindings || !newAllocations.isEmpty else { return }
             try MoveRules.checkOnePersonalityEach(bindings)
             try db.execute(sql: "DELETE FROM binding")
+            // Statements prepared once: a large platform writes tens of thousands of rows here.
+            let bind = try db.cachedStatement(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)")
+            let dropStaleHolder = try db.cachedStatement(sql: "DELETE FROM allocation WHERE mac = ? AND key <> ?")
+            let allocate = try db.cachedStatement(sql: "INSERT OR REPLACE INTO allocation (key, mac, ip) VALUES (?, ?, ?)")
             for (personality, processor) in bindings.sorted(by: { $0.key < $1.key }) {
-                try db.execute(sql: "INSERT INTO binding (personality, processor) VALUES (?, ?)", arguments: [personality, processor])
+                try bind.execute(arguments: [personality, processor])
                 if old[personality] != processor {
                     var entry = JournalEntry(actor: actor, cause: cause, object: "personality \(personality)", action: .bind,
                                              detail: "processor \(processor)")
@@ -164,8 +168,8 @@ public final class SQLitePlatformStore: PlatformStore {
             }
             for a in newAllocations {
                 // A MAC freed by a removed NIC may be handed to another: drop the stale holder.
-                try db.execute(sql: "DELETE FROM allocation WHERE mac = ? AND key <> ?", arguments: [a.mac, a.key])
-                try db.execute(sql: "INSERT OR REPLACE INTO allocation (key, mac, ip) VALUES (?, ?, ?)", arguments: [a.key, a.mac, a.ip])
+                try dropStaleHolder.execute(arguments: [a.mac, a.key])
+                try allocate.execute(arguments: [a.key, a.mac, a.ip])
                 var entry = JournalEntry(actor: actor, cause: cause, object: "nic \(a.key)", action: .allocate, detail: "mac \(a.mac) ip \(a.ip)")
                 try entry.insert(db)
             }

@@ -1,0 +1,167 @@
+import Foundation
+import LibvirtXML
+@testable import PlatformModel
+@testable import PlatformRender
+@testable import Reconciler
+import Testing
+
+/// Validation, allocation, rendering, placement and planning stay linear in the platform's size
+/// (the control plane's bar is 10,000 processors and 2,000 VLANs in 5 s). Each test runs one stage
+/// on a platform and on one 8 times as large and compares the CPU time of this thread (what other
+/// processes on a shared machine do is not counted; the best of three runs): linear work takes
+/// about 8 times as long, the searches inside loops these tests guard against took 20–60 times.
+@Suite struct ScalingTests {
+    static let allowedRatio = 14.0
+
+    @Test func validatingManyPersonalitiesIsLinear() throws {
+        // Each NIC's VLAN was looked up in a set of every VLAN name made afresh per personality.
+        let ratio = try Self.ratio(small: ScaledPlatform(processors: 400, vlans: 100), large: ScaledPlatform(processors: 3200, vlans: 800)) {
+            #expect(Validator.validate($0.loaded).isEmpty)
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the processors and VLANs took \(ratio) times as long to validate")
+    }
+
+    @Test func checkingManySubnetsForOverlapsIsLinear() throws {
+        // Each VLAN's subnet was compared with every earlier one.
+        let ratio = try Self.ratio(small: ScaledPlatform(processors: 10, vlans: 500), large: ScaledPlatform(processors: 10, vlans: 4000)) {
+            #expect(Validator.validate($0.loaded).isEmpty)
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the VLANs took \(ratio) times as long to validate")
+    }
+
+    @Test func aSubnetInsideOrAroundAnEarlierOneIsReported() throws {
+        var platform = try ScaledPlatform(processors: 2, vlans: 4)
+        platform.loaded.definition.vlans[2].subnet = "10.100.0.0/16"   // around vlans[0] and [1]
+        platform.loaded.definition.vlans[3].subnet = "10.100.1.128/25" // inside vlans[1] (and [2])
+        let messages = Validator.validate(platform.loaded).map(\.message).filter { $0.contains("overlaps") }
+        #expect(messages == ["10.100.0.0/16 overlaps the subnet of VLAN 'v0'", "10.100.1.128/25 overlaps the subnet of VLAN 'v1'"])
+    }
+
+    @Test func allocatingManyNICsIsLinear() throws {
+        // Each NIC's VLAN was searched for among all VLANs.
+        let ratio = try Self.ratio(small: ScaledPlatform(processors: 400, vlans: 250), large: ScaledPlatform(processors: 3200, vlans: 2000)) {
+            _ = try Allocator.allocate($0.loaded.definition, remembered: [:])
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the NICs and VLANs took \(ratio) times as long to allocate")
+    }
+
+    @Test func renderingManyProcessorsIsLinear() throws {
+        // Each VLAN's DHCP hosts were collected from every personality's NICs, each processor's
+        // personality searched for among all personalities.
+        let ratio = try Self.ratio(small: ScaledPlatform(processors: 400, vlans: 100), large: ScaledPlatform(processors: 3200, vlans: 800)) {
+            let p = $0.loaded.definition
+            let state = Renderer.render(p, allocations: $0.allocations, bindings: $0.bindings, domainTypes: ["local": "test"],
+                                        image: BootImage(kernel: "/k", initrd: "/i", cmdline: "c"))
+            #expect(state.processors.count == p.processors.members.count)
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the processors and VLANs took \(ratio) times as long to render")
+    }
+
+    @Test func keepingManyRememberedBindingsIsLinear() throws {
+        // Each remembered binding's processor was searched for among all processors.
+        let ratio = try Self.ratio(small: ScaledPlatform(processors: 1000, vlans: 100), large: ScaledPlatform(processors: 8000, vlans: 100)) {
+            #expect(Placement.bind($0.loaded.definition, remembered: $0.bindings) == $0.bindings)
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the bindings took \(ratio) times as long to keep")
+    }
+
+    @Test func checkingTheHoldersOfManyStartedProcessorsIsLinear() throws {
+        // Each processor the plan starts was searched for among all wanted processors.
+        let ratio = try Self.ratio(small: ScaledPlatform(processors: 400, vlans: 50), large: ScaledPlatform(processors: 3200, vlans: 50)) {
+            let desired = $0.desired
+            let changes = desired.processors.map {
+                Change(verb: .create, host: "local", object: "processor \($0.spec.name)", reasons: [],
+                       actions: [.defineDomain($0.spec), .startDomain($0.spec.name)], phase: 1)
+            }
+            #expect(HolderGuard.problems(changes: changes, desired: desired, actual: ["local": ActualState()]).isEmpty)
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the started processors took \(ratio) times as long to check")
+    }
+
+    @Test func planningAPoolOfManyVolumesIsLinear() throws {
+        // Each volume was looked up in the list of the pool's files.
+        func pool(_ volumes: Int) -> (DesiredState.Pool, ActualState) {
+            let specs = (0..<volumes).map { VolumeSpec(name: "vol\($0)", capacityBytes: 1) }
+            let spec = StoragePoolSpec(name: "big", uuid: StableUUID.make("pool", "t", "local", "big"), path: "/vp-test/big")
+            var actual = ActualState()
+            // Half the volumes are there, with the platform's marker: the other half is planned.
+            var files = Dictionary(uniqueKeysWithValues: specs.prefix(volumes / 2).map { ($0.name, UInt64(1)) })
+            files[PoolOwnership.marker(platform: "t")] = 0
+            actual.pools["big"] = ActualState.Pool(name: "big", uuid: spec.uuid!, active: true, path: spec.path, volumes: files,
+                                                   volumePaths: [:], availableBytes: .max)
+            return (DesiredState.Pool(host: "local", spec: spec, volumes: specs), actual)
+        }
+        let (small, large) = (pool(2000), pool(16000))
+        let ratio = Self.cpuRatio(small: { _ = plan(small) }, large: { _ = plan(large) })
+        func plan(_ pool: (DesiredState.Pool, ActualState)) -> Int {
+            let planned = Planner.planPools(host: "local", platform: "t", wanted: [pool.0], actual: pool.1, owned: [], owns: { _, _, _ in true })
+            #expect(planned.problems.isEmpty)
+            return planned.changes.count
+        }
+        #expect(ratio < Self.allowedRatio, "8 times the volumes took \(ratio) times as long to plan")
+    }
+
+    // MARK: Measuring
+
+    static func ratio(small: ScaledPlatform, large: ScaledPlatform, _ stage: (ScaledPlatform) throws -> Void) throws -> Double {
+        var failure: (any Error)?
+        let ratio = cpuRatio(small: { do { try stage(small) } catch { failure = error } },
+                             large: { do { try stage(large) } catch { failure = error } })
+        if let failure { throw failure }
+        print("scaling: 8 times the size took \(String(format: "%.1f", ratio)) times the CPU time")
+        return ratio
+    }
+
+    /// The best of three CPU times of `large` over the best of three of `small`.
+    static func cpuRatio(small: () -> Void, large: () -> Void) -> Double {
+        func best(_ body: () -> Void) -> Double {
+            (0..<3).map { _ in
+                let start = threadCPUSeconds()
+                body()
+                return threadCPUSeconds() - start
+            }.min()!
+        }
+        small() // warm up: first calls pay for lazily loaded metadata
+        return best(large) / max(best(small), 1e-6)
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+}
+
+/// A valid platform of a given size, made in code (parsing 3,000 processors of YAML would be the
+/// slowest part of every test): 90 % of processors carry a personality with NICs on two VLANs.
+struct ScaledPlatform {
+    var loaded: LoadedPlatform
+    var allocations: [String: NICAllocation] = [:]
+    var bindings: [String: String] = [:]
+
+    init(processors: Int, vlans: Int) throws {
+        loaded = try PlatformLoader.parse("""
+            platform: t
+            hosts: [{ name: local, uri: "test:///default" }]
+            processors: { vcpus: 1, memoryMiB: 128, members: [{ name: t-p0, host: local }] }
+            vlans: [{ name: v0, id: 1, subnet: 10.100.0.0/24 }]
+            personalities: []
+            """, file: "t.yaml")
+        var p = loaded.definition
+        p.processors.members = (0..<processors).map { ProcessorDef(name: "t-p\($0)", host: "local") }
+        p.vlans = (0..<vlans).map { v in
+            VLANDef(name: "v\(v)", id: v + 1, subnet: "10.\(100 + v / 256).\(v % 256).0/24")
+        }
+        p.personalities = (0..<processors * 9 / 10).map { i in
+            PersonalityDef(name: "s\(i)", nics: [NICDef(vlan: "v\(i % vlans)"), NICDef(vlan: "v\((i + 1) % vlans)")])
+        }
+        loaded.definition = p
+        allocations = try Allocator.allocate(p, remembered: [:]).nics
+        bindings = Placement.bind(p, remembered: [:])
+    }
+
+    var desired: DesiredState {
+        Renderer.render(loaded.definition, allocations: allocations, bindings: bindings, domainTypes: ["local": "test"],
+                        image: BootImage(kernel: "/k", initrd: "/i", cmdline: "c"))
+    }
+}
