@@ -5,7 +5,12 @@ import Foundation
 /// (`http+unix://`), keep-alive connections from its pool, as `curl --unix-socket` would do it.
 final class AdminAPIClient: Sendable {
     let socket: String
-    private let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    private let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        // Each event-stream follower holds a connection for the whole run (the default allows 8).
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     init(socket: String) { self.socket = socket }
 
