@@ -178,9 +178,11 @@ let package = Package(
             dependencies: [
                 "SystemSupport", "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                 "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "Hosts", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "AdminAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // The admin API's client in the API benches (over its Unix socket).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/VPBench"
         ),

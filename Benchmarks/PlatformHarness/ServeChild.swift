@@ -25,13 +25,16 @@ public final class ServeChild: @unchecked Sendable {
     }
 
     /// Starts `vpctl serve -f file --state state extra…`, its stderr appended to `log`. It does
-    /// not wait: see `waitUntilStarted`.
-    public init(file: String, state: String, extra: [String] = [], log: String) throws {
+    /// not wait: see `waitUntilStarted`. `launcher` (a program and its arguments, such as
+    /// `unshare --net`) runs serve when given; it must exec serve in its place, so that `pid` is serve's.
+    public init(file: String, state: String, extra: [String] = [], launcher: [String] = [], log: String) throws {
         self.log = log
         slowed = !extra.isEmpty
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.vpctl())
-        process.arguments = ["serve", "-f", file, "--state", state] + extra
+        let serve = [try Self.vpctl(), "serve", "-f", file, "--state", state] + extra
+        let command = launcher + serve
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()

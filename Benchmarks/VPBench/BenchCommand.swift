@@ -13,7 +13,8 @@ struct VPBench: AsyncParsableCommand {
         commandName: "vp-bench",
         abstract: "Measure the platform against its bars.",
         subcommands: [BootBench.self, ControlPlaneBench.self, FailoverBench.self, ServiceThroughputBench.self, MaglevBench.self, ServiceFailoverBench.self,
-                      FaultMatrixBench.self])
+                      FaultMatrixBench.self, APIStatusBench.self, APIEventsBench.self,
+                      DaemonIdleBench.self])
 }
 
 /// Logs of a failover service run inside a benchmark go to stderr at VP_LOG_LEVEL (default

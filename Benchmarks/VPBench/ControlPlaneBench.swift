@@ -84,9 +84,9 @@ struct ControlPlaneBench: AsyncParsableCommand {
         var wall: [Double] = [], cpu: [Double] = []
 
         mutating func measure(_ body: () async throws -> Void) async throws {
-            let cpu0 = ProcessCPU.seconds()
+            let cpu0 = ProcessCPU.ofThisProcess()
             let elapsed = try await ContinuousClock().measure { try await body() }
-            cpu.append(ProcessCPU.seconds() - cpu0)
+            cpu.append(ProcessCPU.ofThisProcess() - cpu0)
             wall.append(elapsed.seconds)
         }
 

@@ -28,14 +28,3 @@ struct TrialGrowth: Encodable, Equatable {
         median > 0 ? slopeSecondsPerTrial * Double(max(trials - 1, 0)) / median : 0
     }
 }
-
-/// CPU time this process used (user + system), in seconds: on a shared machine the wall time
-/// of a measure also counts the other processes' turns.
-enum ProcessCPU {
-    static func seconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return s(usage.ru_utime) + s(usage.ru_stime)
-    }
-}

@@ -68,9 +68,7 @@ public final class PlatformEngine: @unchecked Sendable {
     /// The desired state, with the addresses and bindings it implies (not yet remembered).
     public func desired() async throws -> (state: DesiredState, bindings: [String: String], allocation: Allocator.Result) {
         let p = definition
-        let allocation = try Allocator.allocate(p, remembered: try store.allocations())
-        let failed = Set(try store.processorStates().values.filter { $0.state == .failed }.map(\.processor))
-        let bindings = Placement.bind(p, remembered: try store.bindings(), failed: failed)
+        let (allocation, failed, bindings) = try placement()
         var types: [String: String] = [:]
         let needsImage = p.hosts.contains { !$0.uri.hasPrefix("test:") }
         let image = ProcessorImage(directory: p.processors.image ?? ProcessorImage.defaultDirectory)
@@ -86,6 +84,13 @@ public final class PlatformEngine: @unchecked Sendable {
         }
         let state = Renderer.render(p, allocations: allocation.nics, bindings: bindings, domainTypes: types, image: boot, failed: failed)
         return (state, bindings, allocation)
+    }
+
+    /// The addresses and bindings the store's memory implies (not yet remembered), and the failed processors.
+    public func placement() throws -> (allocation: Allocator.Result, failed: Set<String>, bindings: [String: String]) {
+        let allocation = try Allocator.allocate(definition, remembered: try store.allocations())
+        let failed = Set(try store.processorStates().values.filter { $0.state == .failed }.map(\.processor))
+        return (allocation, failed, Placement.bind(definition, remembered: try store.bindings(), failed: failed))
     }
 
     public func plan() async throws -> Plan {

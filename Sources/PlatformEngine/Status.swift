@@ -44,17 +44,19 @@ public struct PlatformStatus: Codable, Sendable {
 extension PlatformEngine {
     public func status() async throws -> PlatformStatus {
         let p = definition
-        let (desired, bindings, allocation) = try await desired()
+        // The roles, bindings and addresses apply would give, read fresh from the store on every
+        // request; not the whole desired state (every domain's devices, every network's DHCP
+        // hosts), which status does not show and which cost most of a request at 1,000 processors.
+        let (allocation, failed, bindings) = try placement()
         var processors: [PlatformStatus.Processor] = []
-        for proc in desired.processors {
+        for (proc, person, role) in Renderer.roles(p, bindings: bindings, failed: failed) {
             let state: String
-            if let dom = try connections[proc.host]?.domainIfPresent(named: proc.spec.name) {
+            if let dom = try connections[proc.host]?.domainIfPresent(named: proc.name) {
                 state = try dom.status().state.rawValue
             } else {
                 state = "missing"
             }
-            processors.append(.init(name: proc.spec.name, host: proc.host, state: state, role: proc.role.rawValue,
-                                    personality: proc.personality))
+            processors.append(.init(name: proc.name, host: proc.host, state: state, role: role.rawValue, personality: person?.name))
         }
         var memberships: [PlatformStatus.Membership] = []
         var storage: [PlatformStatus.StorageMapping] = []

@@ -86,20 +86,9 @@ public enum Renderer {
                               })
         }
 
-        let personalityOf = Dictionary(bindings.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
-        let personalityNamed = Dictionary(p.personalities.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let formats = VolumeFormats(p)
-        var hotLeft = p.standbyMode == .hot ? (p.standby?.count ?? Int.max) : 0
         var processors: [DesiredState.Processor] = []
-        for proc in p.processors.members {
-            let isFailed = failed.contains(proc.name)
-            let person = isFailed ? nil : personalityOf[proc.name].flatMap { personalityNamed[$0] }
-            let role: DesiredState.Processor.Role
-            if isFailed { role = .failed }
-            else if person != nil { role = .active }
-            else if hotLeft > 0 { role = .hotStandby; hotLeft -= 1 }
-            else { role = .coldStandby }
-
+        for (proc, person, role) in roles(p, bindings: bindings, failed: failed) {
             let devices = person.map { devicesOf($0, in: p, allocations: allocations, format: formats.format) }
             let owner = XMLTree("processor", ["platform": p.platform])
                 .attribute("personality", person?.name)

@@ -123,4 +123,32 @@ import TestSupport
             #expect(stream.contains("event: service\ndata: {"))
         }
     }
+
+    @Test func theEventStreamDeliversEveryEventOnceInOrderUnderConcurrentWriters() async throws {
+        let f = try await APIFixture()
+        defer { Task { await f.tearDown() } }
+        let socket = f.directory + "/events.sock"
+        let store = f.platform.store
+        let before = try store.events(limit: 1).last?.id ?? 0
+        let writers = 4, each = 250
+        try await serving(try AdminServer(api: f.api, listen: .unixSocket(path: socket))) { _ in
+            let request = ["GET /v1/events HTTP/1.1", "Host: vp", "Accept: text/event-stream", "Last-Event-ID: \(before)"]
+                .joined(separator: "\r\n") + "\r\n\r\n"
+            // Four writers at once, while the stream is being read: the store orders them, the stream must keep that order.
+            let writing = Task.detached {
+                await withTaskGroup(of: Void.self) { group in
+                    for w in 0..<writers {
+                        group.addTask { for n in 0..<each { try? store.record(PlatformEvent(kind: .service, detail: "writer \(w) event \(n)")) } }
+                    }
+                }
+            }
+            let last = before + Int64(writers * each)
+            let stream = try await RawHTTP.exchange(.unix(socket), request, timeout: .seconds(60)) { $0.contains("id: \(last)\n") }
+            await writing.value
+            let seen = stream.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+            #expect(seen == Array((before + 1)...last), "every event once, in the store's order, none missing")
+            let details = stream.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("data: ") && $0.contains("writer ") }
+            #expect(details.count == writers * each)
+        }
+    }
 }
