@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-hummingbird", from: "2.1.0"),
     ],
     targets: [
         // C API of libvirt (apt: libvirt-dev).
@@ -119,13 +122,19 @@ let package = Package(
         .target(name: "CommandOutput", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The HTTP admin API of `vpctl serve` (Hummingbird 2): a Unix socket by default, TCP with a
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
+        // Its types and routes are generated from openapi.yaml at build time (swift-openapi-generator's
+        // build plugin); the document itself is also served, at /openapi.yaml.
         .target(
             name: "AdminAPI",
             dependencies: ["PlatformEngine", "PlatformModel", "Failover", "StateStore", "ServiceControl", "Libvirt",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                           .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                           .product(name: "Yams", package: "Yams"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
-            exclude: ["openapi.yaml"]
+            resources: [.copy("openapi.yaml")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         // The administrator CLI.
         .executableTarget(
@@ -190,8 +199,10 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["AdminAPI", "PlatformEngine", "Failover", "StateStore", "TestSupport",
+            dependencies: ["AdminAPI", "PlatformEngine", "PlatformModel", "Reconciler", "Failover", "StateStore", "TestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(
