@@ -10,7 +10,7 @@ import StateStore
 extension AdminAPI {
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         let after = input.query.after
-        if input.headers.accept.contains(where: { $0.contentType == .textEventStream }) {
+        if wantsStream(input.headers.accept) {
             // Without a place to resume from, the stream starts with the next event.
             let start = try input.headers.lastEventID ?? after ?? store.events(limit: 1).last?.id ?? 0
             let body = HTTPBody(EventStream(store: store, after: start, poll: eventPoll), length: .unknown, iterationBehavior: .single)
@@ -18,6 +18,14 @@ extension AdminAPI {
         }
         let events = try store.events(after: after, limit: input.query.limit ?? 100)
         return .ok(.init(body: .json(events.map(Payload.init))))
+    }
+
+    /// A stream only when asked for one over JSON: without an Accept header the generated code
+    /// lists every content type as acceptable, and a client that did not ask must get a list.
+    private func wantsStream(_ accept: [AcceptHeaderContentType<Operations.ListEvents.AcceptableContentType>]) -> Bool {
+        guard let stream = accept.first(where: { $0.contentType == .textEventStream }) else { return false }
+        let json = accept.first { $0.contentType == .json }
+        return json.map { stream.quality.doubleValue > $0.quality.doubleValue } ?? true
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 /// Every class of malformed request is refused with a 4xx problem naming what was wrong, and
 /// changes nothing (the fence requests, well formed, would fence a standby).
 @Suite struct MalformedRequestTests {
-    struct Refused {
+    struct Refused: Sendable {
         var method: HTTPRequest.Method
         var uri: String
         var body: String? = nil
@@ -22,9 +22,10 @@ import Testing
     func expectRefused(_ make: (APIFixture) -> [Refused]) async throws {
         let f = try await APIFixture()
         let app = Application(router: f.api.router())
+        let requests = make(f)
         do {
             try await app.test(.router) { client in
-                for r in make(f) {
+                for r in requests {
                     let what = "\(r.method) \(r.uri) \(r.body?.prefix(60) ?? "")"
                     let before = try await PlatformSnapshot(f.platform)
                     try await client.execute(uri: r.uri, method: r.method, headers: r.headers, body: r.body.map { ByteBuffer(string: $0) }) { response in
@@ -58,7 +59,7 @@ import Testing
                         status: .unsupportedMediaType, names: "application/json"),
                 Refused(method: .get, uri: "/v1/moves?limit=0", status: .badRequest, names: "query parameter 'limit': '0'"),
                 Refused(method: .post, uri: "/v1/moves/abc/abort", status: .badRequest, names: "path parameter 'id': 'abc'"),
-                Refused(method: .get, uri: "/v1/events", headers: [.accept: "text/event-stream", HTTPField.Name("Last-Event-ID")!: "last"],
+                Refused(method: .get, uri: "/v1/events", headers: [.accept: "text/event-stream", HTTPFields.Element.Name("Last-Event-ID")!: "last"],
                         status: .badRequest, names: "header 'Last-Event-ID': 'last'"),
             ]
         }

@@ -47,12 +47,14 @@ import Testing
         try await withDaemon { f, service, file, client in
             try await client.execute(uri: "/v1/reload", method: .post) { response in
                 #expect(response.status == .ok)
-                #expect(try decode(DefinitionChange.self, response).isEmpty, "the file is the definition in force")
+                let change = try decode(DefinitionChange.self, response)
+                #expect(change.isEmpty, "the file is the definition in force")
             }
             try withFourth(f).write(toFile: file, atomically: true, encoding: .utf8)
             try await client.execute(uri: "/v1/reload", method: .post) { response in
                 #expect(response.status == .ok)
-                #expect(try decode(DefinitionChange.self, response).processorsAdded == ["\(f.name)-p4"])
+                let change = try decode(DefinitionChange.self, response)
+                #expect(change.processorsAdded == ["\(f.name)-p4"])
             }
             #expect(service.engine.definition.processors.members.map(\.name).contains("\(f.name)-p4"), "the failover service follows")
             #expect(try await processors(client).contains("\(f.name)-p4"), "and so does the API")
@@ -103,7 +105,8 @@ import Testing
                 #expect(problem.issues?.contains { $0.field == "processors.members" && $0.message.contains(carrier) } == true)
             }
             try await client.execute(uri: "/v1/plan", method: .post, body: ByteBuffer(string: f.definition)) { response in
-                #expect(try decode([PlanEntry].self, response).isEmpty, "libvirt still has the carrier")
+                let plan = try decode([PlanEntry].self, response)
+                #expect(plan.isEmpty, "libvirt still has the carrier")
             }
             #expect(service.engine.definition.processors.members.map(\.name).contains(carrier))
         }
