@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-hummingbird", from: "2.1.0"),
     ],
     targets: [
         // C API of libvirt (apt: libvirt-dev).
@@ -141,13 +144,19 @@ let package = Package(
         ),
         // The HTTP admin API of `vpctl serve` (Hummingbird 2): a Unix socket by default, TCP with a
         // bearer token, versioned JSON under /v1, the event stream, problem details, /metrics.
+        // Its types and routes are generated from openapi.yaml at build time (swift-openapi-generator's
+        // build plugin); the document itself is also served, at /openapi.yaml.
         .target(
             name: "AdminAPI",
-            dependencies: ["Reconciler", "AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "StateStore", "SystemSupport",
+            dependencies: ["ServiceControl", "Reconciler", "AdminProtocol", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "StateStore", "SystemSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                           .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                           .product(name: "Yams", package: "Yams"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
-            exclude: ["openapi.yaml"]
+            resources: [.copy("openapi.yaml")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         // The administrator CLI.
         .executableTarget(
@@ -215,7 +224,10 @@ let package = Package(
         // The admin API's routes in-process, and its socket and token rules for real.
         .testTarget(
             name: "AdminAPITests",
-            dependencies: ["Reconciler", "AdminAPI", "PlatformEngine", "Libvirt", "StateStore", "SystemSupport", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["AdminAPI", "PlatformEngine", "PlatformModel", "Reconciler", "Failover", "Libvirt", "StateStore", "SystemSupport", "TestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams"),
                            .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         // vpctl's commands through a running daemon and directly: the same output; the rule between them.

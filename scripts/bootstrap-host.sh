@@ -54,13 +54,16 @@ else
     say "created user libvirt-qemu"
   fi
   mkdir -p /var/log/libvirt/qemu /var/lib/libvirt /run/libvirt /var/cache/libvirt
+  # A daemon keeps every descriptor it is started with: one holding a lock of whoever ran this
+  # script (`flock FILE scripts/up.sh`) would hold that lock for as long as libvirtd runs.
+  daemon() { ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done; exec "$@" ); }
   if ! pgrep -x virtlogd >/dev/null; then
-    virtlogd -d
+    daemon virtlogd -d
     say "started virtlogd"
   fi
   if ! pgrep -x libvirtd >/dev/null; then
     rm -f "$socket"
-    libvirtd -d
+    daemon libvirtd -d
     say "started libvirtd"
   fi
 fi

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIRuntime
 import ServiceLifecycle
 import StateStore
 
@@ -7,51 +8,60 @@ import StateStore
 /// `Accept: text/event-stream` a Server-Sent Events stream whose `id:` is the event id, so a
 /// client that reconnects with `Last-Event-ID` (or `?after=`) misses nothing and sees nothing twice.
 extension AdminAPI {
-    func addEventRoutes(_ v1: RouterGroup<BasicRequestContext>) {
-        v1.get("/events") { request, _ in
-            let query = request.uri.queryParameters
-            let after: Int64? = try query.integer("after", default: nil, in: 0...Int64.max)
-            if request.headers[.accept]?.contains("text/event-stream") == true {
-                let lastEventID = request.headers.first { $0.name.canonicalName == "last-event-id" }?.value
-                let resume = try lastEventID.map { raw in
-                    guard let id = Int64(raw) else { throw APIError(.invalidRequest, "Last-Event-ID header", "'\(raw)' is not an event id") }
-                    return id
-                }
-                // Without a place to resume from, the stream starts with the next event.
-                let start = try resume ?? after ?? store.events(limit: 1).last?.id ?? 0
-                return eventStream(after: start)
-            }
-            let limit = try query.integer("limit", default: 100, in: 1...10_000)
-            return try JSONBody.response(try store.events(after: after, limit: limit))
+    func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
+        let after = input.query.after
+        if wantsStream(input.headers.accept) {
+            // Without a place to resume from, the stream starts with the next event.
+            let start = try input.headers.lastEventID ?? after ?? store.events(limit: 1).last?.id ?? 0
+            let body = HTTPBody(EventStream(store: store, after: start, poll: eventPoll), length: .unknown, iterationBehavior: .single)
+            return .ok(.init(headers: .init(cacheControl: "no-cache"), body: .textEventStream(body)))
         }
+        let events = try store.events(after: after, limit: input.query.limit ?? 100)
+        return .ok(.init(body: .json(events.map(Payload.init))))
     }
 
-    func eventStream(after start: Int64) -> Response {
-        let store = self.store, poll = eventPoll
-        let body = ResponseBody { writer in
-            var last = start
-            var quiet = Duration.zero
-            // A stream never ends by itself: it ends with the daemon (graceful shutdown waits for it).
+    /// A stream only when asked for one over JSON: without an Accept header the generated code
+    /// lists every content type as acceptable, and a client that did not ask must get a list.
+    private func wantsStream(_ accept: [AcceptHeaderContentType<Operations.ListEvents.AcceptableContentType>]) -> Bool {
+        guard let stream = accept.first(where: { $0.contentType == .textEventStream }) else { return false }
+        let json = accept.first { $0.contentType == .json }
+        return json.map { stream.quality.doubleValue > $0.quality.doubleValue } ?? true
+    }
+}
+
+/// The bytes of an event stream. It is read by the task that writes the response, so it sees the
+/// daemon's graceful shutdown (the stream ends, and the shutdown waits for it) and a client gone
+/// away (a failed write ends the reading).
+struct EventStream: AsyncSequence, Sendable {
+    typealias Element = ArraySlice<UInt8>
+    let store: any PlatformStore
+    let after: Int64
+    let poll: Duration
+
+    func makeAsyncIterator() -> Iterator { Iterator(store: store, last: after, poll: poll) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let store: any PlatformStore
+        var last: Int64
+        let poll: Duration
+        var quiet = Duration.zero
+
+        mutating func next() async throws -> ArraySlice<UInt8>? {
+            // A stream never ends by itself: it ends with the daemon.
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 let events = try store.events(after: last, limit: 1000)
-                // One write per batch: each write waits for the connection's event loop, and one
-                // per event fell behind 1,000 events/s on a busy host (vp-bench api-events).
-                if !events.isEmpty {
-                    try await writer.write(ByteBuffer(string: try events.map { try ServerSentEvent($0).text }.joined()))
-                    last = events.last?.id ?? last
-                }
-                if events.isEmpty {
-                    // A comment now and then: a client gone away shows up as a failed write.
-                    quiet += poll
-                    if quiet >= .seconds(10) { try await writer.write(ByteBuffer(string: ": idle\n\n")); quiet = .zero }
-                    try await Task.sleep(for: poll)
-                } else {
+                if let newest = events.last {
+                    last = newest.id ?? last
                     quiet = .zero
+                    return ArraySlice(try events.map { try ServerSentEvent($0).text }.joined().utf8)
                 }
+                // A comment now and then: a client gone away shows up as a failed write.
+                if quiet >= .seconds(10) { quiet = .zero; return ArraySlice(": idle\n\n".utf8) }
+                quiet += poll
+                try await Task.sleep(for: poll)
             }
-            try await writer.finish(nil)
+            return nil
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }
 

@@ -1,46 +1,49 @@
 import AdminProtocol
 import Failover
-import Hummingbird
+import OpenAPIRuntime
 import StateStore
 
 /// Moves (list, one, abort), planned failover, fence, repair: through `Administration`, as the
 /// `vpctl failover`, `fence` and `repair` commands.
 extension AdminAPI {
-    func addFailoverRoutes(_ v1: RouterGroup<BasicRequestContext>) {
-        v1.get("/moves") { request, _ in
-            let limit = try request.uri.queryParameters.integer("limit", default: 50, in: 1...1000)
-            return try JSONBody.response(try store.failovers(last: limit))
-        }
-        v1.get("/moves/{id}") { _, context in try JSONBody.response(try move(context)) }
-        v1.post("/moves/{id}/abort") { _, context in
-            let record = try move(context)
-            guard !record.step.isFinished else {
-                throw APIError(.conflict, "move \(record.id ?? 0)", "already finished (step \(record.step.rawValue)): nothing to abort")
-            }
-            return try JSONBody.response(try await administration.abort(record.personality, who: actor) { _ in })
-        }
-        v1.post("/failover") { request, _ in
-            let body = try await JSONBody.decode(FailoverRequest.self, from: request)
-            try requirePersonality(body.personality)
-            if let target = body.to { try requireProcessor(target) }
-            return try JSONBody.response(try await administration.move(body.personality, to: body.to) { _ in })
-        }
-        v1.post("/fence") { request, _ in
-            let body = try await JSONBody.decode(FenceRequest.self, from: request)
-            try requireProcessor(body.processor)
-            return try JSONBody.response(Outcome(message: try await administration.fence(body.processor, confirm: body.confirm ?? false, who: actor)))
-        }
-        v1.post("/repair") { request, _ in
-            let body = try await JSONBody.decode(RepairRequest.self, from: request)
-            try requireProcessor(body.processor)
-            return try JSONBody.response(Outcome(message: try await administration.repair(body.processor, who: actor)))
-        }
+    func listMoves(_ input: Operations.ListMoves.Input) async throws -> Operations.ListMoves.Output {
+        .ok(.init(body: .json(try store.failovers(last: input.query.limit ?? 50).map(Payload.init))))
     }
 
-    /// The move named by the path's `{id}`.
-    func move(_ context: BasicRequestContext) throws -> FailoverRecord {
-        let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw) else { throw APIError(.invalidRequest, "move id '\(raw)'", "not a number") }
+    func getMove(_ input: Operations.GetMove.Input) async throws -> Operations.GetMove.Output {
+        .ok(.init(body: .json(Payload(try move(input.path.id)))))
+    }
+
+    func abortMove(_ input: Operations.AbortMove.Input) async throws -> Operations.AbortMove.Output {
+        let record = try move(input.path.id)
+        guard !record.step.isFinished else {
+            throw APIError(.conflict, "move \(record.id ?? 0)", "already finished (step \(record.step.rawValue)): nothing to abort")
+        }
+        return .ok(.init(body: .json(Payload(try await administration.abort(record.personality, who: actor) { _ in }))))
+    }
+
+    func failover(_ input: Operations.Failover.Input) async throws -> Operations.Failover.Output {
+        let body = switch input.body { case .json(let body): body }
+        try requirePersonality(body.personality)
+        if let target = body.to { try requireProcessor(target) }
+        return .ok(.init(body: .json(Payload(try await administration.move(body.personality, to: body.to) { _ in }))))
+    }
+
+    func fence(_ input: Operations.Fence.Input) async throws -> Operations.Fence.Output {
+        let body = switch input.body { case .json(let body): body }
+        try requireProcessor(body.processor)
+        let message = try await administration.fence(body.processor, confirm: body.confirm ?? false, who: actor)
+        return .ok(.init(body: .json(Payload(Outcome(message: message)))))
+    }
+
+    func repair(_ input: Operations.Repair.Input) async throws -> Operations.Repair.Output {
+        let body = switch input.body { case .json(let body): body }
+        try requireProcessor(body.processor)
+        return .ok(.init(body: .json(Payload(Outcome(message: try await administration.repair(body.processor, who: actor))))))
+    }
+
+    /// The move of the path's `{id}`.
+    func move(_ id: Int64) throws -> FailoverRecord {
         guard let record = try store.failover(id: id) else { throw APIError(.notFound, "move \(id)", "no such move") }
         return record
     }
@@ -60,8 +63,3 @@ extension AdminAPI {
         }
     }
 }
-
-// The bodies are AdminProtocol's (shared with the client); the fields each may have:
-extension FailoverRequest: KnownFields { static let fields: Set<String> = ["personality", "to"] }
-extension FenceRequest: KnownFields { static let fields: Set<String> = ["processor", "confirm"] }
-extension RepairRequest: KnownFields { static let fields: Set<String> = ["processor"] }

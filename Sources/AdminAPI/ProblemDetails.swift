@@ -1,6 +1,7 @@
 import AdminProtocol
 import Foundation
 import Hummingbird
+import OpenAPIRuntime
 import PlatformModel
 import SystemSupport
 
@@ -27,6 +28,12 @@ public func httpStatus(for kind: ErrorKind) -> HTTPResponse.Status {
 /// too large) by its own rules, any other error by its kind; an error without one is internal.
 public func problem(for error: any Error) -> ProblemDetails {
     switch error {
+    // The generated server wraps what a handler, a middleware or the decoding of the request
+    // threw; what it found itself (an unexpected content type) keeps the status it chose.
+    case let e as ServerError:
+        let inner = problem(for: e.underlyingError)
+        guard inner.kind == "internal", (400..<500).contains(e.httpStatus.code) else { return inner }
+        return ProblemDetails(e.httpStatus, kind: "invalid-request", detail: e.causeDescription)
     case let e as APIError:
         switch e.kind {
         case .invalidRequest: return ProblemDetails(.badRequest, kind: "invalid-request", detail: e.description, object: e.object)
@@ -60,6 +67,9 @@ private func describe(_ error: DecodingError) -> String {
     case .typeMismatch(let type, let c): return "\(path(c.codingPath)): expected \(type): \(c.debugDescription)"
     case .valueNotFound(let type, let c): return "\(path(c.codingPath)): expected \(type), found null"
     case .keyNotFound(let key, let c): return "\(path(c.codingPath + [key])): missing"
+    // What swift-openapi-runtime says of a field that `additionalProperties: false` does not allow.
+    case .dataCorrupted(let c) where c.debugDescription.hasPrefix("Additional properties are disabled"):
+        return "\(path(c.codingPath)): unknown field (see the operation's request body in /openapi.yaml)"
     case .dataCorrupted(let c): return "\(path(c.codingPath)): \(c.debugDescription)"
     @unknown default: return "\(error)"
     }

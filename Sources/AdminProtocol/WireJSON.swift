@@ -12,8 +12,7 @@ public enum WireJSON {
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            let (whole, milliseconds) = split(date)
-            try container.encode(String(whole.formatted(Date.ISO8601FormatStyle()).dropLast()) + String(format: ".%03dZ", milliseconds))
+            try container.encode(text(of: date))
         }
         return encoder
     }
@@ -23,11 +22,23 @@ public enum WireJSON {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? withMilliseconds.parse(text) { return date }
-            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
+            guard let date = date(from: text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 date")
+            }
+            return date
         }
         return decoder
+    }
+
+    /// "2026-12-01T18:23:18.032Z": the date to the nearest millisecond.
+    public static func text(of date: Date) -> String {
+        let (whole, milliseconds) = split(date)
+        return String(whole.formatted(Date.ISO8601FormatStyle()).dropLast()) + String(format: ".%03dZ", milliseconds)
+    }
+
+    /// An ISO 8601 date with or without the fraction of a second.
+    public static func date(from text: String) -> Date? {
+        (try? withMilliseconds.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 
     static let withMilliseconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

@@ -8,39 +8,64 @@ extension FailoverService {
     /// engine is replaced and the watched processors follow at once (a processor added by
     /// `vpctl apply` is watched from now on). A file with problems throws `ConfigErrors` (every
     /// problem, with file:line) and changes nothing: the definition in force stays.
-    /// Called on SIGHUP (`serviceGroup`) and by the admin API.
+    /// Called on SIGHUP (`serviceGroup`) and by the admin API (`POST /v1/reload`).
     @discardableResult
     public func reload() throws -> DefinitionChange {
         try reloading.withLock { _ in
+            let source = definitionFile ?? "-"
             do {
-                let change = try replaceDefinition()
-                engine.metrics.reloaded("ok")
-                logger.notice("definition reloaded", metadata: ["file": "\(definitionFile ?? "-")", "change": "\(change.summary)"])
-                try? store.record(PlatformEvent(kind: .service, detail: "definition reloaded from \(definitionFile ?? "-"): \(change.summary)"))
-                return change
+                guard let definitionFile else { throw PlatformError(.conflict, "failover service", "cannot reload: it was given a definition, not a file") }
+                return try putInForce(try PlatformLoader.load(path: definitionFile), from: source)
             } catch {
-                engine.metrics.reloaded(error is ConfigErrors ? "invalid" : "failed")
-                logger.error("definition not reloaded; the one in force stays", metadata: ["file": "\(definitionFile ?? "-")", "error": "\(error)"])
-                try? store.record(PlatformEvent(kind: .service, detail: "definition not reloaded from \(definitionFile ?? "-"), the one in force stays: \(error)"))
+                refused(error, from: source)
                 throw error
             }
         }
     }
 
-    private func replaceDefinition() throws -> DefinitionChange {
-        guard let definitionFile else {
-            throw PlatformError(.conflict, "failover service", "cannot reload: it was given a definition, not a file")
+    /// Puts a definition that was just applied (through the admin API) in force, as `reload` does
+    /// with the file's: the same checks, the same journal line. `source` says where it came from.
+    @discardableResult
+    public func adopt(_ loaded: LoadedPlatform, from source: String) throws -> DefinitionChange {
+        try reloading.withLock { _ in
+            do { return try putInForce(loaded, from: source) } catch {
+                refused(error, from: source)
+                throw error
+            }
         }
-        let running = engine
-        let loaded = try PlatformLoader.load(path: definitionFile)
+    }
+
+    /// Throws `ConfigErrors` for what this running service could not take from `loaded` (a
+    /// renamed platform, a carrier removed, …): checked before an apply changes libvirt.
+    public func check(_ loaded: LoadedPlatform) throws {
         let carriers = Set(try store.bindings().values)
             .union(try store.unfinishedFailovers().flatMap { [$0.source] + ($0.target.map { [$0] } ?? []) })
-        let issues = Validator.validate(loaded) + ReloadRules.refusals(running: running.definition, loaded: loaded, carriers: carriers)
+        let issues = Validator.validate(loaded) + ReloadRules.refusals(running: engine.definition, loaded: loaded, carriers: carriers)
         if !issues.isEmpty { throw ConfigErrors(issues: issues) }
+    }
+
+    /// `observer` is called with each definition put in force (the admin API follows it).
+    public func followDefinition(_ observer: @escaping @Sendable (LoadedPlatform) -> Void) {
+        definitionObservers.withLock { $0.append(observer) }
+    }
+
+    private func putInForce(_ loaded: LoadedPlatform, from source: String) throws -> DefinitionChange {
+        let running = engine
+        try check(loaded)
         let replacement = try running.with(definition: loaded.definition)
         let change = DefinitionChange(from: running.definition, to: loaded.definition)
         current.withLock { $0 = replacement }
         watchesStale.store(true, ordering: .relaxed)
+        definitionObservers.withLock { $0 }.forEach { $0(loaded) }
+        engine.metrics.reloaded("ok")
+        logger.notice("definition reloaded", metadata: ["file": "\(source)", "change": "\(change.summary)"])
+        try? store.record(PlatformEvent(kind: .service, detail: "definition reloaded from \(source): \(change.summary)"))
         return change
+    }
+
+    private func refused(_ error: any Error, from source: String) {
+        engine.metrics.reloaded(error is ConfigErrors ? "invalid" : "failed")
+        logger.error("definition not reloaded; the one in force stays", metadata: ["file": "\(source)", "error": "\(error)"])
+        try? store.record(PlatformEvent(kind: .service, detail: "definition not reloaded from \(source), the one in force stays: \(error)"))
     }
 }

@@ -22,6 +22,8 @@ public final class FailoverService: Sendable {
     let reloading = Mutex(())
     /// Set by a reload: the watched processors are brought up to date at once.
     let watchesStale = Atomic(false)
+    /// Called with each definition a reload puts in force (`followDefinition`).
+    let definitionObservers = Mutex<[@Sendable (LoadedPlatform) -> Void]>([])
     public let heartbeat: HeartbeatSettings
     let logger: Logger
     /// Detections in arrival order, consumed by `run`.

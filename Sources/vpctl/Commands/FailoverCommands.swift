@@ -86,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                              metrics: FailoverMetrics(factory: metrics.factory))
         let service = FailoverService(engine: engine, logger: logger, definitionFile: platform.file)
         // Checked before anything starts: a socket in use or a token file others can read stops serve here.
-        let server = try AdminServer(api: AdminAPI(platform: platformEngine, failover: engine, metrics: { metrics.render() }),
+        let server = try AdminServer(api: AdminAPI(platform: platformEngine, service: service, metrics: { metrics.render() }),
                                      listen: try api.address(platform: platformEngine.definition.platform), tokenFile: api.tokenFile)
         // The API stops first on SIGTERM, the failover service last (its step in flight finishes).
         try await service.serviceGroup(alongside: [server], logger: logger).run()
