@@ -26,10 +26,11 @@ final class DefinitionInForce: Sendable {
     /// apply touches libvirt, so a refused definition changes nothing.
     func check(_ loaded: LoadedPlatform) throws { try service?.check(loaded) }
 
-    /// `engine`'s definition has just been applied: it is the one in force now.
-    func adopt(_ engine: PlatformEngine) throws {
+    /// `engine`'s definition (`text` as sent) has just been applied: it is the one in force now,
+    /// and the service's definition file says so.
+    func adopt(_ engine: PlatformEngine, text: String) throws {
         if let service {
-            try service.adopt(engine.loaded, from: "apply through the admin API")
+            try service.adopt(engine.loaded, text: text, from: "apply through the admin API")
         } else {
             let failover = try engine.failoverEngine(metrics: self.failover.metrics)
             engines.withLock { $0 = Engines(platform: engine, failover: failover) }

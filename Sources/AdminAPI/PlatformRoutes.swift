@@ -39,7 +39,7 @@ extension AdminAPI {
         // What the running service could not take is refused before libvirt changes.
         try inForce.check(engine.loaded)
         let plan = try await engine.apply(cause: "apply through the \(actor)")
-        try inForce.adopt(engine)
+        try inForce.adopt(engine, text: String(buffer: RequestBody.raw ?? ByteBuffer()))
         let resumed = LineLog()
         try await Administration(engine: failover).resumeDownMoves { resumed.add($0) }
         return .ok(.init(body: .json(Payload(AppliedPlan(changes: plan.changes.map(PlanEntry.init), downMoves: resumed.lines)))))

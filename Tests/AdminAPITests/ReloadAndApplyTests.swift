@@ -82,10 +82,17 @@ import Testing
     }
 
     @Test func aDefinitionAppliedThroughTheAPIIsTheDaemons() async throws {
-        try await withDaemon { f, service, _, client in
+        try await withDaemon { f, service, file, client in
             let p4 = "\(f.name)-p4"
             try await client.execute(uri: "/v1/apply", method: .post, body: ByteBuffer(string: withFourth(f))) { response in
                 #expect(response.status == .ok)
+            }
+            // The daemon's file is the applied definition: a reload keeps p4 instead of undoing the apply.
+            #expect(try String(contentsOfFile: file, encoding: .utf8) == withFourth(f))
+            try await client.execute(uri: "/v1/reload", method: .post) { response in
+                #expect(response.status == .ok)
+                let change = try decode(DefinitionChange.self, response)
+                #expect(change.isEmpty, "\(String(buffer: response.body))")
             }
             #expect(service.engine.definition.processors.members.map(\.name).contains(p4), "the failover service watches p4")
             #expect(try await processors(client).contains(p4))

@@ -25,13 +25,26 @@ extension FailoverService {
 
     /// Puts a definition that was just applied (through the admin API) in force, as `reload` does
     /// with the file's: the same checks, the same journal line. `source` says where it came from.
+    /// `text`, the definition as it was sent, replaces the service's definition file, so that the
+    /// next reload or restart keeps what was applied (a file that cannot be written is an alert:
+    /// libvirt has the new definition already).
     @discardableResult
-    public func adopt(_ loaded: LoadedPlatform, from source: String) throws -> DefinitionChange {
+    public func adopt(_ loaded: LoadedPlatform, text: String? = nil, from source: String) throws -> DefinitionChange {
         try reloading.withLock { _ in
-            do { return try putInForce(loaded, from: source) } catch {
+            let change: DefinitionChange
+            do { change = try putInForce(loaded, from: source) } catch {
                 refused(error, from: source)
                 throw error
             }
+            if let definitionFile, let text {
+                do {
+                    try DefinitionFile(path: definitionFile).replace(with: text)
+                    try? store.record(PlatformEvent(kind: .service, detail: "definition file \(definitionFile) rewritten with the definition applied through \(source)"))
+                } catch {
+                    alert("the definition applied through \(source) is in force, but \(error); a reload or restart would read the old file", times: 1)
+                }
+            }
+            return change
         }
     }
 

@@ -153,7 +153,7 @@ public final class FailoverService: Sendable {
     }
 
     /// Logs and records an alert (the store may be what fails: then the log is all there is).
-    private func alert(_ detail: String, times: Int, processor: String? = nil, personality: String? = nil, logger: Logger? = nil) {
+    func alert(_ detail: String, times: Int, processor: String? = nil, personality: String? = nil, logger: Logger? = nil) {
         (logger ?? self.logger).error("\(detail)", metadata: ["times": "\(times)"])
         let repeated = times > 1 ? " (failed \(times) times in a row)" : ""
         try? store.record(PlatformEvent(kind: .alert, processor: processor, personality: personality, detail: detail + repeated))
