@@ -2,6 +2,7 @@ import AdminAPI
 import Foundation
 import PlatformEngine
 import Synchronization
+import TestSupport
 
 /// A platform of its own on libvirt's test driver (in this process only) with a state store in a
 /// temporary directory, applied, and the admin API over it.
@@ -18,7 +19,7 @@ struct APIFixture {
         // Short: a Unix socket path has to fit in 108 bytes.
         name = "api" + UUID().uuidString.prefix(6).lowercased()
         subnet = Self.subnets.add(1, ordering: .relaxed).newValue
-        directory = "/tmp/vp-api-\(UUID().uuidString.prefix(8))"
+        directory = try ScratchDirectory.make("vp-api")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = directory + "/platform.yaml"
         try Self.definition(name, subnet: subnet).write(toFile: file, atomically: true, encoding: .utf8)

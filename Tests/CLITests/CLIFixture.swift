@@ -28,7 +28,7 @@ struct CLIFixture {
     init(services: Bool = false) async throws {
         // Short: a Unix socket path has to fit in 108 bytes.
         name = "cli" + UUID().uuidString.prefix(6).lowercased()
-        directory = "/tmp/vp-cli-\(UUID().uuidString.prefix(8))"
+        directory = try ScratchDirectory.make("vp-cli")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         file = directory + "/platform.yaml"
         state = directory + "/state/state.sqlite"

@@ -7,6 +7,7 @@ import PlatformRender
 import StateStore
 import Synchronization
 import SystemSupport
+import TestSupport
 
 /// A platform on fake hosts (nothing boots, nothing touches libvirt): host `a` runs p1 (web: two
 /// NICs and a disk), p2 (db: one NIC and a disk) and p3 (a hot spare); host `b` has p4, a cold
@@ -42,7 +43,7 @@ struct FakeHostPlatform {
     """
 
     init() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-fakehost-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: try ScratchDirectory.make("vp-fakehost"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("fh.yaml").path
         try Self.yaml.write(toFile: file, atomically: true, encoding: .utf8)

@@ -5,6 +5,7 @@ import PlatformModel
 import StateStore
 import Synchronization
 import SystemSupport
+import TestSupport
 
 /// /proc and libvirt's run directory as a test wants them, including files that cannot be read.
 /// `onSignal` changes the files when a signal is sent (a SIGKILL that makes a process a zombie).
@@ -87,7 +88,7 @@ struct EnginePlatform {
         standby: { mode: \(hot ? "hot" : "cold") }
         failover: { confirmTimeoutSeconds: \(confirmTimeoutSeconds) }
         """
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-engine-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: try ScratchDirectory.make("vp-engine"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         file = dir.appendingPathComponent("p.yaml").path
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)

@@ -3,6 +3,7 @@ import Foundation
 import PlatformModel
 import StateStore
 import Testing
+import TestSupport
 
 struct StandbyChooserTests {
     func view(preferSameHost: Bool = true, failed: Set<String> = []) throws -> PlatformView {
@@ -18,7 +19,7 @@ struct StandbyChooserTests {
         standby: { preferSameHost: \(preferSameHost) }
         failover: { classOfService: [v] }
         """
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-choose-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: try ScratchDirectory.make("vp-choose"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("p.yaml").path
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)

@@ -42,7 +42,7 @@ import Testing
 
     /// On libvirt's test driver, which is in this process only: nothing is left on a host.
     @Test func anApplyWhileAMoveIsDownAddsProcessorsAndNothingElse() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-down-\(UUID().uuidString)").path
+        let dir = try ScratchDirectory.make("vp-down")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let state = dir + "/state.sqlite"
         let three = try engine(definition(processors: 3), state: state)

@@ -6,6 +6,7 @@ import PlatformModel
 import Reconciler
 import StateStore
 import Testing
+import TestSupport
 
 /// Reconciling against libvirt's test driver. `test:///default` is shared by the whole process,
 /// so every test gets its own platform name (and so its own object names).
@@ -35,7 +36,7 @@ import Testing
 
     func engine(_ text: String? = nil) throws -> (PlatformEngine, String) {
         let text = text ?? unique()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vp-rec-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: try ScratchDirectory.make("vp-rec"))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let file = dir.appendingPathComponent("t.yaml").path
         try text.write(toFile: file, atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import StateStore
 import Testing
+import TestSupport
 
 /// The implementations the contract is checked on. `reopen` gives another handle on the same
 /// memory: for SQLite a second open of the file (as a second `vpctl` process would), for the
@@ -13,8 +14,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     func make() throws -> any PlatformStore {
         switch self {
         case .sqlite:
-            try SQLitePlatformStore(path: FileManager.default.temporaryDirectory
-                .appendingPathComponent("vp-contract-\(UUID().uuidString)").appendingPathComponent("state.sqlite").path)
+            try SQLitePlatformStore(path: try ScratchDirectory.make("vp-contract") + "/state.sqlite")
         case .inMemory:
             InMemoryPlatformStore()
         }
