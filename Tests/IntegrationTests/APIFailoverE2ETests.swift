@@ -163,24 +163,25 @@ extension RealDaemon { @Suite struct APIFailoverE2ETests {
 /// GET /v1/events as a stream (Server-Sent Events) from the journal's start: every event of the
 /// platform, then each new one as the daemon records it, in order.
 final class EventWatch: Sendable {
-    private let seen = Mutex<[PlatformEvent]>([])
+    private final class Seen: Sendable { let events = Mutex<[PlatformEvent]>([]) }
+    private let seen = Seen()
     private let following: Task<Void, any Error>
 
     init(_ api: AdminClient) async throws {
         let stream = try await api.followEvents(after: 0)
         let seen = self.seen
-        following = Task { for try await event in stream { seen.withLock { $0.append(event) } } }
+        following = Task { for try await event in stream { seen.events.withLock { $0.append(event) } } }
     }
 
-    var lastID: Int64? { seen.withLock { $0.last?.id } }
+    var lastID: Int64? { seen.events.withLock { $0.last?.id } }
 
     func stop() { following.cancel() }
 
     /// Every event seen so far, once `condition` holds for them.
     @discardableResult
     func waitFor(_ what: String, within limit: Duration, _ condition: @escaping @Sendable ([PlatformEvent]) -> Bool) async throws -> [PlatformEvent] {
-        try await waitUntil(what, within: limit) { seen.withLock { condition($0) } }
-        return seen.withLock { $0 }
+        try await waitUntil(what, within: limit) { seen.events.withLock { condition($0) } }
+        return seen.events.withLock { $0 }
     }
 
     /// Until serve's last word on what it watches names `processor`: "watching: heartbeats armed
