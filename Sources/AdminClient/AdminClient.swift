@@ -37,6 +37,14 @@ public struct AdminClient: Sendable {
     public func status() async throws -> PlatformStatus { try await get("/v1/status") }
     public func services() async throws -> [ServiceReport] { try await get("/v1/services") }
     public func moves(limit: Int = 1000) async throws -> [FailoverRecord] { try await get("/v1/moves?limit=\(limit)") }
+    public func move(id: Int64) async throws -> FailoverRecord { try await get("/v1/moves/\(id)") }
+
+    /// The daemon's metrics in Prometheus' text exposition format, as a scraper reads them.
+    public func metrics() async throws -> String {
+        let response = try await execute(request("/metrics", method: .GET), timeout: Self.quickAnswer)
+        try await Self.requireSuccess(response)
+        return String(buffer: try await response.body.collect(upTo: Self.maxAnswer))
+    }
 
     /// The last `limit` events, or those after event `after`, oldest first.
     public func events(after: Int64? = nil, limit: Int) async throws -> [PlatformEvent] {

@@ -56,11 +56,12 @@ import TestSupport
         let after = try #require(try f.platform.store.events(limit: 1).last?.id)
         for n in 1...2 { try f.platform.store.record(PlatformEvent(kind: .alert, processor: f.p(2), detail: "followed \(n)")) }
         let directStream = try await f.direct.follow(after: after), daemonStream = try await f.daemon.follow(after: after)
-        let directFollow = Task { try await collect(directStream, within: .seconds(30), "three events followed directly") { $0.detail == "followed 3" } }
-        let daemonFollow = Task { try await collect(daemonStream, within: .seconds(30), "three events followed through the daemon") { $0.detail == "followed 3" } }
-        try await Task.sleep(for: .milliseconds(500))
+        // The third is recorded once both streams have caught up with the first two: they follow it live.
+        var directSeen = try await collect(directStream, within: .seconds(30), "two events followed directly") { $0.detail == "followed 2" }
+        var daemonSeen = try await collect(daemonStream, within: .seconds(30), "two events followed through the daemon") { $0.detail == "followed 2" }
         try f.platform.store.record(PlatformEvent(kind: .alert, processor: f.p(2), detail: "followed 3"))
-        let directSeen = try await directFollow.value, daemonSeen = try await daemonFollow.value
+        directSeen += try await collect(directStream, within: .seconds(30), "the third followed directly") { $0.detail == "followed 3" }
+        daemonSeen += try await collect(daemonStream, within: .seconds(30), "the third followed through the daemon") { $0.detail == "followed 3" }
         #expect(directSeen.map(\.detail) == ["followed 1", "followed 2", "followed 3"])
         for format in Self.formats {
             let (daemonLines, directLines) = (try daemonSeen.map { try EventsCommand.text($0, format: format) },

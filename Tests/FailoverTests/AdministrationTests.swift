@@ -2,9 +2,11 @@
 import Foundation
 import Hosts
 import HostsTesting
+import MetricsExport
 import StateStore
 import SystemSupport
 import Testing
+import TestSupport
 
 /// What an administrator does by hand (a planned move, a fence, a repair) and the device guard,
 /// through the fake hosts.
@@ -19,6 +21,22 @@ struct AdministrationTests {
         #expect(t.a.domain("p1")?.running == true && t.a.domain("p1")?.config == DomainDevices(), "started clean")
         #expect(t.a.calls(.fence).map(\.detail) == ["planned"])
         #expect(t.fleet.violations.isEmpty)
+    }
+
+    /// A move's end is counted by whoever finishes it: a planned move asked of the admin API is
+    /// carried to its end by the API's call, not by serve's loop, and an abort by the abort's call.
+    @Test func aMoveEndedByAnAdministratorsCallIsCountedInTheMovesMetric() async throws {
+        let t = try FakeHostPlatform()
+        let registry = MetricsRegistry()
+        let engine = try t.engine(standbys: ["p3": .running, "p4": .off], metrics: FailoverMetrics(factory: registry.factory))
+        let moved = try await Administration(engine: engine).move("web", to: "p3") { _ in }
+        #expect(moved.step == .done)
+        _ = try t.declare("db", off: "p2")
+        let aborted = try await Administration(engine: engine).abort("db", who: "alice") { _ in }
+        #expect(aborted.step == .aborted)
+        let samples = try PrometheusText.parse(registry.render())
+        #expect(samples.value("vp_moves_total", ["outcome": "done"]) == 1)
+        #expect(samples.value("vp_moves_total", ["outcome": "aborted"]) == 1)
     }
 
     @Test func aFenceOfACarrierDeclaresItFailedAndOfASpareMarksItFailed() async throws {

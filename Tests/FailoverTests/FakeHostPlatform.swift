@@ -77,9 +77,10 @@ struct FakeHostPlatform {
     /// The personality's devices as the engine plugs them.
     func plugged(_ personality: String) -> [Device] { DeviceExecutor.devices(devices[personality]!) }
 
-    func engine(standbys: [String: StandbyChooser.Readiness] = ["p3": .running, "p4": .off]) throws -> FailoverEngine {
+    func engine(standbys: [String: StandbyChooser.Readiness] = ["p3": .running, "p4": .off],
+                metrics: FailoverMetrics = .none) throws -> FailoverEngine {
         try FailoverEngine(definition: definition, store: store, hosts: hosts, standbys: FakeStandbys(readiness: standbys),
-                           answers: FleetAnswers(platform: self))
+                           answers: FleetAnswers(platform: self), metrics: metrics)
     }
 
     /// Declares web (or `personality`) failed on its processor, as a detection does.

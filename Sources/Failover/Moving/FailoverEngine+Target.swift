@@ -97,6 +97,7 @@ extension FailoverEngine {
             try store.finishAborted(record, sourceRuns: runs && !record.planned, event: PlatformEvent(
                 kind: .step, processor: record.source, personality: person,
                 detail: "aborted by \(who) at \(record.step.rawValue): \(person) stays on \(record.source); \(state)"))
+            metrics.moveEnded(FailoverStep.aborted.rawValue)
             syncServices()
             return .finished
         }

@@ -99,6 +99,9 @@ public final class FailoverEngine: Sendable {
                                                                       detail: "\(step.rawValue): \(detail)", durationMs: ms),
                                   rebind: rebind)
                 metrics.stepTook(step.rawValue, .milliseconds(ms))
+                // Counted here, where the move ends, whoever carried it (serve's loop, or the admin
+                // API's planned move, which reaches `done` in its own call).
+                if step == .done { metrics.moveEnded(step.rawValue) }
                 // Health follows the journal (out from `declared`, back at `answered`); unchanged health costs nothing.
                 syncServices()
                 return step == .done ? .finished : .advanced(step)

@@ -277,7 +277,6 @@ public final class FailoverService: Sendable {
                         if before != now { logger.notice("failover waits", metadata: ["personality": "\(record.personality)", "why": "\(why)"]) }
                     }
                     if progress == .finished {
-                        engine.metrics.moveEnded(now?.rawValue ?? "gone")
                         logger.notice("failover done", metadata: ["personality": "\(record.personality)", "to": "\(record.target ?? "?")"])
                     }
                 } catch is CancellationError {
