@@ -155,7 +155,8 @@ let package = Package(
                            .product(name: "Yams", package: "Yams"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
-            resources: [.copy("openapi.yaml")],
+            // In the binary itself: a vpctl copied elsewhere has no resource bundle beside it.
+            resources: [.embedInCode("openapi.yaml")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         // The administrator CLI.

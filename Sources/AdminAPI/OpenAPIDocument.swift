@@ -25,14 +25,12 @@ public struct OpenAPIDocument: Sendable {
     public let text: String
     public let operations: [Operation]
 
-    /// The copy in this module's resources. It is part of the build: a missing or broken one is a
-    /// packaging fault, found by the first test that starts the API.
+    /// The copy built into this module (`embedInCode`: a binary moved away from its build
+    /// directory still has it). A broken one is a build fault, found by the first test that
+    /// starts the API.
     public static let bundled: OpenAPIDocument = {
         do {
-            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml") else {
-                throw DocumentError(description: "openapi.yaml is not in the AdminAPI bundle")
-            }
-            return try OpenAPIDocument(yaml: try String(contentsOf: url, encoding: .utf8))
+            return try OpenAPIDocument(yaml: String(decoding: PackageResources.openapi_yaml, as: UTF8.self))
         } catch {
             fatalError("the admin API's OpenAPI document: \(error)")
         }

@@ -80,7 +80,7 @@ public struct Doctor: Sendable {
 
         report.checks.append(nftablesCheck())
         report.checks.append(imageCheck())
-        if uri.hasPrefix("qemu:///") { report.checks.append(ProcessorCPUWeight.checkLocalHost()) }
+        if LibvirtURI.isThisMachinesQEMU(uri) { report.checks.append(ProcessorCPUWeight.checkLocalHost()) }
         return report
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Libvirt
 import ServiceDataPlane
 import SystemSupport
 
@@ -18,15 +19,6 @@ public enum PortSecurity {
         }
     }
 
-    /// libvirt's mock driver runs no guest: no traffic to filter.
-    public static func isMock(_ uri: String) -> Bool { uri.hasPrefix("test:") }
-
-    /// A URI without a host part (qemu:///system) is this machine.
-    public static func isLocal(_ uri: String) -> Bool {
-        guard let url = URL(string: uri) else { return false }
-        return (url.host ?? "").isEmpty || url.host == "localhost"
-    }
-
     /// Programs (and removes) a throwaway bridge-family table with the rules of one sample port, in
     /// one transaction: the kernel takes exactly the rule shapes the platform's table uses, or says why not.
     public static func probeKernel() throws {
@@ -44,21 +36,21 @@ public enum PortSecurity {
     /// Throws `Unavailable` for the first host where the rules cannot be enforced: a remote host
     /// (its bridges are in another kernel), or a local kernel without nftables' bridge family.
     public static func requireEnforceable(hosts: [(name: String, uri: String)]) throws {
-        for host in hosts where !isMock(host.uri) && !isLocal(host.uri) {
+        for host in hosts where LibvirtURI.isAnotherMachine(host.uri) {
             throw Unavailable(host: host.name, cause: "it is remote (\(host.uri)), and this controller programs the "
                               + "nftables of its own host only")
         }
-        guard hosts.contains(where: { !isMock($0.uri) }) else { return }
+        guard hosts.contains(where: { !LibvirtURI.isMock($0.uri) }) else { return }
         do { try probeKernel() } catch var unavailable as Unavailable {
-            unavailable.host = hosts.first { !isMock($0.uri) }!.name
+            unavailable.host = hosts.first { !LibvirtURI.isMock($0.uri) }!.name
             throw unavailable
         }
     }
 
     /// The `vpctl doctor` line for the host at `uri`.
     public static func check(uri: String) -> DoctorCheck {
-        if isMock(uri) { return DoctorCheck("port security", .ok, "\(uri) runs no guests: nothing to filter") }
-        guard isLocal(uri) else {
+        if LibvirtURI.isMock(uri) { return DoctorCheck("port security", .ok, "\(uri) runs no guests: nothing to filter") }
+        guard LibvirtURI.isThisMachine(uri) else {
             return DoctorCheck("port security", .failed, "\(uri) is remote: the controller programs its own host's nftables only",
                                fix: "run the controller on the host whose bridges carry the NICs")
         }

@@ -27,16 +27,9 @@ public final class LibvirtHost: Host {
     /// test-driver host local to fence it through fake processes.
     public init(name: String, uri: String, connection: Connection? = nil, processes: QEMUProcess = .system, local: Bool? = nil) {
         self.name = name; self.uri = uri; self.processes = processes
-        isLocal = local ?? (!Self.isRemote(uri) && uri.hasPrefix("qemu:"))
+        isLocal = local ?? LibvirtURI.isThisMachinesQEMU(uri)
         open = Mutex(connection)
         queue = DispatchQueue(label: "vp.host.\(name)", attributes: .concurrent)
-    }
-
-    /// A URI that names another machine (qemu+ssh://host/system), as opposed to this host's daemon.
-    public static func isRemote(_ uri: String) -> Bool {
-        guard let range = uri.range(of: "://") else { return false }
-        let rest = uri[range.upperBound...]
-        return !(rest.hasPrefix("/") || rest.hasPrefix("localhost/"))
     }
 
     /// The host's connection, reopened if it closed. Blocks: call it from `blocking`.
@@ -44,7 +37,7 @@ public final class LibvirtHost: Host {
         try open.withLock { open in
             if let c = open, c.isOpen { return c }
             let c = try Connection(uri: uri)
-            if Self.isRemote(uri) { try? c.setKeepAlive(interval: 2, count: 3) }
+            if LibvirtURI.isAnotherMachine(uri) { try? c.setKeepAlive(interval: 2, count: 3) }
             open = c
             return c
         }

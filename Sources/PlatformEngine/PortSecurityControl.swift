@@ -1,4 +1,5 @@
 import HostDoctor
+import Libvirt
 import PlatformModel
 import PlatformRender
 import ServiceDataPlane
@@ -13,7 +14,7 @@ extension PlatformEngine {
         })
     }
 
-    var guestsRunHere: Bool { definition.hosts.contains { !PortSecurity.isMock($0.uri) } }
+    var guestsRunHere: Bool { definition.hosts.contains { !LibvirtURI.isMock($0.uri) } }
 
     /// Programs the platform's port-security table before any NIC is plugged (one transaction).
     func programPortSecurity(_ allocations: [String: NICAllocation], cause: String) throws {

@@ -36,17 +36,12 @@ struct HostFacts {
         // libvirt's udev interface backend reports no addresses; for this machine's daemon the
         // kernel does. (A remote host's daemon refuses a network whose subnet is routed there
         // when it starts it, and the apply is rolled back.)
-        if isThisMachine(connection.uri) {
+        if LibvirtURI.isThisMachine(connection.uri) {
             let local = localInterfaces()
             facts.interfaces = (facts.interfaces ?? []).union(local.names)
             facts.addresses += local.addresses
         }
         return facts
-    }
-
-    static func isThisMachine(_ uri: String) -> Bool {
-        guard let url = URL(string: uri), let scheme = url.scheme else { return false }
-        return ["qemu", "qemu+unix", "lxc"].contains(scheme) && (url.host ?? "").isEmpty
     }
 
     private static func addresses(in interface: HostInterface) -> [Address] {

@@ -182,7 +182,7 @@ private struct DomainActions {
         switch action {
         case .defineDomain(let spec):
             // The console file is written by this machine's QEMU only; others make their own.
-            if let log = spec.serialLog, HostFacts.isThisMachine(conn.uri) {
+            if let log = spec.serialLog, LibvirtURI.isThisMachine(conn.uri) {
                 try FileManager.default.createDirectory(atPath: (log as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
             }

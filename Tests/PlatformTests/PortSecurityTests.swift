@@ -1,5 +1,6 @@
 import Foundation
 import HostDoctor
+import Libvirt
 import LibvirtXML
 import NFTables
 import PlatformModel
@@ -57,7 +58,7 @@ import Testing
         }
         // libvirt's mock driver runs no guests: nothing to enforce, nothing refused.
         #expect(throws: Never.self) { try PortSecurity.requireEnforceable(hosts: [("t", "test:///default")]) }
-        #expect(PortSecurity.isLocal("qemu:///system") && !PortSecurity.isLocal("qemu+ssh://h/system"))
+        #expect(LibvirtURI.isThisMachine("qemu:///system") && !LibvirtURI.isThisMachine("qemu+ssh://h/system"))
     }
 
     static func nftList(_ arguments: [String]) throws -> String {
