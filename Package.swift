@@ -187,7 +187,7 @@ let package = Package(
             name: "VPBench",
             dependencies: [
                 "SystemSupport", "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
-                "TrialProcessor", "PlatformModel", "PlatformEngine", "Reconciler", "Failover", "Hosts", "StateStore",
+                "TrialProcessor", "PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "Failover", "Hosts", "StateStore",
                 "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "AdminAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -127,6 +127,14 @@ public final class Connection: @unchecked Sendable {
         return takeArray(list, count: n) { Domain(handle: $0, connection: self) }
     }
 
+    /// The names of the running domains, in one call (not one `isActive` per domain).
+    public func activeDomainNames() throws -> Set<String> {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let n = try check(virConnectListAllDomains(try handle(), &list, VIR_CONNECT_LIST_DOMAINS_ACTIVE.rawValue),
+                          "listing running domains of '\(uri)'")
+        return Set(takeArray(list, count: n) { Domain(handle: $0, connection: self) }.map(\.name))
+    }
+
     // MARK: Networks
 
     public func defineNetwork(xml: String) throws -> Network {
@@ -147,6 +155,14 @@ public final class Connection: @unchecked Sendable {
         var list: UnsafeMutablePointer<OpaquePointer?>?
         let n = try check(virConnectListAllNetworks(try handle(), &list, 0), "listing networks of '\(uri)'")
         return takeArray(list, count: n) { Network(handle: $0, connection: self) }
+    }
+
+    /// The names of the running networks, in one call.
+    public func activeNetworkNames() throws -> Set<String> {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let n = try check(virConnectListAllNetworks(try handle(), &list, VIR_CONNECT_LIST_NETWORKS_ACTIVE.rawValue),
+                          "listing running networks of '\(uri)'")
+        return Set(takeArray(list, count: n) { Network(handle: $0, connection: self) }.map(\.name))
     }
 
     // MARK: Storage

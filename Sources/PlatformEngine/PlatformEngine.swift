@@ -135,15 +135,22 @@ public final class PlatformEngine: @unchecked Sendable {
         }
     }
 
-    /// Applies through the reconciler, one journal line per change and one for a rollback.
+    /// Applies through the reconciler, one journal line per change and one for a rollback,
+    /// written in batches (`ApplyRecorder`); the last batch is written with the last change, so
+    /// that failing to write it rolls the apply back like any failed step.
     func applyJournaled(_ plan: Plan, cause: String, progress: @escaping (Int, Int, Change) -> Void) throws {
+        let recorder = ApplyRecorder(store: store)
+        var journaled = 0
         do {
-            try reconciler.apply(plan, ledger: volumeLedger, progress: progress) { change in
-                try store.append(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
-                                              action: JournalEntry.Action(change.verb), detail: change.reasons.joined(separator: "; ")))
+            try reconciler.apply(plan, ledger: recorder, progress: progress) { change in
+                try recorder.journal(JournalEntry(actor: actor, cause: cause, object: "\(change.object) on \(change.host)",
+                                                  action: JournalEntry.Action(change.verb), detail: change.reasons.joined(separator: "; ")))
+                journaled += 1
+                if journaled == plan.changes.count { try recorder.flush() }
             }
         } catch let failed as ApplyFailed {
-            try? store.append(JournalEntry(actor: actor, cause: cause, object: "platform", action: .rollback, detail: failed.description))
+            try? recorder.journal(JournalEntry(actor: actor, cause: cause, object: "platform", action: .rollback, detail: failed.description))
+            try? recorder.flush()
             throw failed
         }
     }

@@ -25,10 +25,10 @@ struct ActualState {
         var active: Bool
         /// The directory (`<target><path>`).
         var path: String
-        /// Volume name → capacity; known only while the pool runs.
-        var volumes: [String: UInt64]
-        /// Volume name → the path a domain's disk reaches it by.
-        var volumePaths: [String: String]
+        /// The volumes' names; known only while the pool runs.
+        var volumes: Set<String>
+        /// Volume name → the path a domain's disk reaches it by; read by `readLive`.
+        var volumePaths: [String: String] = [:]
         var availableBytes: UInt64?
     }
     struct Domain {
@@ -48,8 +48,12 @@ struct ActualState {
     var host = HostFacts.unknown
 
     /// Reads libvirt; `unknownPoolPaths` are directories of wanted pools libvirt does not hold.
+    /// Per object only what a plan compares: its XML (domains, networks, pools) and a pool's
+    /// volume names. Running state comes from one listing per kind, UUIDs from the handles
+    /// (no call), and what only `HolderGuard` needs waits for `readLive`.
     static func read(_ connection: Connection, unknownPoolPaths: (ActualState) -> [String] = { _ in [] }) throws -> ActualState {
         var state = ActualState()
+        let activeNetworks = try connection.activeNetworkNames()
         for net in try connection.networks() {
             guard let xml = try vanishing({ try persistentXML(net) }) else { continue }
             let root = try XMLTree.parse(xml)
@@ -59,7 +63,7 @@ struct ActualState {
             }
             let ip = root.child("ip")
             state.networks[net.name] = Network(
-                name: net.name, uuid: try net.uuid(), active: try net.isActive(),
+                name: net.name, uuid: try net.uuid(), active: activeNetworks.contains(net.name),
                 bridge: root.child("bridge")?[attribute: "name"] ?? "",
                 address: ip?[attribute: "address"], prefix: ip.flatMap(prefix),
                 forwardMode: root.child("forward")?[attribute: "mode"], hosts: Set(hosts))
@@ -67,22 +71,16 @@ struct ActualState {
         for pool in try connection.storagePools() {
             guard let active = try vanishing({ try pool.isActive() }) else { continue }
             guard let xml = try vanishing({ try pool.xml() }) else { continue }
-            var volumes: [String: UInt64] = [:], paths: [String: String] = [:]
-            if active {
-                for vol in try vanishing({ try pool.volumes() }) ?? [] {
-                    if let size = try vanishing({ try vol.capacityBytes() }) { volumes[vol.name] = size }
-                    if let path = try vanishing({ try vol.path() }) { paths[vol.name] = path }
-                }
-            }
+            let volumes = active ? Set((try vanishing({ try pool.volumes() }) ?? []).map(\.name)) : []
             let available = active ? try vanishing({ try pool.info() })?.availableBytes : nil
             state.pools[pool.name] = Pool(name: pool.name, uuid: try pool.uuid(), active: active,
-                                          path: try targetPath(ofPool: xml),
-                                          volumes: volumes, volumePaths: paths, availableBytes: available)
+                                          path: try targetPath(ofPool: xml), volumes: volumes, availableBytes: available)
         }
+        let activeDomains = try connection.activeDomainNames()
         for dom in try connection.domains() {
-            guard let xml = try vanishing({ try dom.xml(inactive: true) }), let active = try vanishing({ try dom.isActive() })
-            else { continue }
-            state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: active, definition: try DomainFacts(xml: xml))
+            guard let xml = try vanishing({ try dom.xml(inactive: true) }) else { continue }
+            state.domains[dom.name] = Domain(name: dom.name, uuid: try dom.uuid(), active: activeDomains.contains(dom.name),
+                                             definition: try DomainFacts(xml: xml))
         }
         for path in unknownPoolPaths(state) {
             state.directories[path] = PoolDirectory.look(at: path, connection, pools: state.pools.values)
@@ -91,13 +89,22 @@ struct ActualState {
         return state
     }
 
-    /// Reads what each running domain holds now. Only a plan that gives devices to a running
-    /// processor needs it, so a no-op plan of a large platform does not pay for it.
+    /// Reads what each running domain holds now, and the paths of the pools' volumes (a disk
+    /// given as a file may be one). Only a plan that gives devices to a running processor needs
+    /// them, so a no-op plan of a large platform does not pay for them.
     mutating func readLive(_ connection: Connection) throws {
         for (name, dom) in domains where dom.active {
             guard let domain = try Self.vanishing({ try connection.domain(named: name) }),
                   let xml = try Self.vanishing({ try domain.xml() }) else { continue }
             domains[name]?.live = try DomainFacts(xml: xml)
+        }
+        for (name, pool) in pools where pool.active {
+            guard let handle = try Self.vanishing({ try connection.storagePool(named: name) }) else { continue }
+            var paths: [String: String] = [:]
+            for vol in try Self.vanishing({ try handle.volumes() }) ?? [] {
+                if let path = try Self.vanishing({ try vol.path() }) { paths[vol.name] = path }
+            }
+            pools[name]?.volumePaths = paths
         }
     }
 

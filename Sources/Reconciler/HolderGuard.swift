@@ -21,6 +21,7 @@ enum HolderGuard {
                 }
             }
         }
+        let volumes = VolumeIndex(actual)
         var macHolders: [String: String] = [:]    // mac → "domain on host"
         var volumeHolders: [String: String] = [:] // volume key → "domain on host"
         for (host, state) in actual {
@@ -32,7 +33,7 @@ enum HolderGuard {
                 }
                 for disk in facts.disks
                 where !releasedDevices.contains("\(host)/\(dom.name)/\(DeviceRelease.Device.disk(target: disk.target))") {
-                    volumeHolders[volumeKey(disk.source, host: host, actual: actual)] = holder
+                    volumeHolders[volumes.key(disk.source, host: host)] = holder
                 }
             }
         }
@@ -56,7 +57,7 @@ enum HolderGuard {
                     }
                 }
                 for disk in DomainFacts(spec: spec).disks {
-                    let key = volumeKey(disk.source, host: change.host, actual: actual)
+                    let key = volumes.key(disk.source, host: change.host)
                     if let holder = volumeHolders[key], holder != me {
                         problems.append("volume \(disk.source) is open in running domain \(holder); refusing to give it to processor \(me) "
                             + "as \(disk.target) (one writer per volume). Stop that domain or detach the volume")
@@ -79,12 +80,22 @@ enum HolderGuard {
         } }
     }
 
-    /// "pool/volume" for a pool volume or a file that is one (on that host), else the file on its host.
-    static func volumeKey(_ source: String, host: String, actual: [String: ActualState]) -> String {
-        guard source.hasPrefix("/") else { return source }
-        for pool in (actual[host]?.pools ?? [:]).values {
-            if let volume = pool.volumePaths.first(where: { $0.value == source }) { return "\(pool.name)/\(volume.key)" }
+    /// Which pool volume a file is, on each host: built once per check, not searched per disk.
+    struct VolumeIndex {
+        private var byPath: [String: [String: String]] = [:] // host → path → "pool/volume"
+
+        init(_ actual: [String: ActualState]) {
+            for (host, state) in actual {
+                for pool in state.pools.values {
+                    for (volume, path) in pool.volumePaths { byPath[host, default: [:]][path] = "\(pool.name)/\(volume)" }
+                }
+            }
         }
-        return "\(host):\(source)"
+
+        /// "pool/volume" for a pool volume or a file that is one (on that host), else the file on its host.
+        func key(_ source: String, host: String) -> String {
+            guard source.hasPrefix("/") else { return source }
+            return byPath[host]?[source] ?? "\(host):\(source)"
+        }
     }
 }

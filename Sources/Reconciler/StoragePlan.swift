@@ -27,7 +27,7 @@ extension Planner {
                     continue
                 }
                 if have.active {
-                    files = have.volumes.keys.sorted()
+                    files = have.volumes.sorted()
                     available = have.availableBytes
                 } else {
                     reasons.append("not running")
@@ -107,7 +107,7 @@ extension Planner {
         var reasons = ["no longer defined; its \(ours.count) volumes are deleted" + (ours.isEmpty ? "" : " (\(PoolOwnership.list(ours)))")]
         if pool.active {
             let oursSet = Set(ours)
-            let foreign = pool.volumes.keys.filter { !oursSet.contains($0) && $0 != marker }.sorted()
+            let foreign = pool.volumes.filter { !oursSet.contains($0) && $0 != marker }.sorted()
             if !foreign.isEmpty {
                 reasons.append("directory \(pool.path) and its \(foreign.count) files the platform did not create are left "
                     + "(\(PoolOwnership.list(foreign)))")

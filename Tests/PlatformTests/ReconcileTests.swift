@@ -56,6 +56,10 @@ import TestSupport
         #expect(try await engine.apply(cause: "test").isEmpty)
         // Journal has every change, with its cause.
         #expect(try engine.store.journal().contains { $0.action == .create && $0.object == "processor \(u)-p1 on local" && $0.cause == "test" })
+        // Written in batches: every change's line is there, and every volume created is recorded.
+        let created = try engine.store.journal(last: 1000).filter { $0.action == .create && $0.cause == "test" }.map(\.object)
+        #expect(created.sorted() == first.changes.filter { $0.verb == .create }.map { "\($0.object) on \($0.host)" }.sorted())
+        #expect(try engine.store.createdVolumes().map(\.name) == ["v1", "v2"])
         try await engine.destroy(cause: "test")
     }
 

@@ -81,6 +81,57 @@ import Testing
         #expect(ratio < Self.allowedRatio, "8 times the started processors took \(ratio) times as long to check")
     }
 
+    @Test func checkingManyFileDisksAgainstManyPoolVolumesIsLinear() async throws {
+        // Each disk given as a file was searched for among the paths of every pool volume.
+        typealias Started = (changes: [Change], desired: DesiredState, actual: ActualState)
+        func started(_ processors: Int) throws -> Started {
+            var desired = try ScaledPlatform(processors: processors, vlans: 50).desired
+            var pool = ActualState.Pool(name: "big", uuid: "u", active: true, path: "/vp-test/big", volumes: [], availableBytes: .max)
+            for i in desired.processors.indices {
+                let path = "/vp-test/big/vol\(i)"
+                desired.processors[i].spec.disks = [DiskSpec(source: .file(path: path), target: "vdb")]
+                pool.volumes.insert("vol\(i)")
+                pool.volumePaths["vol\(i)"] = path
+            }
+            var actual = ActualState()
+            actual.pools["big"] = pool
+            let changes = desired.processors.map {
+                Change(verb: .create, host: "local", object: "processor \($0.spec.name)", reasons: [],
+                       actions: [.defineDomain($0.spec), .startDomain($0.spec.name)], phase: 1)
+            }
+            return (changes, desired, actual)
+        }
+        let (small, large) = (try started(500), try started(4000))
+        let work = UncheckedBox { () -> (Double, Bool) in
+            var right = true
+            func check(_ s: Started) {
+                right = right && HolderGuard.problems(changes: s.changes, desired: s.desired, actual: ["local": s.actual]).isEmpty
+            }
+            return (Self.cpuRatio(small: { check(small) }, large: { check(large) }), right)
+        }
+        let (ratio, right) = try await Self.onThread { work.value() }
+        #expect(right, "no volume has two writers")
+        #expect(ratio < Self.allowedRatio, "8 times the file disks and volumes took \(ratio) times as long to check")
+    }
+
+    @Test func aFileDiskThatIsAPoolVolumeHasOneWriter() throws {
+        // The same volume reached by its path and by pool/volume is one volume.
+        var desired = try ScaledPlatform(processors: 2, vlans: 2).desired
+        desired.processors[0].spec.disks = [DiskSpec(source: .file(path: "/vp-test/big/vol0"), target: "vdb")]
+        var actual = ActualState()
+        actual.pools["big"] = ActualState.Pool(name: "big", uuid: "u", active: true, path: "/vp-test/big", volumes: ["vol0"],
+                                               volumePaths: ["vol0": "/vp-test/big/vol0"], availableBytes: .max)
+        var holder = DomainFacts(spec: desired.processors[1].spec)
+        holder.disks = [.init(target: "vdc", source: "big/vol0")]
+        actual.domains["other"] = .init(name: "other", uuid: "o", active: true, definition: holder)
+        let spec = desired.processors[0].spec
+        let changes = [Change(verb: .create, host: "local", object: "processor \(spec.name)", reasons: [],
+                              actions: [.defineDomain(spec), .startDomain(spec.name)], phase: 1)]
+        let problems = HolderGuard.problems(changes: changes, desired: desired, actual: ["local": actual])
+        #expect(problems.count == 1 && problems[0].hasPrefix("volume /vp-test/big/vol0 is open in running domain other on local"),
+                "\(problems)")
+    }
+
     @Test func planningAPoolOfManyVolumesIsLinear() async throws {
         // Each volume was looked up in the list of the pool's files.
         func pool(_ volumes: Int) -> (DesiredState.Pool, ActualState) {
@@ -88,10 +139,10 @@ import Testing
             let spec = StoragePoolSpec(name: "big", uuid: StableUUID.make("pool", "t", "local", "big"), path: "/vp-test/big")
             var actual = ActualState()
             // Half the volumes are there, with the platform's marker: the other half is planned.
-            var files = Dictionary(uniqueKeysWithValues: specs.prefix(volumes / 2).map { ($0.name, UInt64(1)) })
-            files[PoolOwnership.marker(platform: "t")] = 0
+            var files = Set(specs.prefix(volumes / 2).map(\.name))
+            files.insert(PoolOwnership.marker(platform: "t"))
             actual.pools["big"] = ActualState.Pool(name: "big", uuid: spec.uuid!, active: true, path: spec.path, volumes: files,
-                                                   volumePaths: [:], availableBytes: .max)
+                                                   availableBytes: .max)
             return (DesiredState.Pool(host: "local", spec: spec, volumes: specs), actual)
         }
         let (small, large) = (pool(2000), pool(16000))

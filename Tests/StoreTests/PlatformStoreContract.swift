@@ -125,4 +125,21 @@ import Testing
         try again.forgetVolume(host: "local", pool: "data", name: "v1")
         #expect(try store.createdVolumes().map(\.name) == ["v2"])
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func aBatchIsWrittenInOrder(_ kind: StoreKind) throws {
+        let store = try kind.make()
+        try store.recordCreatedVolume(host: "local", pool: "data", name: "old")
+        try store.write([
+            .journal(JournalEntry(actor: "t", cause: "c", object: "storage pool data on local", action: .create)),
+            .createdVolume(host: "local", pool: "data", name: "v1"),
+            .createdVolume(host: "local", pool: "data", name: "v2"),
+            .forgottenVolume(host: "local", pool: "data", name: "v1"), // a rollback in the same batch
+            .forgottenVolume(host: "local", pool: "data", name: "old"),
+            .journal(JournalEntry(actor: "t", cause: "c", object: "platform", action: .rollback)),
+        ])
+        let again = try kind.reopen(store)
+        #expect(try again.createdVolumes().map(\.name) == ["v2"])
+        #expect(try again.journal().map(\.action) == [.create, .rollback])
+    }
 }

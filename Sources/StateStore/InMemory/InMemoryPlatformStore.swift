@@ -68,6 +68,19 @@ public final class InMemoryPlatformStore: PlatformStore {
     }
 
     public func append(_ entry: JournalEntry) throws { try write { $0.append(entry) } }
+
+    public func write(_ batch: [StoreWrite]) throws {
+        try write { t in
+            for write in batch {
+                switch write {
+                case .journal(let entry): t.append(entry)
+                case .createdVolume(let host, let pool, let name):
+                    t.volumes[Tables.VolumeKey(host: host, pool: pool, name: name)] = VolumeRecord(host: host, pool: pool, name: name)
+                case .forgottenVolume(let host, let pool, let name): t.volumes[Tables.VolumeKey(host: host, pool: pool, name: name)] = nil
+                }
+            }
+        }
+    }
     public func journal(last limit: Int) throws -> [JournalEntry] { read { Array($0.journal.suffix(limit)) } }
 
     // MARK: Events

@@ -39,6 +39,8 @@ public protocol PlatformStore: Sendable {
     /// `vpctl destroy`); keeps the journal, the events and the volume records.
     func forgetPlatform(actor: String, cause: String) throws
     func append(_ entry: JournalEntry) throws
+    /// Journal lines and volume records, in order, in one transaction: all or (when it throws) none.
+    func write(_ batch: [StoreWrite]) throws
     /// The last `limit` entries, oldest first.
     func journal(last limit: Int) throws -> [JournalEntry]
 

@@ -199,6 +199,21 @@ public final class SQLitePlatformStore: PlatformStore {
         }
     }
 
+    public func write(_ batch: [StoreWrite]) throws {
+        guard !batch.isEmpty else { return }
+        try db.write { db in
+            let forget = try db.cachedStatement(sql: "DELETE FROM volume WHERE host = ? AND pool = ? AND name = ?")
+            for write in batch {
+                switch write {
+                case .journal(var entry): try entry.insert(db)
+                case .createdVolume(let host, let pool, let name):
+                    try VolumeRecord(host: host, pool: pool, name: name).insert(db, onConflict: .replace)
+                case .forgottenVolume(let host, let pool, let name): try forget.execute(arguments: [host, pool, name])
+                }
+            }
+        }
+    }
+
     public func journal(last limit: Int) throws -> [JournalEntry] {
         try db.read { db in
             try JournalEntry.order(Column("id").desc).limit(limit).fetchAll(db).reversed()

@@ -24,8 +24,9 @@ extension PlatformOptions {
     /// which may have added the processor they need. A `vpctl serve` started before the apply
     /// does not know processors added since; it carries on moves that have a target, and watches
     /// the new processors once its definition is reloaded (SIGHUP).
-    func resumeDownMoves() async throws {
-        try await Administration(engine: try failover().engine).resumeDownMoves { Progress.say($0) }
+    /// `platform` is the engine that applied: the definition is read once per command.
+    func resumeDownMoves(on platform: PlatformEngine) async throws {
+        try await Administration(engine: try platform.failoverEngine()).resumeDownMoves { Progress.say($0) }
     }
 }
 

@@ -64,9 +64,10 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let plan = try await platform.engine().apply(cause: "apply -f \(platform.file)", progress: sayProgress)
+        let engine = try platform.engine()
+        let plan = try await engine.apply(cause: "apply -f \(platform.file)", progress: sayProgress)
         try printPlan(plan, format: output.format, emptyMessage: "no changes: libvirt matches the definition")
-        try await platform.resumeDownMoves()
+        try await platform.resumeDownMoves(on: engine)
     }
 }
 
