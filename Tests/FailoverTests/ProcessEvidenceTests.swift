@@ -5,9 +5,11 @@ import Testing
 struct ProcessEvidenceTests {
     static let t0 = ContinuousClock.now
 
-    static func look(pid: Int32 = 100, started: UInt64 = 5, after ms: Int, _ threads: [(String, Character, waitedMs: Int)]) -> ProcessSchedule {
+    /// Each thread has run `ran` ms (by default 10 ms more at each later look: it got the CPU).
+    static func look(pid: Int32 = 100, started: UInt64 = 5, after ms: Int, _ threads: [(String, Character, waitedMs: Int)],
+                     ranMs: Int? = nil) -> ProcessSchedule {
         ProcessSchedule(pid: pid, started: started, at: t0 + .milliseconds(ms), threads: threads.enumerated().map { i, t in
-            .init(tid: pid + Int32(i), name: t.0, state: t.1, ran: .milliseconds(10), waited: .milliseconds(t.waitedMs))
+            .init(tid: pid + Int32(i), name: t.0, state: t.1, ran: .milliseconds(ranMs ?? 10 + ms / 40), waited: .milliseconds(t.waitedMs))
         })
     }
 
@@ -27,6 +29,21 @@ struct ProcessEvidenceTests {
         let before = Self.look(after: 0, [("qemu-system-x86", "S", 0), ("CPU 0/TCG", "R", 0)])
         let now = Self.look(after: 400, [("qemu-system-x86", "R", 90), ("CPU 0/TCG", "R", 300)])
         #expect(ProcessEvidence.between(before, now) == .starved(waited: .milliseconds(300), over: .milliseconds(400)))
+    }
+
+    /// The run delay grows only when a wait ends: a main loop runnable at both looks that has not
+    /// run since is waiting now, the whole interval, although its run delay did not move.
+    @Test func aThreadStillWaitingForACPUIsStarvedThoughItsRunDelayStoodStill() {
+        let before = Self.look(after: 0, [("qemu-system-x86", "R", 600), ("CPU 0/TCG", "S", 50)], ranMs: 40)
+        let now = Self.look(after: 1400, [("qemu-system-x86", "R", 600), ("CPU 0/TCG", "S", 50)], ranMs: 40)
+        #expect(ProcessEvidence.between(before, now) == .starved(waited: .milliseconds(1400), over: .milliseconds(1400)))
+        // Sleeping at both looks without running: a guest hung in a halt, not a starved one.
+        let asleep = Self.look(after: 1400, [("qemu-system-x86", "S", 600), ("CPU 0/TCG", "S", 50)], ranMs: 40)
+        #expect(ProcessEvidence.between(Self.look(after: 0, [("qemu-system-x86", "S", 600), ("CPU 0/TCG", "S", 50)], ranMs: 40), asleep)
+                == .running(waited: .zero, over: .milliseconds(1400)))
+        // Runnable at both looks but it ran in between: only the accounted wait counts.
+        let ran = Self.look(after: 1400, [("qemu-system-x86", "R", 610), ("CPU 0/TCG", "S", 50)], ranMs: 90)
+        #expect(ProcessEvidence.between(before, ran) == .running(waited: .milliseconds(10), over: .milliseconds(1400)))
     }
 
     @Test func aGuestThatGotItsCPUIsNotStarved() {

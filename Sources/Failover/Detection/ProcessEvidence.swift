@@ -36,7 +36,19 @@ public enum ProcessEvidence: Sendable, Equatable {
         let over = now.at - before.at
         guard over > .zero else { return .unknown("no time between the two looks") }
         // The worst-served thread: the vCPU, or the main loop that moves its network packets.
-        let waited = live.compactMap { t in before.threads.first { $0.tid == t.tid }.map { t.waited - $0.waited } }.max() ?? .zero
+        let waited = live.compactMap { t in before.threads.first { $0.tid == t.tid }.map { waitedBetween($0, t, over: over) } }.max() ?? .zero
         return waited >= over * starvedShare ? .starved(waited: waited, over: over) : .running(waited: waited, over: over)
+    }
+
+    /// How long a thread waited for a CPU between two looks. The kernel adds a wait to the run
+    /// delay only when the wait ends (the thread gets a CPU), so a thread still waiting shows
+    /// none of its current wait. One runnable (R) at both looks that did not run in between has
+    /// waited the whole time: it cannot have slept, since going to sleep takes running. Seen in
+    /// the API e2e test: a new carrier's main loop waited 1.6 s behind its neighbour's boot while
+    /// its run delay stood still, and the gate read "waiting for a CPU only 0 ms in 1402 ms".
+    static func waitedBetween(_ before: ProcessSchedule.Thread, _ now: ProcessSchedule.Thread, over: Duration) -> Duration {
+        let accounted = now.waited - before.waited
+        let stillWaiting = before.state == "R" && now.state == "R" && now.ran == before.ran
+        return stillWaiting ? max(accounted, over) : accounted
     }
 }
