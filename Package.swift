@@ -238,7 +238,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PlatformRender", "HostDoctor", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
+            dependencies: ["AdminClient", "AdminProtocol", "PlatformRender", "HostDoctor", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                            "TrialProcessor", "PlatformEngine", "PlatformModel", "Failover", "Hosts", "Reconciler", "StateStore",
                            "ServiceControl", "ServiceDataPlane", "NFTables", "NetLab", "SystemSupport", "PlatformHarness", "TestSupport",
                            .product(name: "Logging", package: "swift-log")]
