@@ -59,7 +59,7 @@ let package = Package(
         // Builds the bootable processor image (kernel + initramfs + agent).
         .target(name: "ProcessorImage", dependencies: ["AgentProtocol", "SystemSupport"]),
         // Host checks behind `vpctl doctor`.
-        .target(name: "HostDoctor", dependencies: ["Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane", "SystemSupport"]),
+        .target(name: "HostDoctor", dependencies: ["CProcessWatch", "Libvirt", "LibvirtXML", "ProcessorImage", "ServiceDataPlane", "SystemSupport"]),
         // The platform definition: schema, YAML loading with line numbers, validation.
         .target(name: "PlatformModel", dependencies: ["SystemSupport", .product(name: "Yams", package: "Yams")]),
         // libFuzzer target for the loader and validator (scripts/fuzz.sh builds it with -sanitize=fuzzer in

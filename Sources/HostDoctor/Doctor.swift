@@ -80,7 +80,10 @@ public struct Doctor: Sendable {
 
         report.checks.append(nftablesCheck())
         report.checks.append(imageCheck())
-        if LibvirtURI.isThisMachinesQEMU(uri) { report.checks.append(ProcessorCPUWeight.checkLocalHost()) }
+        if LibvirtURI.isThisMachinesQEMU(uri) {
+            report.checks.append(ProcessorCPUWeight.checkLocalHost())
+            report.checks.append(ProcessExitEvents.check())
+        }
         return report
     }
 
