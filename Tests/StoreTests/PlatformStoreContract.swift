@@ -25,6 +25,28 @@ import Testing
         #expect(try kind.reopen(store).bindings() == ["web": "p1", "db": "p2"], "another handle reads what was written")
     }
 
+    /// The move loop sleeps on `changes`: a committed change must wake it, a refused one need not.
+    @Test(arguments: StoreKind.allCases)
+    func aCommittedChangeWakesAWaiterAndNothingElseDoes(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let clock = ContinuousClock()
+        // Whatever making the store signalled is taken first.
+        await store.changes.wait(upTo: .milliseconds(1))
+        var waited = await clock.measure { await store.changes.wait(upTo: .milliseconds(300)) }
+        #expect(waited >= .milliseconds(300), "nothing changed: the wait ran to its limit (\(waited))")
+
+        let waiter = Task { await clock.measure { await store.changes.wait(upTo: .seconds(30)) } }
+        try await Task.sleep(for: .milliseconds(50))
+        try store.remember(bindings: ["web": "p1"], newAllocations: [], actor: "t", cause: "c")
+        waited = await waiter.value
+        #expect(waited < .seconds(10), "the commit woke the waiter (after \(waited))")
+
+        // A signal before the wait is not lost.
+        try store.remember(bindings: ["web": "p2"], newAllocations: [], actor: "t", cause: "c")
+        waited = await clock.measure { await store.changes.wait(upTo: .seconds(30)) }
+        #expect(waited < .seconds(1))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aProcessorCarriesOnePersonalityAtMostAndARefusedChangeKeepsNothing(_ kind: StoreKind) throws {
         let store = try kind.make()

@@ -13,6 +13,8 @@ public final class InMemoryPlatformStore: PlatformStore {
     private let tables = Mutex(Tables())
     private let locks = Mutex(Locks())
 
+    public let changes = StoreChanges()
+
     public init(name: String = "in-memory store") { self.name = name }
 
     struct Locks {
@@ -26,12 +28,14 @@ public final class InMemoryPlatformStore: PlatformStore {
 
     /// One transaction: `body` changes a copy, which replaces the tables only if it returns.
     func write<T>(_ body: (inout Tables) throws -> T) throws -> T {
-        try tables.withLock { tables in
+        let result = try tables.withLock { tables in
             var copy = tables
             let result = try body(&copy)
             tables = copy
             return result
         }
+        changes.signal()
+        return result
     }
 
     // MARK: Bindings, allocations, journal

@@ -26,6 +26,9 @@ import PlatformModel
 ///   processes); a waiter reports the holder once and gives up at its deadline (`LockTimeout`).
 /// - `acquireServiceLock` succeeds for one holder at a time, and throws at once naming the holder.
 public protocol PlatformStore: Sendable {
+    /// Signalled after each change this process commits (other processes' are not: see `StoreChanges`).
+    var changes: StoreChanges { get }
+
     // MARK: Bindings, allocations, journal
 
     /// Personality → the processor that carries it.

@@ -20,6 +20,8 @@ public final class SQLitePlatformStore: PlatformStore {
         return "/var/lib/virtualplatform/\(platform)/state/state.sqlite"
     }
 
+    public let changes = StoreChanges()
+
     public init(path: String) throws {
         self.path = path
         try Self.protect(databaseAt: path)
@@ -28,6 +30,7 @@ public final class SQLitePlatformStore: PlatformStore {
         do {
             db = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(db)
+            db.add(transactionObserver: CommitSignal(changes), extent: .databaseLifetime)
         } catch {
             throw PlatformError(.unavailable, "state store \(path)", "cannot open it: \(error)")
         }
@@ -248,4 +251,19 @@ public final class SQLitePlatformStore: PlatformStore {
     public func acquireServiceLock() throws -> any ServiceLock {
         try FileServiceLock(path: path + ".serve.lock")
     }
+}
+
+/// Signals `StoreChanges` after each commit of the writer connection that changed a row.
+private final class CommitSignal: TransactionObserver {
+    private let changes: StoreChanges
+    private var changed = false
+    init(_ changes: StoreChanges) { self.changes = changes }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+    func databaseDidChange(with event: DatabaseEvent) { changed = true }
+    func databaseDidCommit(_ db: Database) {
+        if changed { changes.signal() }
+        changed = false
+    }
+    func databaseDidRollback(_ db: Database) { changed = false }
 }
