@@ -35,7 +35,7 @@ let package = Package(
         ),
         // Typed, memory-safe Swift binding over the libvirt C API.
         .target(name: "Libvirt", dependencies: ["CLibvirt", "SystemSupport"]),
-        // XML documents for libvirt objects, built with an XML builder.
+        // XML documents for libvirt objects: written from values (escaped) and read back, without Foundation's XML.
         .target(name: "LibvirtXML"),
         // Running programs (posix_spawn, argument arrays, never a shell), Duration → milliseconds and
         // the error kinds every module throws with: Glibc only, so that the in-guest agent and the

@@ -1,11 +1,5 @@
-#if canImport(FoundationXML)
-import FoundationXML
-#else
-import Foundation
-#endif
-
-/// A small value-type description of an XML element, rendered through Foundation's XML
-/// builder so that every name and value is escaped by the library, never pasted into markup.
+/// A small value-type description of an XML element. Markup is only ever made from these values
+/// by `render()` (XMLTree+Rendering.swift), which escapes every value: nothing is pasted into markup.
 public struct XMLTree: Sendable, Equatable {
     public var name: String
     /// Attributes in the order they are rendered (deterministic output).
@@ -38,20 +32,6 @@ public struct XMLTree: Sendable, Equatable {
         return copy
     }
 
-    func element() -> XMLElement {
-        let element = XMLElement(name: name)
-        for (key, value) in attributes {
-            element.addAttribute(XMLNode.attribute(withName: key, stringValue: value) as! XMLNode)
-        }
-        if let text { element.stringValue = text }
-        for child in children { element.addChild(child.element()) }
-        return element
-    }
-
-    /// The element as an indented XML string.
-    public func render() -> String {
-        element().xmlString(options: [.nodePrettyPrint]) + "\n"
-    }
 }
 
 @resultBuilder

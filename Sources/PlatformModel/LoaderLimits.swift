@@ -41,19 +41,24 @@ extension PlatformLoader {
 
         /// (nodes, levels of lists and mappings) of the subtree; `depth` is the level of `node`.
         func walk(_ node: Node, depth: Int) -> (count: Int, height: Int) {
-            let children: [Node]
+            let isMapping: Bool
             switch node {
-            case .mapping(let mapping): children = mapping.flatMap { [$0.key, $0.value] }
-            case .sequence(let sequence): children = Array(sequence)
+            case .mapping: isMapping = true
+            case .sequence: isMapping = false
             case .scalar, .alias: return (1, 0)
             }
-            let position = node.mark.map { Position(isMapping: node.mapping != nil, line: $0.line, column: $0.column) }
-            var size = position.flatMap { known[$0] } ?? (1, 1)
-            if position.flatMap({ known[$0] }) == nil {
-                for child in children where exceeded == nil {
+            let position = node.mark.map { Position(isMapping: isMapping, line: $0.line, column: $0.column) }
+            let seen = position.flatMap { known[$0] }
+            var size = seen ?? (1, 1)
+            if seen == nil {
+                func add(_ child: Node) {
+                    guard exceeded == nil else { return }
                     let (count, height) = walk(child, depth: depth + 1)
                     size = (min(size.count + count, Limits.maxNodes + 1), max(size.height, height + 1))
                 }
+                // The children in place: no array of them is made per list or mapping.
+                if case .mapping(let mapping) = node { for (key, value) in mapping { add(key); add(value) } }
+                if case .sequence(let sequence) = node { for child in sequence { add(child) } }
                 if let position { known[position] = size }
             }
             if exceeded == nil, depth + size.height - 1 > Limits.maxDepth {

@@ -105,7 +105,7 @@ public enum PlatformLoader {
         case .failure(let exceeded): throw fail(exceeded.line, exceeded.message)
         }
 
-        let recorder = DecodingRecorder()
+        let recorder = DecodingRecorder(nodes: nodeCount)
         let definition = try PlatformDefinition(from: StrictDecoder(node: root, codingPath: [], recorder: recorder))
         let loaded = LoadedPlatform(definition: definition, file: file, lines: recorder.lines, nodeCount: nodeCount)
         let problems = recorder.problems + recorder.unknownKeys()

@@ -15,35 +15,45 @@ final class DecodingRecorder {
     private(set) var problems: [Problem] = []
     /// The line of every key and sequence element seen, by field path ("vlans[0].id").
     private(set) var lines: [String: Int] = [:]
-    private var mappings: [(path: String, mapping: Node.Mapping)] = []
-    private var asked: [String: Set<String>] = [:]
+    /// Every mapping decoded, with the keys the model asked of it.
+    private var mappings: [(path: String, mapping: Node.Mapping, asked: Set<String>)] = []
 
-    func problem(_ path: [any CodingKey], _ message: String) { problems.append(Problem(field: fieldPath(path), message: message)) }
+    /// `nodes`: the document's node count, more than the lines there are to record.
+    init(nodes: Int = 0) { lines.reserveCapacity(nodes) }
 
-    func ask(_ key: String, at path: [any CodingKey]) { asked[fieldPath(path), default: []].insert(key) }
+    func problem(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
 
-    func register(_ mapping: Node.Mapping, at path: [any CodingKey]) {
-        let base = fieldPath(path)
-        if let line = mapping.mark?.line { lines[base] = lines[base] ?? line }
-        mappings.append((base, mapping))
+    /// `mapping` is the number `register` gave the mapping.
+    func ask(_ key: String, of mapping: Int) { mappings[mapping].asked.insert(key) }
+
+    /// Records the lines of the mapping and its keys; returns its number, for `ask`.
+    func register(_ mapping: Node.Mapping, at base: String) -> Int {
+        if let line = mapping.mark?.line, lines[base] == nil { lines[base] = line }
         for (key, _) in mapping {
             guard let name = key.scalar?.string, let line = key.mark?.line else { continue }
             lines[join(base, name)] = line
         }
+        mappings.append((base, mapping, []))
+        return mappings.count - 1
     }
 
-    func register(_ sequence: Node.Sequence, at path: [any CodingKey]) {
-        let base = fieldPath(path)
-        if let line = sequence.mark?.line { lines[base] = lines[base] ?? line }
+    func register(_ sequence: Node.Sequence, at base: String) {
+        if let line = sequence.mark?.line, lines[base] == nil { lines[base] = line }
         for (i, element) in sequence.enumerated() {
-            if let line = element.mark?.line { lines["\(base)[\(i)]"] = lines["\(base)[\(i)]"] ?? line }
+            let field = base + "[" + String(i) + "]"
+            if let line = element.mark?.line, lines[field] == nil { lines[field] = line }
         }
     }
 
-    /// Keys of decoded mappings that the model never asked for.
+    /// Keys of decoded mappings that the model never asked for (at that path, in any decoding of it).
     func unknownKeys() -> [Problem] {
-        mappings.flatMap { base, mapping in
-            let known = asked[base] ?? []
+        // Nearly always each key was asked of its own mapping: only then are the others at its path looked at.
+        let suspects = mappings.filter { m in m.mapping.contains { key, _ in !(key.scalar.map { m.asked.contains($0.string) } ?? false) } }
+        guard !suspects.isEmpty else { return [] }
+        var askedAt: [String: Set<String>] = [:]
+        for m in mappings { askedAt[m.path, default: []].formUnion(m.asked) }
+        return suspects.flatMap { base, mapping, _ in
+            let known = askedAt[base] ?? []
             return mapping.compactMap { key, _ -> Problem? in
                 guard let name = key.scalar?.string else { return Problem(field: base, message: "a key must be a plain word") }
                 guard !known.contains(name) else { return nil }
@@ -52,15 +62,17 @@ final class DecodingRecorder {
         }
     }
 
-    private func join(_ base: String, _ name: String) -> String { base.isEmpty ? name : "\(base).\(name)" }
+    private func join(_ base: String, _ name: String) -> String { base.isEmpty ? name : base + "." + name }
 }
 
-func fieldPath(_ codingPath: [any CodingKey]) -> String {
-    var path = ""
-    for key in codingPath {
-        if let i = key.intValue { path += "[\(i)]" } else { path += path.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-    }
-    return path
+func fieldPath<Path: Sequence<any CodingKey>>(_ codingPath: Path) -> String {
+    codingPath.reduce("") { appending($1, to: $0) }
+}
+
+/// "vlans" + 0 → "vlans[0]", "vlans[0]" + "id" → "vlans[0].id".
+private func appending(_ key: any CodingKey, to path: String) -> String {
+    if let i = key.intValue { return path + "[" + String(i) + "]" }
+    return path.isEmpty ? key.stringValue : path + "." + key.stringValue
 }
 
 struct StrictDecoder: Decoder {
@@ -68,30 +80,47 @@ struct StrictDecoder: Decoder {
     let node: Node?
     let codingPath: [any CodingKey]
     let recorder: DecodingRecorder
+    /// The parent's field path ("vlans[0]"): this decoder's own is made from it when needed, not
+    /// rebuilt from the whole coding path for every key asked.
+    private let parentPath: String
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    func child(_ node: Node?, _ key: any CodingKey) -> StrictDecoder {
-        StrictDecoder(node: node, codingPath: codingPath + [key], recorder: recorder)
+    init(node: Node?, codingPath: [any CodingKey], recorder: DecodingRecorder) {
+        self.init(node: node, codingPath: codingPath, recorder: recorder, parentPath: fieldPath(codingPath.dropLast()))
     }
+
+    private init(node: Node?, codingPath: [any CodingKey], recorder: DecodingRecorder, parentPath: String) {
+        self.node = node; self.codingPath = codingPath; self.recorder = recorder; self.parentPath = parentPath
+    }
+
+    /// Where this value is, e.g. "personalities[1].nics[0]".
+    var path: String { codingPath.last.map { appending($0, to: parentPath) } ?? "" }
+
+    func child(_ node: Node?, _ key: any CodingKey) -> StrictDecoder {
+        StrictDecoder(node: node, codingPath: codingPath + [key], recorder: recorder, parentPath: path)
+    }
+
+    func problem(_ message: String) { recorder.problem(path, message) }
 
     /// Records that the node is not the kind expected; nil means "go on with a placeholder".
     private func expect<T>(_ what: String, _ pick: (Node) -> T?) -> T? {
         guard let node else { return nil }
         if let value = pick(node) { return value }
-        if case .scalar(let s) = node, YAMLScalar.isNull(s) { recorder.problem(codingPath, "expected \(what), found nothing") }
-        else { recorder.problem(codingPath, "expected \(what)") }
+        if case .scalar(let s) = node, YAMLScalar.isNull(s) { problem("expected \(what), found nothing") }
+        else { problem("expected \(what)") }
         return nil
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         let mapping = expect("a mapping") { $0.mapping }
-        if let mapping { recorder.register(mapping, at: codingPath) }
-        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, mapping: mapping))
+        let path = self.path
+        let number = mapping.map { recorder.register($0, at: path) }
+        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, path: path, mapping: mapping, number: number))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let sequence = expect("a list") { $0.sequence }
-        if let sequence { recorder.register(sequence, at: codingPath) }
+        if let sequence { recorder.register(sequence, at: path) }
         return UnkeyedContainer(decoder: self, elements: sequence.map(Array.init) ?? [])
     }
 
@@ -107,7 +136,7 @@ extension StrictDecoder {
         let word = SingleValueContainer(decoder: self).decode(String.self)
         guard node != nil, recorder.problems.count == before else { return placeholder }   // missing or not a string: reported
         guard let choice = Choice(rawValue: word) else {
-            recorder.problem(codingPath, Choice.problem(with: word))
+            problem(Choice.problem(with: word))
             return placeholder
         }
         return choice
@@ -124,20 +153,44 @@ private struct IndexKey: CodingKey {
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: StrictDecoder
+    /// The mapping's field path, made once for all its keys.
+    let path: String
     let mapping: Node.Mapping?
+    /// The mapping's number in the recorder (nil: there is no mapping).
+    let number: Int?
+    /// The values by key: one pass over the mapping, not a search with a new key `Node` per field.
+    let values: [String: Node]
     var codingPath: [any CodingKey] { decoder.codingPath }
+
+    init(decoder: StrictDecoder, path: String, mapping: Node.Mapping?, number: Int?) {
+        self.decoder = decoder; self.path = path; self.mapping = mapping; self.number = number
+        values = mapping.map(Self.values) ?? [:]
+    }
+
+    /// What Yams' `mapping[key]` gives: the value of the last key that is this string (a key
+    /// tagged as anything but a string is another key).
+    private static func values(of mapping: Node.Mapping) -> [String: Node] {
+        var values: [String: Node] = [:]
+        values.reserveCapacity(mapping.count)
+        for (key, value) in mapping {
+            guard case .scalar(let s) = key, YAMLScalar.explicitTag(s.tag).map({ $0 == Tag.Name.str.rawValue }) ?? true else { continue }
+            values[s.string] = value
+        }
+        return values
+    }
 
     var allKeys: [Key] {
         (mapping.map { Array($0.keys) } ?? []).compactMap { node in
             guard let name = node.scalar?.string else { return nil }
-            decoder.recorder.ask(name, at: codingPath)
+            if let number { decoder.recorder.ask(name, of: number) }
             return Key(stringValue: name)
         }
     }
 
     func value(_ key: Key) -> Node? {
-        decoder.recorder.ask(key.stringValue, at: codingPath)
-        return mapping?[key.stringValue]
+        guard let number else { return nil }
+        decoder.recorder.ask(key.stringValue, of: number)
+        return values[key.stringValue]
     }
 
     func contains(_ key: Key) -> Bool { value(key) != nil }
@@ -150,7 +203,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let node = value(key)
-        if node == nil, mapping != nil { decoder.recorder.problem(codingPath + [key], "required field is missing") }
+        if node == nil, mapping != nil { decoder.recorder.problem(appending(key, to: path), "required field is missing") }
         return try T(from: decoder.child(node, key))
     }
 
@@ -210,11 +263,11 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
     /// Reads the scalar with `read`; on a problem, records it and returns `placeholder`.
     private func scalar<T>(_ what: String, _ placeholder: T, _ read: (Node.Scalar) throws(YAMLScalar.Problem) -> T) -> T {
         guard let node = decoder.node else { return placeholder }
-        guard case .scalar(let s) = node else { decoder.recorder.problem(codingPath, "expected \(what)"); return placeholder }
-        if YAMLScalar.isNull(s) { decoder.recorder.problem(codingPath, "expected \(what), found nothing"); return placeholder }
+        guard case .scalar(let s) = node else { decoder.problem("expected \(what)"); return placeholder }
+        if YAMLScalar.isNull(s) { decoder.problem("expected \(what), found nothing"); return placeholder }
         do { return try read(s) } catch {
             guard case .message(let message) = error else { return placeholder }
-            decoder.recorder.problem(codingPath, message)
+            decoder.problem(message)
             return placeholder
         }
     }

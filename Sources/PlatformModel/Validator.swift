@@ -4,10 +4,12 @@ public enum Validator {
     /// networks, pools and volumes.
     static func isValidName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.count <= 64 else { return false }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.".unicodeScalars)
         return first.properties.isAlphabetic || ("0"..."9").contains(Character(first))
-            ? name.unicodeScalars.allSatisfy(allowed.contains) : false
+            ? name.unicodeScalars.allSatisfy(nameCharacters.contains) : false
     }
+
+    /// Made once: every name of a large platform is checked.
+    private static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.".unicodeScalars)
 
     static let maxBridgeName = 15 // IFNAMSIZ - 1
     /// Memory of one processor: 16 TiB, beyond any host this runs on (the host's own memory is checked

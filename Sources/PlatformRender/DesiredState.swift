@@ -192,13 +192,23 @@ extension Renderer {
 public enum StableUUID {
     public static func make(_ parts: String...) -> String {
         let text = parts.joined(separator: "\u{1f}")
-        let a = Naming.stableHash("vp-a\u{1f}" + text), b = Naming.stableHash("vp-b\u{1f}" + text)
+        // FNV-1a runs over the bytes in order: the hash of prefix + text, without making that string.
+        let a = StableHash.fnv1a(text, from: prefixA), b = StableHash.fnv1a(text, from: prefixB)
         var bytes = (0..<8).map { UInt8(truncatingIfNeeded: a >> (56 - 8 * UInt64($0))) }
             + (0..<8).map { UInt8(truncatingIfNeeded: b >> (56 - 8 * UInt64($0))) }
         bytes[6] = bytes[6] & 0x0f | 0x80 // version 8: custom
         bytes[8] = bytes[8] & 0x3f | 0x80 // RFC 4122 variant
-        let hex = bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
-        let c = Array(hex)
-        return [c[0..<8], c[8..<12], c[12..<16], c[16..<20], c[20..<32]].map { String($0) }.joined(separator: "-")
+        // 8-4-4-4-12 hex digits: made per object of a plan (tens of thousands on a large platform).
+        var text36: [UInt8] = []
+        text36.reserveCapacity(36)
+        for (i, byte) in bytes.enumerated() {
+            if [4, 6, 8, 10].contains(i) { text36.append(UInt8(ascii: "-")) }
+            text36.append(hexDigits[Int(byte >> 4)])
+            text36.append(hexDigits[Int(byte & 0xf)])
+        }
+        return String(decoding: text36, as: UTF8.self)
     }
+
+    private static let prefixA = StableHash.fnv1a("vp-a\u{1f}"), prefixB = StableHash.fnv1a("vp-b\u{1f}")
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

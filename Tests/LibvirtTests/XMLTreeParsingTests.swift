@@ -41,6 +41,50 @@ import Testing
         #expect(root.all("mac").count == 2)
     }
 
+    @Test func valuesWithMarkupCharactersAreEscapedAndReadBack() throws {
+        let tree = XMLTree("domain", ["note": "say \"hi\" & <bye>\n\tnow"]) {
+            XMLTree("cmdline", text: "a<b && c>d 'q' \"w\"")
+            XMLTree("name", text: "été")
+        }
+        let xml = tree.render()
+        #expect(xml.contains(#"note="say &quot;hi&quot; &amp; &lt;bye&gt;&#10;&#9;now""#))
+        #expect(xml.contains("<cmdline>a&lt;b &amp;&amp; c&gt;d 'q' \"w\"</cmdline>"))
+        #expect(try XMLTree.parse(xml) == tree)
+    }
+
+    @Test func theLayoutIsIndentedExceptAroundText() {
+        let tree = XMLTree("a") {
+            XMLTree("b", text: "x")
+            XMLTree("c")
+            XMLTree("d", text: "mixed", children: [XMLTree("e")])
+        }
+        #expect(tree.render() == "<a>\n  <b>x</b>\n  <c></c>\n  <d>mixed<e></e></d>\n</a>\n")
+    }
+
+    @Test func whatLibvirtAndOtherToolsWriteIsRead() throws {
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <!DOCTYPE domain [ <!ELEMENT domain ANY> ]>
+            <!-- WARNING: THIS IS AN AUTO-GENERATED FILE. -->
+            <domstatus state='running'>
+              <domain type="kvm" xmlns:vp='https://virtualplatform.dev/xmlns/platform'>
+                <name>p&amp;1&#x21;&#33;</name>
+                <metadata><vp:processor platform='t'/></metadata>
+                <description><![CDATA[<not> & markup]]></description>
+                <empty   />
+              </domain>
+            </domstatus>
+            """
+        let root = try XMLTree.parse(xml)
+        let domain = try #require(root.child("domain"))
+        #expect(root[attribute: "state"] == "running")
+        #expect(domain.attributes.map(\.0) == ["type", "xmlns:vp"])
+        #expect(domain.child("name")?.text == "p&1!!")
+        #expect(domain.at("metadata", "vp:processor")?[attribute: "platform"] == "t")
+        #expect(domain.child("description")?.text == "<not> & markup")
+        #expect(domain.child("empty") == XMLTree("empty"))
+    }
+
     @Test func aDocumentThatIsNotXMLIsRefusedSayingWhere() {
         #expect {
             try XMLTree.parse("<domain>\n<name>p1</domain>")
@@ -48,5 +92,10 @@ import Testing
             guard let error = error as? XMLParseError else { return false }
             return error.line == 2 && error.description.contains("line 2")
         }
+    }
+
+    @Test(arguments: ["<a>&nbsp;</a>", "<a b='1' b='2'/>", "<a><b></a>", "<a>", "<a/><b/>", "text", "<a b=c/>"])
+    func malformedDocumentsAreRefused(_ xml: String) {
+        #expect(throws: XMLParseError.self) { try XMLTree.parse(xml) }
     }
 }

@@ -26,6 +26,14 @@ import Testing
         #expect(found.allSatisfy { $0.line != nil })
     }
 
+    @Test func aQuotedKeyIsThatWordAndATaggedOneIsAnotherKey() throws {
+        // As in Yams' own lookup (the loader looks each mapping's keys up once, in a table of its own).
+        #expect(try issues(yaml(replacing: "  memoryMiB: 128", with: "  \"memoryMiB\": 128")).isEmpty)
+        let tagged = try issues(yaml(replacing: "  memoryMiB: 128", with: "  !!int memoryMiB: 128"))
+        #expect(tagged.map(\.field) == ["processors.memoryMiB"])
+        #expect(tagged.first?.message == "required field is missing")
+    }
+
     @Test func aKeyWithNothingCloseListsTheKnownOnes() throws {
         let found = try issues(yaml(replacing: "  mode: hot", with: "  mode: hot\n  colour: blue"))
         #expect(found.count == 1)
