@@ -53,7 +53,7 @@ public struct AdminAPI: APIProtocol, Sendable {
         router.add(middleware: RequestBodyLimitMiddleware())
         let routes = RouteRecorder(router: router)
         do {
-            try registerHandlers(on: routes, configuration: Self.encoding, middlewares: [ParameterCheck(document: document)])
+            try registerHandlers(on: routes, configuration: Self.encoding, middlewares: [ParameterCheck(document: document), StatusKeeper(inForce: inForce)])
         } catch {
             // Only a server URL that is not a URL makes this throw; ours is the default "/".
             preconditionFailure("registering the admin API's routes: \(error)")
