@@ -188,7 +188,7 @@ let package = Package(
             dependencies: [
                 "SystemSupport", "PlatformHarness", "CommandOutput", "Libvirt", "LibvirtXML", "AgentProtocol", "AgentClient", "ProcessorImage",
                 "TrialProcessor", "PlatformModel", "PlatformRender", "PlatformEngine", "Reconciler", "Failover", "Hosts", "StateStore",
-                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "AdminAPI",
+                "ServiceBalancing", "ServiceDataPlane", "ServiceControl", "NetLab", "FaultCheck", "AdminAPI", "AdminClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // The admin API's client in the API benches (over its Unix socket).

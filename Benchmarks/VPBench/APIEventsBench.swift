@@ -1,4 +1,5 @@
 import AdminAPI
+import AdminClient
 import AsyncHTTPClient
 import ArgumentParser
 import CommandOutput

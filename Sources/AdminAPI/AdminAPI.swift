@@ -24,12 +24,16 @@ public struct AdminAPI: APIProtocol, Sendable {
     let document = OpenAPIDocument.bundled
     /// Who acted, in the journal and in events.
     let actor = "admin API"
-    /// How often an event stream looks for new events.
-    let eventPoll: Duration = .milliseconds(100)
+    /// Every follower of the event stream reads from this one reader of the store's events.
+    let eventFeed: EventFeed
+    /// How often the event feed looks for new events while anyone follows: one store read for all
+    /// followers, so it can look often (an event reaches them within about this long).
+    static let eventPoll: Duration = .milliseconds(10)
 
     /// A fixed definition: only an apply through the API changes it, and there is no file to reload.
     public init(platform: PlatformEngine, failover: FailoverEngine, metrics: @escaping @Sendable () -> String = { "" }) {
         inForce = DefinitionInForce(platform: platform, failover: failover, service: nil)
+        eventFeed = EventFeed(store: platform.store, poll: Self.eventPoll)
         self.metrics = metrics
     }
 
@@ -37,6 +41,7 @@ public struct AdminAPI: APIProtocol, Sendable {
     /// file on `POST /v1/reload`, and puts a definition applied through the API in force there.
     public init(platform: PlatformEngine, service: FailoverService, metrics: @escaping @Sendable () -> String = { "" }) {
         inForce = DefinitionInForce(platform: platform, failover: service.engine, service: service)
+        eventFeed = EventFeed(store: platform.store, poll: Self.eventPoll)
         self.metrics = metrics
     }
 
@@ -53,7 +58,7 @@ public struct AdminAPI: APIProtocol, Sendable {
         router.add(middleware: RequestBodyLimitMiddleware())
         let routes = RouteRecorder(router: router)
         do {
-            try registerHandlers(on: routes, configuration: Self.encoding, middlewares: [ParameterCheck(document: document)])
+            try registerHandlers(on: routes, configuration: Self.encoding, middlewares: [ParameterCheck(document: document), StatusKeeper(inForce: inForce)])
         } catch {
             // Only a server URL that is not a URL makes this throw; ours is the default "/".
             preconditionFailure("registering the admin API's routes: \(error)")

@@ -13,7 +13,7 @@ extension AdminAPI {
         if wantsStream(input.headers.accept) {
             // Without a place to resume from, the stream starts with the next event.
             let start = try input.headers.lastEventID ?? after ?? store.events(limit: 1).last?.id ?? 0
-            let body = HTTPBody(EventStream(store: store, after: start, poll: eventPoll), length: .unknown, iterationBehavior: .single)
+            let body = HTTPBody(EventStream(feed: eventFeed, after: start), length: .unknown, iterationBehavior: .single)
             return .ok(.init(headers: .init(cacheControl: "no-cache"), body: .textEventStream(body)))
         }
         let events = try store.events(after: after, limit: input.query.limit ?? 100)
@@ -29,38 +29,30 @@ extension AdminAPI {
     }
 }
 
-/// The bytes of an event stream. It is read by the task that writes the response, so it sees the
-/// daemon's graceful shutdown (the stream ends, and the shutdown waits for it) and a client gone
-/// away (a failed write ends the reading).
+/// The bytes of an event stream, from the daemon's one `EventFeed`. It is read by the task that
+/// writes the response, so it sees the daemon's graceful shutdown (the stream ends, and the
+/// shutdown waits for it) and a client gone away (a failed write ends the reading).
 struct EventStream: AsyncSequence, Sendable {
     typealias Element = ArraySlice<UInt8>
-    let store: any PlatformStore
+    let feed: EventFeed
     let after: Int64
-    let poll: Duration
 
-    func makeAsyncIterator() -> Iterator { Iterator(store: store, last: after, poll: poll) }
+    func makeAsyncIterator() -> Iterator { Iterator(feed: feed, last: after) }
 
     struct Iterator: AsyncIteratorProtocol {
-        let store: any PlatformStore
+        let feed: EventFeed
         var last: Int64
-        let poll: Duration
-        var quiet = Duration.zero
 
         mutating func next() async throws -> ArraySlice<UInt8>? {
             // A stream never ends by itself: it ends with the daemon.
-            while !Task.isCancelled, !Task.isShuttingDownGracefully {
-                let events = try store.events(after: last, limit: 1000)
-                if let newest = events.last {
-                    last = newest.id ?? last
-                    quiet = .zero
-                    return ArraySlice(try events.map { try ServerSentEvent($0).text }.joined().utf8)
-                }
-                // A comment now and then: a client gone away shows up as a failed write.
-                if quiet >= .seconds(10) { quiet = .zero; return ArraySlice(": idle\n\n".utf8) }
-                quiet += poll
-                try await Task.sleep(for: poll)
+            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return nil }
+            if let batch = try await feed.events(after: last, within: .seconds(10)) {
+                last = batch.last
+                return ArraySlice(batch.text)
             }
-            return nil
+            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return nil }
+            // Quiet for 10 s: a comment, so that a client gone away shows up as a failed write.
+            return ArraySlice(": idle\n\n".utf8)
         }
     }
 }

@@ -75,8 +75,8 @@ public struct AdminClient: Sendable {
                 do {
                     var parser = ServerSentEventParser()
                     for try await buffer in response.body {
-                        for data in parser.feed(buffer.readableBytesView) {
-                            continuation.yield(try decoder.decode(PlatformEvent.self, from: Data(data.utf8)))
+                        for event in parser.feed(buffer.readableBytesView) {
+                            continuation.yield(try decoder.decode(PlatformEvent.self, from: Data(event.data.utf8)))
                         }
                     }
                     continuation.finish()

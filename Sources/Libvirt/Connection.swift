@@ -135,6 +135,25 @@ public final class Connection: @unchecked Sendable {
         return Set(takeArray(list, count: n) { Domain(handle: $0, connection: self) }.map(\.name))
     }
 
+    /// Every domain's state by name, in one call (`virConnectGetAllDomainStats` with only the
+    /// state group) rather than a lookup and a `virDomainGetState` per domain.
+    public func domainStates() throws -> [String: DomainStatus] {
+        var records: UnsafeMutablePointer<UnsafeMutablePointer<virDomainStatsRecord>?>?
+        let n = try check(virConnectGetAllDomainStats(try handle(), VIR_DOMAIN_STATS_STATE.rawValue, &records, 0),
+                          "reading the domain states of '\(uri)'")
+        defer { virDomainStatsRecordListFree(records) }
+        var states: [String: DomainStatus] = [:]
+        states.reserveCapacity(Int(n))
+        for i in 0..<Int(max(n, 0)) {
+            guard let record = records?[i]?.pointee, let name = virDomainGetName(record.dom) else { continue }
+            var state: Int32 = 0, reason: Int32 = 0
+            _ = virTypedParamsGetInt(record.params, record.nparams, "state.state", &state)
+            _ = virTypedParamsGetInt(record.params, record.nparams, "state.reason", &reason)
+            states[String(cString: name)] = DomainStatus(state: state, reason: reason)
+        }
+        return states
+    }
+
     // MARK: Networks
 
     public func defineNetwork(xml: String) throws -> Network {

@@ -1,8 +1,9 @@
 import Foundation
-import ServiceControl
 import Libvirt
 import PlatformModel
 import PlatformRender
+import ServiceControl
+import ServiceDataPlane
 import StateStore
 
 /// What `vpctl status` shows: the platform as it is now.
@@ -41,22 +42,58 @@ public struct PlatformStatus: Codable, Sendable {
     public var moving: [FailoverRecord]
 }
 
+/// Everything status is made of, each as a value that changes when it does: the store's state
+/// revision, the libvirt state of each of the platform's processors, and (with services) the
+/// kernel's nftables generation. Equal inputs give an equal status (for the same definition).
+public struct StatusInputs: Equatable, Sendable {
+    public var storeRevision: Int64
+    /// Processor name → its libvirt state; a processor libvirt does not have is absent.
+    public var processorStates: [String: DomainStatus.State]
+    /// nil without services (the kernel is not read).
+    public var kernelGeneration: UInt32?
+    /// False when the kernel's generation could not be read: then nothing tells whether its table
+    /// changed, and status must be made afresh.
+    public var kernelKnown: Bool
+}
+
 extension PlatformEngine {
+    /// What status would be made of now: a store read, one libvirt call per host, one netlink
+    /// request, whatever the size of the platform.
+    public func statusInputs() throws -> StatusInputs {
+        var generation: UInt32?
+        var known = true
+        if let services = definition.services, !services.isEmpty {
+            do { generation = try DataPlane.generation() } catch { known = false }
+        }
+        return StatusInputs(storeRevision: try store.stateRevision(), processorStates: try processorStates(),
+                            kernelGeneration: generation, kernelKnown: known)
+    }
+
+    /// The libvirt state of each of the platform's processors that libvirt has, one call per host.
+    func processorStates() throws -> [String: DomainStatus.State] {
+        let p = definition
+        var states: [String: DomainStatus.State] = [:]
+        states.reserveCapacity(p.processors.members.count)
+        for host in p.hosts {
+            guard let all = try connections[host.name]?.domainStates() else { continue }
+            for proc in p.processors.members where proc.host == host.name {
+                if let state = all[proc.name]?.state { states[proc.name] = state }
+            }
+        }
+        return states
+    }
+
     public func status() async throws -> PlatformStatus {
         let p = definition
-        // The roles, bindings and addresses apply would give, read fresh from the store on every
-        // request; not the whole desired state (every domain's devices, every network's DHCP
-        // hosts), which status does not show and which cost most of a request at 1,000 processors.
+        let states = try processorStates()
+        // The roles, bindings and addresses apply would give, read fresh from the store; not the
+        // whole desired state (every domain's devices, every network's DHCP hosts), which status
+        // does not show and which cost most of a request at 1,000 processors.
         let (allocation, failed, bindings) = try placement()
         var processors: [PlatformStatus.Processor] = []
         for (proc, person, role) in Renderer.roles(p, bindings: bindings, failed: failed) {
-            let state: String
-            if let dom = try connections[proc.host]?.domainIfPresent(named: proc.name) {
-                state = try dom.status().state.rawValue
-            } else {
-                state = "missing"
-            }
-            processors.append(.init(name: proc.name, host: proc.host, state: state, role: role.rawValue, personality: person?.name))
+            processors.append(.init(name: proc.name, host: proc.host, state: states[proc.name]?.rawValue ?? "missing",
+                                    role: role.rawValue, personality: person?.name))
         }
         var memberships: [PlatformStatus.Membership] = []
         var storage: [PlatformStatus.StorageMapping] = []

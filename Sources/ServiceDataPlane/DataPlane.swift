@@ -34,6 +34,9 @@ public final class DataPlane: Sendable {
         try nft.apply(NFTRuleset.deleteTable(table))
     }
 
+    /// The kernel's nftables generation: it changes with every change of any table, this one's included.
+    public static func generation() throws -> UInt32 { try NFTables.generation() }
+
     public func hasTable(_ table: String) throws -> Bool {
         try nft.hasTable(family: NFTRuleset.family, name: table)
     }

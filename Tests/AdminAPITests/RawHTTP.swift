@@ -74,4 +74,26 @@ enum RawHTTP {
     static func status(_ response: String) -> Int? {
         response.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) }
     }
+
+    /// A whole raw response's header lines (the status line first) and its body, de-chunked when
+    /// it came in chunks.
+    static func split(_ response: String) throws -> (headers: [String], body: Data) {
+        let bytes = Array(response.utf8)
+        let separator = Array("\r\n\r\n".utf8)
+        guard let end = (0...(bytes.count - separator.count)).first(where: { bytes[$0..<$0 + separator.count].elementsEqual(separator) }) else {
+            throw Failure(description: "no end of headers in: \(response.prefix(200))")
+        }
+        let headers = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        var body = Array(bytes[(end + separator.count)...])
+        if headers.contains(where: { $0.lowercased() == "transfer-encoding: chunked" }) {
+            var plain: [UInt8] = [], at = 0
+            while let lineEnd = (at..<max(at, body.count - 1)).first(where: { body[$0] == 13 && body[$0 + 1] == 10 }),
+                  let size = Int(String(decoding: body[at..<lineEnd], as: UTF8.self), radix: 16), size > 0 {
+                plain += body[(lineEnd + 2)..<(lineEnd + 2 + size)]
+                at = lineEnd + 2 + size + 2
+            }
+            body = plain
+        }
+        return (headers, Data(body))
+    }
 }

@@ -3,18 +3,6 @@ import Testing
 
 /// The event bench's own checks: if they could not see a loss, its "0 lost" would mean nothing.
 @Suite struct EventStreamCheckTests {
-    @Test func eventsSplitAcrossChunksAnywhereComeOutWhole() {
-        let wire = "id: 7\nevent: service\ndata: {\"detail\":\"api-events 0 at 5\"}\n\n: idle\n\nid: 8\r\ndata: a\ndata: b\r\n\r\n"
-        let bytes = Array(wire.utf8)
-        // Every split point, so that no boundary inside a line or between lines is special.
-        for cut in 0...bytes.count {
-            var parser = ServerSentEventParser()
-            let events = parser.feed(bytes[..<cut]) + parser.feed(bytes[cut...])
-            #expect(events == [.init(id: "7", event: "service", data: "{\"detail\":\"api-events 0 at 5\"}"),
-                               .init(id: "8", event: nil, data: "a\nb")], "split at \(cut)")
-        }
-    }
-
     @Test func theWritersStampIsReadBackFromTheEventsJSON() throws {
         let json = #"{"detail":"\#(EventWriter.detail(41, at: 123_456_789))","id":9,"kind":"service"}"#
         let stamp = try #require(EventWriter.parse(data: json))

@@ -27,6 +27,24 @@ import LibvirtXML
         #expect(try conn.domainIfPresent(named: name) == nil)
     }
 
+    @Test func domainStatesAreEachDomainsStateInOneCall() throws {
+        let conn = try openTest()
+        let off = try conn.defineDomain(xml: testDomainSpec(uniqueName("off")).render())
+        let on = try conn.defineDomain(xml: testDomainSpec(uniqueName("on")).render())
+        let stopped = try conn.defineDomain(xml: testDomainSpec(uniqueName("stop")).render())
+        defer { for d in [off, on, stopped] { try? d.destroy(); try? d.undefine() } }
+        try on.start()
+        try stopped.start()
+        try stopped.destroy()
+        let states = try conn.domainStates()
+        for dom in [off, on, stopped] {
+            #expect(states[dom.name] == (try dom.status()), "the state virDomainGetState gives, reason included")
+        }
+        #expect(states[on.name]?.state == .running)
+        #expect(states[off.name]?.state == .shutoff)
+        #expect(states[stopped.name]?.reason == "destroyed")
+    }
+
     @Test func unknownDomainIsNotFound() throws {
         let conn = try openTest()
         #expect {

@@ -22,6 +22,18 @@ import Testing
                                       seed: 7, backends: backends, primary: primary, healthy: healthy, fallback: fallback)
     }
 
+    @Test func theKernelsGenerationMovesWithEveryChangeOfTheRulesetAndOnlyThen() throws {
+        let plane = try DataPlane()
+        defer { try? plane.remove(table: table) }
+        let before = try DataPlane.generation()
+        #expect(try DataPlane.generation() == before, "reading is no change")
+        try plane.program(ServiceRuleset(table: table, routedBridges: ["vptest0"], services: [web()]))
+        let programmed = try DataPlane.generation()
+        #expect(programmed != before)
+        try plane.switchMembers(table: table, from: web(), to: web(healthy: [true, false, true]))
+        #expect(try DataPlane.generation() != programmed, "a switch of members is a new generation too")
+    }
+
     @Test func programReadBackSwitchAndRemove() throws {
         let plane = try DataPlane()
         defer { try? plane.remove(table: table) }

@@ -164,4 +164,37 @@ import Testing
         #expect(try again.createdVolumes().map(\.name) == ["v2"])
         #expect(try again.journal().map(\.action) == [.create, .rollback])
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func theStateRevisionMovesWithEveryChangeStatusShowsAndOnlyThen(_ kind: StoreKind) throws {
+        let store = try kind.make()
+        let other = try kind.reopen(store)
+        var seen = try store.stateRevision()
+        /// `change` through the other handle must give a revision this handle has not seen.
+        func expectNewRevision(_ what: Comment, _ change: () throws -> Void) throws {
+            try change()
+            let now = try store.stateRevision()
+            #expect(now != seen, what)
+            seen = now
+        }
+        try expectNewRevision("a binding") { try other.remember(bindings: ["web": "p1"], newAllocations: [], actor: "t", cause: "c") }
+        try expectNewRevision("an allocation") {
+            try other.remember(bindings: ["web": "p1"], newAllocations: [NICAllocation(key: "web/v", mac: Self.mac1, ip: "10.0.0.10")],
+                               actor: "t", cause: "c")
+        }
+        try expectNewRevision("a processor failed") { try other.markFailed("p2", reason: "test") }
+        try expectNewRevision("backend health") {
+            try other.saveBackendHealth([BackendHealthRecord(probe: .heartbeat, subject: "10.0.0.10", up: false, reason: "missed")], events: [])
+        }
+        try expectNewRevision("a move declared") {
+            let move = FailoverRecord(personality: "web", source: "p1", sourceHost: "a", planned: true, reason: "t", detectedAt: Date())
+            _ = try other.declare(move, event: PlatformEvent(kind: .detection, detail: "x"))
+        }
+        // What status does not show leaves it alone: a stream of events must not make status rebuild.
+        try other.record(PlatformEvent(kind: .service, detail: "e"))
+        try other.append(JournalEntry(actor: "t", cause: "c", object: "o", action: .create))
+        try other.recordCreatedVolume(host: "local", pool: "data", name: "v1")
+        _ = try other.events(limit: 10)
+        #expect(try store.stateRevision() == seen, "events, journal lines, volumes and reads are no change of state")
+    }
 }

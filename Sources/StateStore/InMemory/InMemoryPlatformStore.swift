@@ -26,11 +26,13 @@ public final class InMemoryPlatformStore: PlatformStore {
         try tables.withLock { try body($0) }
     }
 
-    /// One transaction: `body` changes a copy, which replaces the tables only if it returns.
+    /// One transaction: `body` changes a copy, which replaces the tables only if it returns
+    /// (with a new state revision when what status shows changed).
     func write<T>(_ body: (inout Tables) throws -> T) throws -> T {
         let result = try tables.withLock { tables in
             var copy = tables
             let result = try body(&copy)
+            if !copy.sameState(as: tables) { copy.stateRevision += 1 }
             tables = copy
             return result
         }
@@ -86,6 +88,8 @@ public final class InMemoryPlatformStore: PlatformStore {
         }
     }
     public func journal(last limit: Int) throws -> [JournalEntry] { read { Array($0.journal.suffix(limit)) } }
+
+    public func stateRevision() throws -> Int64 { read { $0.stateRevision } }
 
     // MARK: Events
 

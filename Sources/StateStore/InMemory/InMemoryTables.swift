@@ -18,9 +18,17 @@ extension InMemoryPlatformStore {
         var events: [PlatformEvent] = []
         var backendHealth: [HealthKey: BackendHealthRecord] = [:]
         var volumes: [VolumeKey: VolumeRecord] = [:]
+        /// Bumped by each write that changes what `sameState` compares.
+        var stateRevision: Int64 = 0
         private var lastJournalID: Int64 = 0
         private var lastFailoverID: Int64 = 0
         private var lastEventID: Int64 = 0
+
+        /// The same bindings, allocations, moves, processor states and backend health.
+        func sameState(as other: Tables) -> Bool {
+            bindings == other.bindings && allocations == other.allocations && failovers == other.failovers
+                && processorStates == other.processorStates && backendHealth == other.backendHealth
+        }
 
         mutating func append(_ entry: JournalEntry) {
             var e = entry

@@ -25,6 +25,9 @@ import PlatformModel
 /// - `exclusively` runs one body at a time per platform, across handles (and, for a file store,
 ///   processes); a waiter reports the holder once and gives up at its deadline (`LockTimeout`).
 /// - `acquireServiceLock` succeeds for one holder at a time, and throws at once naming the holder.
+/// - `stateRevision` changes with every committed change to what status shows (bindings,
+///   allocations, moves, processor states, backend health), from any handle; events, journal
+///   lines and volume records leave it as it is.
 public protocol PlatformStore: Sendable {
     /// Signalled after each change this process commits (other processes' are not: see `StoreChanges`).
     var changes: StoreChanges { get }
@@ -83,6 +86,12 @@ public protocol PlatformStore: Sendable {
     func clearMaintenance() throws
     /// Returns a processor to the pool: it is no longer failed.
     func clearFailed(_ processor: String, event: PlatformEvent) throws
+
+    // MARK: Status
+
+    /// A number that changes whenever bindings, allocations, moves, processor states or backend
+    /// health change: a reader that saw the same number saw the same state. Cheap to read.
+    func stateRevision() throws -> Int64
 
     // MARK: Events
 

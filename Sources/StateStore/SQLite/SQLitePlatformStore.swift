@@ -99,6 +99,7 @@ public final class SQLitePlatformStore: PlatformStore {
             }
         }
         m.registerMigration("v5-backend-health") { db in try createBackendHealthTable(db) }
+        m.registerMigration("v6-state-revision") { db in try createStateRevision(db) }
         return m
     }
 
