@@ -85,12 +85,18 @@ public struct QEMUProcess: Sendable {
     public static let runDirectory = "/run/libvirt/qemu"
     public static let system = QEMUProcess()
     public let host: any LocalProcesses
+    /// Where libvirt's pid files are: its run directory, or a test's own (a stand-in QEMU's pid
+    /// file in libvirt's would be a domain to every serve and test on the host).
+    public let pidDirectory: String
 
-    public init(_ host: any LocalProcesses = SystemProcesses()) { self.host = host }
+    public init(_ host: any LocalProcesses = SystemProcesses(), pidDirectory: String = QEMUProcess.runDirectory) {
+        self.host = host
+        self.pidDirectory = pidDirectory
+    }
 
     public func state(of domain: String) -> State {
         let pid: pid_t
-        switch host.read("\(Self.runDirectory)/\(domain).pid") {
+        switch host.read("\(pidDirectory)/\(domain).pid") {
         case .missing: return .notRunning
         case .unreadable(let why): return .unknown("libvirt's pid file of \(domain): \(why)")
         case .contents(let bytes):

@@ -3,19 +3,22 @@ import Foundation
 import Hosts
 import Synchronization
 import Testing
+import TestSupport
 
-/// The pidfd watch, on a stand-in process that looks like a domain's QEMU to it (libvirt's pid
-/// file plus `guest=<name>` on its command line).
+/// The QEMU watch, on a stand-in process that looks like a domain's QEMU to it (a pid file plus
+/// `guest=<name>` on its command line). The pid file is in a directory of the test's own: in
+/// libvirt's, every serve and real-daemon test on the host would take it for a running domain
+/// without a status file, and refuse to move anything (fail closed) while it is there.
 struct QEMUProcessWatcherTests {
     /// The ≤ 50 ms bar (crash → declared) is measured by `vp-bench failover`, not here: a timed
     /// assertion in a unit test fails on a loaded machine and proves nothing about the bar.
     @Test(arguments: [true, false])
     func aProcessThatDiesIsReported(exitEvents: Bool) async throws {
-        let (name, process) = try Self.standIn()
-        defer { Self.remove(name, process) }
+        let (name, process, qemu) = try Self.standIn()
+        defer { process.terminate() }
 
         let seen = Mutex<[(Detection, ContinuousClock.Instant)]>([])
-        let watcher = QEMUProcessWatcher(exitEvents: exitEvents) { d in seen.withLock { $0.append((d, .now)) } }
+        let watcher = QEMUProcessWatcher(processes: qemu, exitEvents: exitEvents) { d in seen.withLock { $0.append((d, .now)) } }
         defer { watcher.stop() }
         // Root on a kernel with the process connector (these machines): the events are used.
         #expect(watcher.mode == (exitEvents ? .exitEvents : .polling))
@@ -32,15 +35,15 @@ struct QEMUProcessWatcherTests {
         #expect(detection.source == .hypervisor)
         #expect(at >= killedAt)
         process.waitUntilExit()
-        #expect(QEMUProcess.state(of: name) == .exited(process.processIdentifier))
+        #expect(qemu.state(of: name) == .exited(process.processIdentifier))
     }
 
     /// An idle watcher sleeps: it looks at a living QEMU about once a second (its backstop), not
     /// every 5 ms, even while other processes on the host come and go.
     @Test func anIdleWatcherLooksOnlyWhenAProcessExits() async throws {
-        let (name, process) = try Self.standIn()
-        defer { Self.remove(name, process) }
-        let watcher = QEMUProcessWatcher { _ in }
+        let (name, process, qemu) = try Self.standIn()
+        defer { process.terminate() }
+        let watcher = QEMUProcessWatcher(processes: qemu) { _ in }
         defer { watcher.stop() }
         watcher.update([name])
         try await Task.sleep(for: .milliseconds(100))
@@ -56,22 +59,18 @@ struct QEMUProcessWatcherTests {
         #expect(watcher.watching == [name], "the living process is still watched")
     }
 
-    /// A stand-in QEMU for domain `name`: libvirt's pid file and `guest=<name>` on its command line.
-    static func standIn() throws -> (String, Process) {
+    /// A stand-in QEMU for domain `name`: its pid file (in a scratch directory) and `guest=<name>`
+    /// on its command line, and the QEMUProcess that finds it there.
+    static func standIn() throws -> (String, Process, QEMUProcess) {
         let name = "vp-watch-\(UInt32.random(in: 0...UInt32.max))"
-        let dir = "/run/libvirt/qemu"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try ScratchDirectory.make("qemu-watch")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-c", "import time; time.sleep(60)", "guest=\(name),debug-threads=on"]
         try process.run()
         try "\(process.processIdentifier)".write(toFile: "\(dir)/\(name).pid", atomically: true, encoding: .utf8)
-        #expect(QEMUProcess.state(of: name) == .running(process.processIdentifier))
-        return (name, process)
-    }
-
-    static func remove(_ name: String, _ process: Process) {
-        try? FileManager.default.removeItem(atPath: "/run/libvirt/qemu/\(name).pid")
-        process.terminate()
+        let qemu = QEMUProcess(pidDirectory: dir)
+        #expect(qemu.state(of: name) == .running(process.processIdentifier))
+        return (name, process, qemu)
     }
 }

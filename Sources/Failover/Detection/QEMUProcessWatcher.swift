@@ -29,9 +29,12 @@ public final class QEMUProcessWatcher: Sendable {
     public enum Mode: Sendable, Equatable { case exitEvents, polling }
     public let mode: Mode
 
+    private let processes: QEMUProcess
+
     /// `exitEvents: false` polls even where the kernel could tell (to test that path).
-    public init(exitEvents: Bool = true, sink: @escaping @Sendable (Detection) -> Void) {
+    public init(processes: QEMUProcess = .system, exitEvents: Bool = true, sink: @escaping @Sendable (Detection) -> Void) {
         self.sink = sink
+        self.processes = processes
         exits = exitEvents ? ProcessExits() : nil
         mode = exits == nil ? .polling : .exitEvents
         wake = OwnedDescriptor(vp_wakeup_open())
@@ -43,7 +46,7 @@ public final class QEMUProcessWatcher: Sendable {
 
     /// Watches exactly these domains (those whose QEMU runs); re-reads their pids.
     public func update(_ domains: [String]) {
-        let pids = Dictionary(domains.compactMap { name in QEMUProcess.pid(of: name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let pids = Dictionary(domains.compactMap { name in processes.pid(of: name).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
         watched.withLock { watched in
             for (name, w) in watched where pids[name] != w.pid {
                 w.descriptor.close()
@@ -97,7 +100,7 @@ public final class QEMUProcessWatcher: Sendable {
             lookedAt = ContinuousClock.now
             checks.add(1, ordering: .relaxed)
             // Unknown is not exited: the heartbeats judge a QEMU whose /proc entry cannot be read.
-            for (name, w) in current where QEMUProcess.system.leaderExited(w.pid) == true {
+            for (name, w) in current where processes.leaderExited(w.pid) == true {
                 let gone = watched.withLock { watched -> Bool in
                     guard let now = watched[name], now.fd == w.fd else { return false }
                     now.descriptor.close()
