@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Libvirt
 import LibvirtXML
 import SystemSupport
@@ -36,10 +33,22 @@ public struct DomainTypeProbe: Sendable {
 
     /// The x86_64 domain types libvirt advertises on the connection.
     public static func advertisedTypes(_ connection: Connection) throws -> [String] {
-        let doc = try XMLDocument(xmlString: try connection.capabilities())
-        let nodes = try doc.nodes(forXPath: "/capabilities/guest[os_type='hvm']/arch[@name='x86_64']/domain/@type")
+        try advertisedTypes(capabilities: try connection.capabilities())
+    }
+
+    /// The x86_64 domain types in libvirt's capabilities XML, first appearance first
+    /// (`/capabilities/guest[os_type='hvm']/arch[@name='x86_64']/domain/@type`).
+    public static func advertisedTypes(capabilities xml: String) throws -> [String] {
+        let root = try XMLTree.parse(xml)
+        guard root.name == "capabilities" else { return [] }
         var seen: [String] = []
-        for value in nodes.compactMap(\.stringValue) where !seen.contains(value) { seen.append(value) }
+        for guest in root.children("guest") where guest.children("os_type").contains(where: { $0.text == "hvm" }) {
+            for arch in guest.children("arch") where arch[attribute: "name"] == "x86_64" {
+                for value in arch.children("domain").compactMap({ $0[attribute: "type"] }) where !seen.contains(value) {
+                    seen.append(value)
+                }
+            }
+        }
         return seen
     }
 

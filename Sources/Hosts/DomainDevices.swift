@@ -1,8 +1,4 @@
-import Foundation
 import LibvirtXML
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// The NICs and disks a domain has, read from its XML (a definition, the live XML, or libvirt's
 /// status file, which wraps the live domain in `<domstatus>`).
@@ -41,22 +37,22 @@ public struct DomainDevices: Sendable, Equatable {
         }
     }
 
+    /// Read by `XMLTree.parse`, not `XMLDocument`: on Linux every `XMLDocument` stays in memory,
+    /// and `vpctl serve` reads these on every look at a host.
     public init(xml: String) throws {
-        let top = try XMLDocument(xmlString: xml).rootElement()
-        let root = top?.name == "domstatus" ? top?.elements(forName: "domain").first : top
-        func child(_ e: XMLElement?, _ name: String) -> XMLElement? { e?.elements(forName: name).first }
-        func attr(_ e: XMLElement?, _ name: String) -> String? { e?.attribute(forName: name)?.stringValue }
-        let devices = child(root, "devices")
-        nics = (devices?.elements(forName: "interface") ?? []).map { e in
-            NIC(mac: attr(child(e, "mac"), "address") ?? "", network: attr(child(e, "source"), "network") ?? "")
+        let top = try XMLTree.parse(xml)
+        let root = top.name == "domstatus" ? top.child("domain") : top
+        let devices = root?.child("devices")
+        nics = (devices?.children("interface") ?? []).map { e in
+            NIC(mac: e.child("mac")?[attribute: "address"] ?? "", network: e.child("source")?[attribute: "network"] ?? "")
         }
-        disks = (devices?.elements(forName: "disk") ?? []).compactMap { e -> Disk? in
-            guard let target = attr(child(e, "target"), "dev"), let source = child(e, "source") else { return nil }
-            let format = attr(child(e, "driver"), "type") ?? "raw"
-            if let pool = attr(source, "pool"), let volume = attr(source, "volume") {
+        disks = (devices?.children("disk") ?? []).compactMap { e -> Disk? in
+            guard let target = e.child("target")?[attribute: "dev"], let source = e.child("source") else { return nil }
+            let format = e.child("driver")?[attribute: "type"] ?? "raw"
+            if let pool = source[attribute: "pool"], let volume = source[attribute: "volume"] {
                 return Disk(target: target, source: "\(pool)/\(volume)", format: format)
             }
-            return Disk(target: target, source: attr(source, "file") ?? "", format: format)
+            return Disk(target: target, source: source[attribute: "file"] ?? "", format: format)
         }
     }
 }

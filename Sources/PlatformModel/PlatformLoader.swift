@@ -33,7 +33,7 @@ public struct ConfigErrors: KindedError, Sendable {
 public struct LoadedPlatform: Sendable {
     public var definition: PlatformDefinition
     public var file: String
-    let lines: [String: Int]
+    let lines: FieldLines
     /// Nodes of the document once aliases are expanded (see `PlatformLoader.Limits.maxNodes`).
     public var nodeCount = 0
 
@@ -105,9 +105,10 @@ public enum PlatformLoader {
         case .failure(let exceeded): throw fail(exceeded.line, exceeded.message)
         }
 
-        let recorder = DecodingRecorder(nodes: nodeCount)
+        let recorder = DecodingRecorder()
         let definition = try PlatformDefinition(from: StrictDecoder(node: root, codingPath: [], recorder: recorder))
-        let loaded = LoadedPlatform(definition: definition, file: file, lines: recorder.lines, nodeCount: nodeCount)
+        let loaded = LoadedPlatform(definition: definition, file: file, lines: FieldLines(recorder.decoded, nodes: nodeCount),
+                                    nodeCount: nodeCount)
         let problems = recorder.problems + recorder.unknownKeys()
         guard problems.isEmpty else {
             let issues = problems.map { loaded.issue($0.field, $0.message) }

@@ -13,37 +13,24 @@ import Yams
 final class DecodingRecorder {
     struct Problem { var field: String; var message: String }
     private(set) var problems: [Problem] = []
-    /// The line of every key and sequence element seen, by field path ("vlans[0].id").
-    private(set) var lines: [String: Int] = [:]
+    /// Every mapping and sequence decoded, in order, for the line table (`FieldLines`).
+    private(set) var decoded: [FieldLines.Decoded] = []
     /// Every mapping decoded, with the keys the model asked of it.
     private var mappings: [(path: String, mapping: Node.Mapping, asked: Set<String>)] = []
-
-    /// `nodes`: the document's node count, more than the lines there are to record.
-    init(nodes: Int = 0) { lines.reserveCapacity(nodes) }
 
     func problem(_ field: String, _ message: String) { problems.append(Problem(field: field, message: message)) }
 
     /// `mapping` is the number `register` gave the mapping.
     func ask(_ key: String, of mapping: Int) { mappings[mapping].asked.insert(key) }
 
-    /// Records the lines of the mapping and its keys; returns its number, for `ask`.
+    /// Notes the mapping for the line table; returns its number, for `ask`.
     func register(_ mapping: Node.Mapping, at base: String) -> Int {
-        if let line = mapping.mark?.line, lines[base] == nil { lines[base] = line }
-        for (key, _) in mapping {
-            guard let name = key.scalar?.string, let line = key.mark?.line else { continue }
-            lines[join(base, name)] = line
-        }
+        decoded.append(.mapping(base, mapping))
         mappings.append((base, mapping, []))
         return mappings.count - 1
     }
 
-    func register(_ sequence: Node.Sequence, at base: String) {
-        if let line = sequence.mark?.line, lines[base] == nil { lines[base] = line }
-        for (i, element) in sequence.enumerated() {
-            let field = base + "[" + String(i) + "]"
-            if let line = element.mark?.line, lines[field] == nil { lines[field] = line }
-        }
-    }
+    func register(_ sequence: Node.Sequence, at base: String) { decoded.append(.sequence(base, sequence)) }
 
     /// Keys of decoded mappings that the model never asked for (at that path, in any decoding of it).
     func unknownKeys() -> [Problem] {
@@ -62,8 +49,10 @@ final class DecodingRecorder {
         }
     }
 
-    private func join(_ base: String, _ name: String) -> String { base.isEmpty ? name : base + "." + name }
 }
+
+/// "vlans[0]" + "id" → "vlans[0].id".
+func join(_ base: String, _ name: String) -> String { base.isEmpty ? name : base + "." + name }
 
 func fieldPath<Path: Sequence<any CodingKey>>(_ codingPath: Path) -> String {
     codingPath.reduce("") { appending($1, to: $0) }
@@ -121,7 +110,7 @@ struct StrictDecoder: Decoder {
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let sequence = expect("a list") { $0.sequence }
         if let sequence { recorder.register(sequence, at: path) }
-        return UnkeyedContainer(decoder: self, elements: sequence.map(Array.init) ?? [])
+        return UnkeyedContainer(decoder: self, elements: sequence ?? [])
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
@@ -221,13 +210,14 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
     let decoder: StrictDecoder
-    let elements: [Node]
+    /// The sequence itself (its indices start at 0), not a copy of its nodes.
+    let elements: Node.Sequence
     var currentIndex = 0
     var codingPath: [any CodingKey] { decoder.codingPath }
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    init(decoder: StrictDecoder, elements: [Node]) { self.decoder = decoder; self.elements = elements }
+    init(decoder: StrictDecoder, elements: Node.Sequence) { self.decoder = decoder; self.elements = elements }
 
     mutating func next() -> StrictDecoder {
         defer { currentIndex += 1 }
