@@ -23,7 +23,7 @@ public final class QEMUProcessWatcher: Sendable {
     private let exits: ProcessExits?
     /// Wakes the thread when what is watched changes or it must stop.
     private let wake: OwnedDescriptor?
-    private let checks = Atomic<Int>(0)
+    private let lookCount = Atomic<Int>(0)
 
     /// How the watcher learns of deaths: from the kernel's exit events, else by polling.
     public enum Mode: Sendable, Equatable { case exitEvents, polling }
@@ -63,7 +63,7 @@ public final class QEMUProcessWatcher: Sendable {
     public var watching: [String] { watched.withLock { $0.keys.sorted() } }
 
     /// How many times the watched processes were looked at in /proc (each look reads every one).
-    public var looks: Int { checks.load(ordering: .relaxed) }
+    public var looks: Int { lookCount.load(ordering: .relaxed) }
 
     public func stop() {
         stopped.withLock { $0 = true }
@@ -98,7 +98,7 @@ public final class QEMUProcessWatcher: Sendable {
             }
             guard look else { continue }
             lookedAt = ContinuousClock.now
-            checks.add(1, ordering: .relaxed)
+            lookCount.add(1, ordering: .relaxed)
             // Unknown is not exited: the heartbeats judge a QEMU whose /proc entry cannot be read.
             for (name, w) in current where processes.leaderExited(w.pid) == true {
                 let gone = watched.withLock { watched -> Bool in
